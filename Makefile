@@ -1,0 +1,57 @@
+# The two commands of the README: `make run` (the whole site on this machine) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WEB_PORT ?= 8000
+
+# The test suite runs against the real services on loopback (see README, Testing).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test install install-dev services browser bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+install: $(VENV)/.runtime-installed
+install-dev: $(VENV)/.dev-installed
+
+## run: create the venv, install, migrate, load content and demo data, then serve web + worker + beat.
+run: install
+	export DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(BIN):$$PATH" WEB_PORT=$(WEB_PORT); \
+	python manage.py migrate --noinput && \
+	python manage.py load_demo && \
+	honcho --procfile Procfile.dev start
+
+## services: start PostgreSQL and Redis on loopback if they are down.
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 1; done; \
+	echo "PostgreSQL or Redis did not come up on 127.0.0.1" >&2; exit 1
+
+## browser: Debian's Chromium for Playwright, and axe-core from the npm registry.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --loglevel=error
+
+## test: install what the suite needs, start the services, run everything on PostgreSQL and Redis.
+test: install-dev services browser
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+## bench: run every benchmark under bench/ (prints figures; asserts nothing).
+bench: install-dev services
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var node_modules .pytest_cache

@@ -1,0 +1,257 @@
+"""
+Who can be booked (practitioners, rooms, their hours), who books (patients), and what is booked
+(a Series of Appointments). Times are stored in UTC and shown in the clinic's zone.
+
+The rule that matters most — a practitioner or a room is never in two active appointments at
+once — is kept by PostgreSQL exclusion constraints created in migration 0002 (not declared in
+Meta, so the SQLite default can still migrate; there IMMEDIATE transactions serialise writers).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from treatments.models import Treatment
+
+
+class ClinicRules(models.Model):
+    """Clinic-wide booking rules: a single row, edited by a manager in the admin."""
+
+    min_notice_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="Patients cannot book or move a session sooner than this."
+    )
+    horizon_days = models.PositiveSmallIntegerField(
+        default=90, help_text="How far ahead a patient may book the first session of a series."
+    )
+    buffer_minutes = models.PositiveSmallIntegerField(
+        default=15, help_text="Kept free after each appointment for cleaning and notes."
+    )
+    cancellation_cutoff_hours = models.PositiveSmallIntegerField(
+        default=48, help_text="Inside this, patients must call the clinic to cancel or move."
+    )
+    slot_minutes = models.PositiveSmallIntegerField(default=30, help_text="Start times are offered on this grid.")
+
+    class Meta:
+        verbose_name = "clinic rules"
+        verbose_name_plural = "clinic rules"
+        constraints = [
+            models.CheckConstraint(condition=Q(pk=1), name="clinic_rules_single_row"),
+            models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="clinic_rules_slot_minutes"),
+        ]
+
+    def __str__(self):
+        return "Clinic booking rules"
+
+    @classmethod
+    def load(cls) -> "ClinicRules":
+        rules, _ = cls.objects.get_or_create(pk=1)
+        return rules
+
+
+class Room(models.Model):
+    """A treatment room or device: booked alongside the practitioner when a treatment needs one."""
+
+    name = models.CharField(max_length=80, unique=True)
+    treatments = models.ManyToManyField(Treatment, related_name="rooms", blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PractitionerQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def performing(self, treatment):
+        return self.active().filter(treatments=treatment)
+
+
+class Practitioner(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="practitioner"
+    )
+    name = models.CharField(max_length=120)
+    treatments = models.ManyToManyField(Treatment, related_name="practitioners", blank=True)
+    is_active = models.BooleanField(default=True)
+
+    objects = PractitionerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """One block of a practitioner's regular week, in the clinic's local wall-clock time."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="working_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["practitioner", "weekday", "start"]
+        verbose_name_plural = "working hours"
+        constraints = [models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="working_hours_ordered")]
+
+    def __str__(self):
+        return f"{self.practitioner} {self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class TimeOff(models.Model):
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="time_off")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        verbose_name_plural = "time off"
+        constraints = [models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="time_off_ordered")]
+        indexes = [models.Index(fields=["practitioner", "start", "end"])]
+
+    def __str__(self):
+        return f"{self.practitioner} off {self.start:%Y-%m-%d %H:%M}–{self.end:%Y-%m-%d %H:%M}"
+
+
+class Patient(models.Model):
+    name = models.CharField(max_length=120)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["email"]), models.Index(fields=["phone"])]
+
+    def __str__(self):
+        return self.name
+
+
+class Series(models.Model):
+    """A patient's course of one treatment: N appointments spaced by the treatment's window."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Source(models.TextChoices):
+        ONLINE = "online", "Online"
+        PHONE = "phone", "Phone (front desk)"
+
+    # Public, unguessable identifier: the manage link signs this, never the integer id.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="series")
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="series")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ONLINE)
+    needs_review = models.BooleanField(
+        default=False, help_text="Questionnaire answers need a practitioner's review before treatment."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "series"
+
+    def __str__(self):
+        return f"{self.treatment} for {self.patient}"
+
+
+class Questionnaire(models.Model):
+    """Safety answers and consents given with a booking, kept with the wording they answered."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="questionnaires")
+    answers = models.JSONField(default=dict)
+    flagged = models.JSONField(default=list, help_text="Keys of answers that need a practitioner's review.")
+    consent_treatment = models.BooleanField()
+    consent_privacy = models.BooleanField()
+    wording_version = models.CharField(max_length=20)
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+
+    def __str__(self):
+        return f"Questionnaire for {self.series} ({self.submitted_at:%Y-%m-%d})"
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=Appointment.ACTIVE_STATUSES)
+
+    def overlapping(self, start, end):
+        """Appointments whose [start, end) intersects [start, end): the range-index query."""
+        return self.filter(start__lt=end, end__gt=start)
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CHECKED_IN = "checked_in", "Checked in"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # Statuses that hold the practitioner's (and room's) time. Mirrored in migration 0002.
+    ACTIVE_STATUSES = (Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED)
+
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="appointments")
+    session_number = models.PositiveSmallIntegerField()
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOOKED)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="appointment_ordered"),
+            models.CheckConstraint(condition=Q(session_number__gte=1), name="appointment_session_number"),
+            # One live appointment per session of a series; cancelled rows stay for the record.
+            models.UniqueConstraint(
+                fields=["series", "session_number"],
+                condition=Q(status__in=["booked", "checked_in", "completed"]),
+                name="appointment_one_active_per_session",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["practitioner", "start", "end"]),
+            models.Index(fields=["room", "start", "end"]),
+            models.Index(fields=["start"]),
+        ]
+
+    def __str__(self):
+        return f"{self.series} — session {self.session_number}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE_STATUSES

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path
+
+from clinic import views
+from treatments.sitemaps import SITEMAPS
+
+admin.site.site_header = "Clinic administration"
+
+urlpatterns = [
+    path("", include("treatments.urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "clinic.views.page_not_found"
+handler500 = "clinic.views.server_error"

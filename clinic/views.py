@@ -1,0 +1,59 @@
+"""Site-wide views that belong to no app: health check, robots.txt, error pages."""
+
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from redis.exceptions import RedisError
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            return cursor.fetchone() == (1,)
+    except DatabaseError:
+        return False
+
+
+def _cache_ok() -> bool:
+    # Redis down or refusing connections means "not reachable", not a crashed health check.
+    try:
+        cache.set("healthz", "ok", 10)
+        return cache.get("healthz") == "ok"
+    except (RedisError, OSError):
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """JSON health report for load balancers: 200 when every dependency answers, else 503."""
+    checks = {"database": _database_ok(), "cache": _cache_ok()}
+    healthy = all(checks.values())
+    body = {"status": "ok" if healthy else "degraded", **{k: "ok" if v else "error" for k, v in checks.items()}}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@require_GET
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /staff/",
+        "Disallow: /bookings/manage/",
+        "Disallow: /api/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    return render(request, "500.html", status=500)

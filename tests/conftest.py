@@ -1,0 +1,36 @@
+"""Shared test set-up: the suite runs on the real PostgreSQL and Redis (see `make test`)."""
+
+import os
+
+import pytest
+from django.conf import settings
+
+
+def pytest_configure(config):
+    # Each xdist worker gets its own Redis database, so one worker's cache.clear() (FLUSHDB)
+    # never wipes another's keys.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker.removeprefix("gw") or 0)
+    cache = settings.CACHES["default"]
+    if cache["BACKEND"].endswith("RedisCache"):
+        base = cache["LOCATION"].rsplit("/", 1)[0]
+        cache["LOCATION"] = f"{base}/{1 + index}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _require_real_services(django_db_blocker):
+    """Refuse to run on SQLite: the invariants under test are PostgreSQL's (run `make test`)."""
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            pytest.exit("The test suite runs on PostgreSQL: use `make test` (it sets DATABASE_URL).", 2)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache (Redis in `make test`)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
