@@ -7,7 +7,7 @@ WEB_PORT ?= 8000
 
 # The test suite runs against the real services on loopback (see README, Testing).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
 .PHONY: run test install install-dev services browser bench clean
 

@@ -7,24 +7,23 @@ from django.conf import settings
 
 
 def pytest_configure(config):
-    # Each xdist worker gets its own Redis database, so one worker's cache.clear() (FLUSHDB)
-    # never wipes another's keys.
+    # Each xdist worker gets its own Redis database (REDIS_URL's number plus the worker's), so
+    # one worker's cache.clear() (FLUSHDB) never wipes another's keys.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker.removeprefix("gw") or 0)
     cache = settings.CACHES["default"]
     if cache["BACKEND"].endswith("RedisCache"):
-        base = cache["LOCATION"].rsplit("/", 1)[0]
-        cache["LOCATION"] = f"{base}/{1 + index}"
+        base, _, number = cache["LOCATION"].rpartition("/")
+        cache["LOCATION"] = f"{base}/{int(number or 0) + index}"
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _require_real_services(django_db_blocker):
+def _require_real_services():
     """Refuse to run on SQLite: the invariants under test are PostgreSQL's (run `make test`)."""
-    with django_db_blocker.unblock():
-        from django.db import connection
+    from django.db import connection
 
-        if connection.vendor != "postgresql":
-            pytest.exit("The test suite runs on PostgreSQL: use `make test` (it sets DATABASE_URL).", 2)
+    if connection.vendor != "postgresql":
+        pytest.exit("The test suite runs on PostgreSQL: use `make test` (it sets DATABASE_URL).", 2)
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,63 @@
+"""
+The safety questionnaire asked before a series (and re-confirmed before each session).
+
+A "yes" to any question does not refuse the booking: it holds the series for a practitioner's
+review, and the patient is told so plainly. Changing the wording means bumping WORDING_VERSION,
+so every stored answer keeps the version its patient actually read.
+"""
+
+from dataclasses import dataclass
+
+WORDING_VERSION = "2026-11"
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    text: str
+    why: str  # shown to the patient when the answer holds the booking for review
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "pregnant",
+        "Are you pregnant or breastfeeding?",
+        "Microneedling is not offered during pregnancy or breastfeeding.",
+    ),
+    Question(
+        "isotretinoin",
+        "Have you taken isotretinoin (for example Roaccutane or Accutane) in the last 6 months?",
+        "Skin heals differently for several months after isotretinoin.",
+    ),
+    Question(
+        "active_skin_condition",
+        "Do you have an active acne flare, cold sore or skin infection in the area to be treated?",
+        "Treating broken or infected skin can spread the infection.",
+    ),
+    Question(
+        "keloid",
+        "Have you ever had keloid or raised scarring?",
+        "Some people who form raised scars need a different plan.",
+    ),
+    Question(
+        "blood_thinners",
+        "Do you take blood thinners, or have a bleeding disorder?",
+        "These can increase bleeding and bruising during treatment.",
+    ),
+)
+
+QUESTIONS_BY_KEY = {question.key: question for question in QUESTIONS}
+
+CONSENT_TREATMENT_TEXT = (
+    "I understand what microneedling involves, including redness for a few days afterwards, "
+    "and I agree to be treated. I will tell the clinic if any of my answers change."
+)
+CONSENT_PRIVACY_TEXT = (
+    "I agree that the clinic stores my contact details and these health answers to plan and "
+    "deliver my treatment, as described in the privacy notice."
+)
+
+
+def flagged_keys(answers: dict[str, bool]) -> list[str]:
+    """Keys of the answers that hold a booking for a practitioner's review, in question order."""
+    return [question.key for question in QUESTIONS if answers.get(question.key) is True]
