@@ -1,7 +1,9 @@
 """What the clinic offers: a treatment, the explainer content around it, and how it is booked."""
 
 from django.db import models
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+
+from treatments.illustrations import ILLUSTRATION_CHOICES
 
 
 class TreatmentQuerySet(models.QuerySet):
@@ -25,6 +27,20 @@ class Treatment(models.Model):
 
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The explainer pages. Long texts are plain text; a blank line starts a new paragraph.
+    also_known_as = models.CharField(max_length=120, blank=True, help_text="e.g. collagen induction therapy.")
+    meta_description = models.CharField(
+        max_length=160, blank=True, help_text="For search results (up to 160 characters); the summary if blank."
+    )
+    intro = models.TextField("what it is", blank=True, help_text="Opening of the overview page.")
+    benefits_intro = models.TextField(blank=True, help_text="Shown above the list of benefits.")
+    how_it_works_intro = models.TextField(blank=True, help_text="Opening of the how-it-works page.")
+    series_explanation = models.TextField(
+        blank=True, help_text="Why it takes a series, and what each session does."
+    )
+    benefits_illustration = models.CharField(max_length=80, blank=True, choices=ILLUSTRATION_CHOICES)
+    how_it_works_illustration = models.CharField(max_length=80, blank=True, choices=ILLUSTRATION_CHOICES)
+
     objects = TreatmentQuerySet.as_manager()
 
     class Meta:
@@ -45,3 +61,136 @@ class Treatment(models.Model):
 
     def get_absolute_url(self):
         return reverse("treatments:detail", kwargs={"slug": self.slug})
+
+    def get_booking_url(self):
+        # The booking flow lives in the bookings app; a plain path keeps this page working
+        # while that route is missing (for example on a site that only explains).
+        try:
+            return reverse("bookings:book", kwargs={"slug": self.slug})
+        except NoReverseMatch:
+            return f"/book/{self.slug}/"
+
+    @property
+    def spacing_display(self) -> str:
+        """The gap between sessions for people: "4 to 6 weeks", or in days when not whole weeks."""
+        low, high = self.min_days_between, self.max_days_between
+        if low % 7 == 0 and high % 7 == 0:
+            low, high, unit = low // 7, high // 7, "weeks"
+        else:
+            unit = "days"
+        return f"{low} {unit}" if low == high else f"{low} to {high} {unit}"
+
+    @property
+    def description(self) -> str:
+        return self.meta_description or self.summary
+
+
+class ExplainerItem(models.Model):
+    """An ordered piece of a treatment's explainer, edited inline on the treatment."""
+
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+
+class Benefit(ExplainerItem):
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="benefits")
+    title = models.CharField(max_length=120)
+    body = models.TextField(blank=True)
+
+    def __str__(self):
+        return self.title
+
+
+class HowItWorksStep(ExplainerItem):
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="steps")
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    duration = models.CharField(max_length=60, blank=True, help_text="e.g. 20 to 45 minutes.")
+
+    class Meta(ExplainerItem.Meta):
+        verbose_name = "how-it-works step"
+
+    def __str__(self):
+        return self.title
+
+
+class FAQItem(ExplainerItem):
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="faqs")
+    question = models.CharField(max_length=200)
+    answer = models.TextField()
+
+    class Meta(ExplainerItem.Meta):
+        verbose_name = "FAQ item"
+
+    def __str__(self):
+        return self.question
+
+
+class TreatmentImage(ExplainerItem):
+    """A photo staff upload; shown through its renditions (see services.image_renditions_build)."""
+
+    class Role(models.TextChoices):
+        HERO = "hero", "Top of the overview page"
+        BENEFITS = "benefits", "Beside the benefits"
+        HOW = "how", "On the how-it-works page"
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="treatments/originals/%Y/", width_field="width", height_field="height")
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    alt_text = models.CharField(
+        max_length=250, help_text="What the picture shows, for people who cannot see it."
+    )
+    caption = models.CharField(max_length=250, blank=True)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.HERO)
+
+    def __str__(self):
+        return self.alt_text
+
+    def _renditions(self, formats: set[str]) -> list["ImageRendition"]:
+        # Filters in Python so a prefetched `renditions` costs no query per image.
+        return [r for r in self.renditions.all() if r.format in formats]
+
+    def _srcset(self, formats: set[str]) -> str:
+        return ", ".join(f"{r.file.url} {r.width}w" for r in self._renditions(formats))
+
+    @property
+    def webp_srcset(self) -> str:
+        return self._srcset({ImageRendition.Format.WEBP})
+
+    @property
+    def fallback_srcset(self) -> str:
+        return self._srcset({ImageRendition.Format.JPEG, ImageRendition.Format.PNG})
+
+    @property
+    def fallback_url(self) -> str:
+        """The smallest fallback rendition (the `src` old browsers load), or the original."""
+        fallbacks = self._renditions({ImageRendition.Format.JPEG, ImageRendition.Format.PNG})
+        return fallbacks[0].file.url if fallbacks else self.image.url
+
+
+class ImageRendition(models.Model):
+    """A resized copy of a TreatmentImage in one format, for srcset."""
+
+    class Format(models.TextChoices):
+        WEBP = "webp", "WebP"
+        JPEG = "jpeg", "JPEG"
+        PNG = "png", "PNG"
+
+    image = models.ForeignKey(TreatmentImage, on_delete=models.CASCADE, related_name="renditions")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=4, choices=Format.choices)
+    file = models.FileField(upload_to="treatments/renditions/")
+
+    class Meta:
+        ordering = ["width", "format"]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "width", "format"], name="rendition_unique_size_format"),
+        ]
+
+    def __str__(self):
+        return f"{self.image} at {self.width}px ({self.format})"
