@@ -1,0 +1,274 @@
+"""
+Reads shared by the booking pages, the API, staff screens and the services.
+
+Each function loads ONE indexed range query per table (rules, working hours, rooms, time off,
+appointments: at most 5 queries) into an `availability.Schedule` and lets the pure engine do the
+interval arithmetic in memory, so the cost grows with the window asked for, not with how many
+appointments the database holds. `for_staff=True` lifts minimum notice and the horizon, never
+the double-booking rule nor the spacing between sessions.
+
+Slot times come back as aware datetimes in the clinic's zone (settings.TIME_ZONE).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from bookings import availability
+from bookings.errors import BookingError
+from bookings.availability import Diary, Rules, SeriesPlan, Shift, Slot, Spacing
+from bookings.models import Appointment, ClinicRules, Practitioner, Room, TimeOff, WorkingHours
+
+# No appointment lasts longer than this (services refuse longer ones). It bounds the range query
+# from below too (start > window start - MAX_APPOINTMENT), so the index scan reads only the window
+# instead of every appointment that started before it.
+MAX_APPOINTMENT = timedelta(hours=12)
+
+
+def clinic_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def engine_rules(rules: ClinicRules) -> Rules:
+    return Rules(
+        min_notice=timedelta(hours=rules.min_notice_hours),
+        horizon_days=rules.horizon_days,
+        buffer=timedelta(minutes=rules.buffer_minutes),
+        granularity=timedelta(minutes=rules.slot_minutes),
+    )
+
+
+def spacing_of(treatment) -> Spacing:
+    return Spacing(treatment.min_days_between, treatment.max_days_between)
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def load_schedule(
+    *,
+    treatment,
+    first_day: date,
+    last_day: date,
+    practitioner: Practitioner | None = None,
+    exclude: Q | None = None,
+    rules: ClinicRules | None = None,
+) -> availability.Schedule:
+    """Everything booked or blocked for `treatment` over local days [first_day, last_day].
+
+    `exclude` leaves some appointments out (those being moved), so they do not block themselves.
+    """
+    tz = clinic_zone()
+    rules = engine_rules(rules or ClinicRules.load())
+    window_start = local_midnight(first_day, tz) - rules.buffer
+    window_end = local_midnight(last_day + timedelta(days=1), tz) + rules.buffer
+
+    performers = Practitioner.objects.performing(treatment)
+    if practitioner is not None:
+        performers = performers.filter(pk=practitioner.pk)
+    diaries: dict[int, Diary] = {}
+    hours = WorkingHours.objects.filter(practitioner__in=performers).values_list(
+        "practitioner_id", "weekday", "start", "end"
+    )
+    for practitioner_id, weekday, start, end in hours:
+        diaries.setdefault(practitioner_id, Diary(practitioner_id)).shifts.append(Shift(weekday, start, end))
+
+    rooms: dict[int, Diary] | None = None
+    if treatment.requires_room:
+        room_ids = Room.objects.filter(treatments=treatment, is_active=True).values_list("id", flat=True)
+        rooms = {room_id: Diary(room_id) for room_id in room_ids}
+
+    time_off = TimeOff.objects.filter(practitioner_id__in=list(diaries), start__lt=window_end, end__gt=window_start)
+    for practitioner_id, start, end in time_off.values_list("practitioner_id", "start", "end"):
+        diaries[practitioner_id].time_off.append((start, end))
+
+    appointments = (
+        Appointment.objects.active()
+        .overlapping(window_start, window_end)
+        .filter(start__gt=window_start - MAX_APPOINTMENT)
+        .filter(Q(practitioner_id__in=list(diaries)) | Q(room_id__in=list(rooms or ())))
+    )
+    if exclude is not None:
+        appointments = appointments.exclude(exclude)
+    for practitioner_id, room_id, start, end in appointments.values_list("practitioner_id", "room_id", "start", "end"):
+        if practitioner_id in diaries:
+            diaries[practitioner_id].appointments.append((start, end))
+        if rooms is not None and room_id in rooms:
+            rooms[room_id].appointments.append((start, end))
+
+    return availability.Schedule(
+        tz=tz,
+        rules=rules,
+        duration=timedelta(minutes=treatment.session_minutes),
+        practitioners=list(diaries.values()),
+        rooms=list(rooms.values()) if rooms is not None else None,
+    )
+
+
+def available_slots(
+    *,
+    treatment,
+    start_date: date,
+    days: int,
+    practitioner: Practitioner | None = None,
+    now: datetime | None = None,
+    for_staff: bool = False,
+) -> list[Slot]:
+    """Free first-session slots for a treatment on `days` local days from `start_date`."""
+    now = now or timezone.now()
+    last_date = start_date + timedelta(days=max(days, 1) - 1)
+    schedule = load_schedule(treatment=treatment, first_day=start_date, last_day=last_date, practitioner=practitioner)
+    not_before, last_day = availability.booking_bounds(
+        schedule.rules, now=now, tz=schedule.tz, for_staff=for_staff, first_session=True
+    )
+    return availability.free_slots(
+        schedule, first_day=start_date, days=days, not_before=not_before, last_day=last_day
+    )
+
+
+def series_plan(*, treatment, first: Slot, now: datetime | None = None, for_staff: bool = False) -> SeriesPlan:
+    """Sessions 2..N placed after a chosen first slot; session 1 carries a problem if unusable."""
+    now = now or timezone.now()
+    spacing = spacing_of(treatment)
+    first_day = first.start.astimezone(clinic_zone()).date()
+    span = (treatment.sessions_in_series - 1) * spacing.max_days + availability.OVERFLOW_DAYS
+    schedule = load_schedule(treatment=treatment, first_day=first_day, last_day=first_day + timedelta(days=span))
+    not_before, last_day = availability.booking_bounds(
+        schedule.rules, now=now, tz=schedule.tz, for_staff=for_staff, first_session=True
+    )
+    problem = first_slot_problem(schedule, first, not_before=not_before, last_day=last_day)
+    if problem:
+        nearby = availability.free_slots(
+            schedule, first_day=first_day, days=availability.OVERFLOW_DAYS, not_before=not_before, last_day=last_day
+        )
+        sessions = [availability.PlannedSession(1, None, nearby[: availability.ALTERNATIVES], problem)]
+        sessions += [
+            availability.PlannedSession(n, None, problem=f"Session {n} can be planned once session 1 has a time.")
+            for n in range(2, treatment.sessions_in_series + 1)
+        ]
+        return SeriesPlan(sessions)
+    return availability.plan_series(
+        schedule, first=first, sessions=treatment.sessions_in_series, spacing=spacing, not_before=not_before
+    )
+
+
+def first_slot_problem(
+    schedule: availability.Schedule, slot: Slot, *, not_before: datetime, last_day: date | None
+) -> str | None:
+    """Why a slot cannot be booked (rules or taken), or None."""
+    return availability.slot_problem(schedule, slot, not_before=not_before, last_day=last_day) or (
+        None if schedule.is_free(slot) else availability.TAKEN
+    )
+
+
+def live_sessions(series) -> dict[int, Appointment]:
+    """The series' active appointments by session number."""
+    return {appointment.session_number: appointment for appointment in series.appointments.active()}
+
+
+def as_slot(appointment: Appointment) -> Slot:
+    tz = clinic_zone()
+    return Slot(
+        appointment.start.astimezone(tz), appointment.end.astimezone(tz), appointment.practitioner_id, appointment.room_id
+    )
+
+
+def change_refusal(*, appointment: Appointment, now: datetime | None = None, for_staff: bool = False) -> str | None:
+    """Why this appointment cannot be moved or cancelled by this person now, or None."""
+    now = now or timezone.now()
+    if not appointment.is_active or appointment.status != Appointment.Status.BOOKED:
+        return "This session can no longer be changed: it has been cancelled or has already taken place."
+    if for_staff:
+        return None
+    cutoff = timedelta(hours=ClinicRules.load().cancellation_cutoff_hours)
+    if appointment.start - now < cutoff:
+        hours = int(cutoff.total_seconds() // 3600)
+        return (
+            f"This session is less than {hours} hours away, so it can no longer be changed online: "
+            f"please call the clinic on {settings.CLINIC_PHONE}."
+        )
+    return None
+
+
+def session_options(*, appointment: Appointment, now: datetime | None = None, for_staff: bool = False) -> list[Slot]:
+    """Slots this session may move to while keeping the spacing with BOTH neighbouring sessions."""
+    now = now or timezone.now()
+    series = appointment.series
+    treatment = series.treatment
+    tz = clinic_zone()
+    sessions = live_sessions(series)
+    previous = sessions.get(appointment.session_number - 1)
+    following = sessions.get(appointment.session_number + 1)
+    window = availability.spacing_window(
+        previous.start if previous else None, following.start if following else None, spacing_of(treatment), tz
+    )
+    rules = ClinicRules.load()
+    if window is None:  # a one-session series: any day up to the horizon
+        today = now.astimezone(tz).date()
+        window = (today, today + timedelta(days=rules.horizon_days))
+    first_day, last_day = window
+    if first_day > last_day:
+        return []
+    schedule = load_schedule(
+        treatment=treatment, first_day=first_day, last_day=last_day, exclude=Q(series=series), rules=rules
+    )
+    not_before, horizon_day = availability.booking_bounds(
+        schedule.rules, now=now, tz=tz, for_staff=for_staff, first_session=previous is None
+    )
+    others = [as_slot(other) for number, other in sessions.items() if number != appointment.session_number]
+    slots = availability.free_slots(
+        schedule, first_day=first_day, days=(last_day - first_day).days + 1, not_before=not_before, last_day=horizon_day
+    )
+    return [slot for slot in slots if not any(slot.overlaps(other, schedule.rules.buffer) for other in others)]
+
+
+def reschedule_plan(
+    *, appointment: Appointment, new: Slot, now: datetime | None = None, for_staff: bool = False
+) -> list[tuple[Appointment, Slot]]:
+    """[(appointment, new)] plus later sessions re-placed when the move pushes them out of window.
+
+    Raises BookingError with a sentence when the move breaks the rules or no valid plan exists.
+    """
+    now = now or timezone.now()
+    refusal = change_refusal(appointment=appointment, now=now, for_staff=for_staff)
+    if refusal:
+        raise BookingError(refusal)
+    series = appointment.series
+    treatment = series.treatment
+    spacing = spacing_of(treatment)
+    tz = clinic_zone()
+    sessions = live_sessions(series)
+    first_day = min(new.start, appointment.start).astimezone(tz).date()
+    later_sessions = max(sessions) - appointment.session_number + 1
+    last_day = new.start.astimezone(tz).date() + timedelta(
+        days=later_sessions * spacing.max_days + availability.OVERFLOW_DAYS
+    )
+    schedule = load_schedule(treatment=treatment, first_day=first_day, last_day=last_day, exclude=Q(series=series))
+    not_before, horizon_day = availability.booking_bounds(
+        schedule.rules, now=now, tz=tz, for_staff=for_staff, first_session=appointment.session_number == 1
+    )
+    current = {number: as_slot(session) for number, session in sessions.items()}
+    others = [slot for number, slot in current.items() if number != appointment.session_number]
+    problem = first_slot_problem(schedule, new, not_before=not_before, last_day=horizon_day)
+    if problem is None and any(new.overlaps(other, schedule.rules.buffer) for other in others):
+        problem = "That time clashes with another session of this series."
+    previous = current.get(appointment.session_number - 1)
+    if problem is None and previous is not None:
+        problem = availability.spacing_problem(previous, new, appointment.session_number, spacing, tz)
+    if problem:
+        raise BookingError(problem)
+    changed = availability.replan_after_move(
+        schedule, current=current, number=appointment.session_number, new=new, spacing=spacing, not_before=not_before
+    )
+    unplaced = next((session for session in changed if session.slot is None), None)
+    if unplaced is not None:
+        raise BookingError(
+            f"Moving this session would leave session {unplaced.number} without a suitable time. {unplaced.problem}"
+        )
+    return [(sessions[session.number], session.slot) for session in changed]
