@@ -1,0 +1,234 @@
+"""
+JSON API: free slots, and booking a whole series in one request.
+
+    GET  /api/availability/?treatment=<slug>&start=YYYY-MM-DD&days=N[&practitioner=<id>]
+    POST /api/series/   {"treatment", "first_start", "practitioner"?, "patient": {...}, "answers": {...}, "consent"}
+
+Errors are JSON: 400 {"errors": {field: [sentences]}} for bad input, 409 {"error", "session",
+"alternatives"} when a time is taken or a session cannot be placed, 413 for oversized bodies.
+Field names in errors follow the request: "patient.email", "answers.pregnant".
+"""
+
+import json
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from bookings import availability, selectors, services
+from bookings.availability import Slot
+from bookings.errors import BookingError, SlotTaken
+from bookings.forms import AvailabilityQueryForm, SeriesRequestForm, answer_field_name, clinic_zone
+from bookings.models import Room, Series
+from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
+from bookings.tokens import manage_url
+
+MAX_BODY_BYTES = 16 * 1024  # a booking is well under 1 KB; anything near this is not one
+PATIENT_FIELDS = ("name", "email", "phone")
+
+
+def slot_json(slot: Slot) -> dict:
+    return {"start": slot.start.isoformat(), "end": slot.end.isoformat(), "practitioner": slot.practitioner_id}
+
+
+def _bad_request(errors: dict[str, list[str]]) -> JsonResponse:
+    return JsonResponse({"errors": errors}, status=400)
+
+
+def _conflict(message: str, *, alternatives: list[Slot], session: int | None = None) -> JsonResponse:
+    body = {"error": message, "alternatives": [slot_json(slot) for slot in alternatives]}
+    if session is not None:
+        body["session"] = session
+    return JsonResponse(body, status=409)
+
+
+@require_GET
+def availability_list(request):
+    """Free first-session slots over 1–31 days, in the clinic's zone."""
+    form = AvailabilityQueryForm(request.GET)
+    if not form.is_valid():
+        return _bad_request({field: list(errors) for field, errors in form.errors.items()})
+    slots = selectors.available_slots(
+        treatment=form.cleaned_data["treatment"],
+        start_date=form.cleaned_data["start"],
+        days=form.cleaned_data["days"],
+        practitioner=form.cleaned_data["practitioner"],
+    )
+    return JsonResponse({"timezone": settings.TIME_ZONE, "slots": [slot_json(slot) for slot in slots]})
+
+
+
+# --- Booking -------------------------------------------------------------------------------------
+
+
+def _flatten(payload: dict) -> tuple[dict, dict[str, list[str]]]:
+    """The JSON body as the booking form's flat data, plus the type errors found on the way."""
+    data: dict = {}
+    errors: dict[str, list[str]] = {}
+    for name in ("treatment", "first_start"):
+        if name in payload and not isinstance(payload[name], str):
+            errors[name] = ["Give this as a string."]
+        elif name in payload:
+            data[name] = payload[name]
+    practitioner = payload.get("practitioner")
+    if practitioner is not None:
+        if isinstance(practitioner, bool) or not isinstance(practitioner, int):
+            errors["practitioner"] = ["Give a practitioner id (a number)."]
+        else:
+            data["practitioner"] = practitioner
+    _flatten_patient(payload.get("patient"), data, errors)
+    _flatten_answers(payload.get("answers"), data, errors)
+    consent = payload.get("consent")
+    if consent is not True:
+        errors["consent"] = ["The patient must consent to the treatment and to the privacy notice (true)."]
+    data["consent_treatment"] = data["consent_privacy"] = consent is True
+    return data, errors
+
+
+def _flatten_patient(patient, data: dict, errors: dict) -> None:
+    if patient is None:
+        errors["patient"] = ["Give the patient's name, email and phone."]
+        return
+    if not isinstance(patient, dict):
+        errors["patient"] = ["Give the patient as an object with name, email and phone."]
+        return
+    for name in PATIENT_FIELDS:
+        value = patient.get(name)
+        if value is not None and not isinstance(value, str):
+            errors[f"patient.{name}"] = ["Give this as a string."]
+        elif value is not None:
+            data[name] = value
+
+
+def _flatten_answers(answers, data: dict, errors: dict) -> None:
+    if answers is None:
+        answers = {}
+    if not isinstance(answers, dict):
+        errors["answers"] = ["Give the answers as an object of question keys to true or false."]
+        return
+    unknown = sorted(set(answers) - set(QUESTIONS_BY_KEY))
+    if unknown:
+        errors["answers"] = [f"Unknown question: {key}." for key in unknown]
+    for question in QUESTIONS:
+        value = answers.get(question.key)
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            data[answer_field_name(question.key)] = "yes" if value else "no"
+        else:
+            errors[f"answers.{question.key}"] = ["Answer true or false."]
+
+
+def _api_field(name: str) -> str:
+    if name in PATIENT_FIELDS:
+        return f"patient.{name}"
+    if name.startswith("answer_"):
+        return f"answers.{name.removeprefix('answer_')}"
+    if name in ("consent_treatment", "consent_privacy"):
+        return "consent"
+    return "non_field_errors" if name == "__all__" else name
+
+
+def _form_errors(form: SeriesRequestForm, errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    merged = dict(errors)
+    for name, messages in form.errors.items():
+        key = _api_field(name)
+        if key not in merged:  # a type error already says more than "required"
+            merged[key] = list(messages)
+    return merged
+
+
+def _body_too_large(request) -> bool:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True
+    return declared > MAX_BODY_BYTES
+
+
+def first_slot(*, treatment, start: datetime, practitioner) -> Slot:
+    """The free slot starting at `start`, or a stand-in the planner will explain is unusable."""
+    local = start.astimezone(clinic_zone())
+    free = selectors.available_slots(treatment=treatment, start_date=local.date(), days=1, practitioner=practitioner)
+    matching = [slot for slot in free if slot.start == start]
+    if matching:
+        return matching[0]
+    performer = practitioner or treatment.practitioners.filter(is_active=True).order_by("pk").first()
+    room = Room.objects.filter(treatments=treatment, is_active=True).order_by("pk").first()
+    return Slot(
+        local,
+        availability.later(local, timedelta(minutes=treatment.session_minutes), clinic_zone()),
+        performer.pk if performer else 0,
+        room.pk if (room and treatment.requires_room) else None,
+    )
+
+
+def series_json(series: Series) -> dict:
+    appointments = series.appointments.active().order_by("session_number")
+    return {
+        "id": str(series.public_id),
+        "treatment": series.treatment.slug,
+        "status": series.status,
+        "needs_review": series.needs_review,
+        "manage_url": manage_url(series),
+        "appointments": [
+            {
+                "session": appointment.session_number,
+                "start": appointment.start.astimezone(clinic_zone()).isoformat(),
+                "end": appointment.end.astimezone(clinic_zone()).isoformat(),
+                "practitioner": appointment.practitioner_id,
+            }
+            for appointment in appointments
+        ],
+    }
+
+
+# The API authenticates nobody and reads no cookie, so a cross-site form cannot act with a
+# patient's session: CSRF protection has nothing to protect here (every request stands alone).
+@csrf_exempt
+@require_POST
+def series_create(request):
+    """Plan a series from its first start and book it: 201, 400, 409 or 413."""
+    if _body_too_large(request):
+        return JsonResponse({"errors": {"body": [f"The body is larger than {MAX_BODY_BYTES} bytes."]}}, status=413)
+    try:
+        payload = json.loads(request.body)
+    except (UnicodeDecodeError, ValueError):
+        return _bad_request({"body": ["Send a JSON object (Content-Type: application/json)."]})
+    if not isinstance(payload, dict):
+        return _bad_request({"body": ["Send a JSON object, not a list or a single value."]})
+    data, type_errors = _flatten(payload)
+    form = SeriesRequestForm(data)
+    if not form.is_valid() or type_errors:
+        return _bad_request(_form_errors(form, type_errors))
+    treatment = form.cleaned_data["treatment"]
+    start = form.cleaned_data["first_start"]
+    if start <= timezone.now():
+        return _bad_request({"first_start": ["That time is in the past."]})
+    first = first_slot(treatment=treatment, start=start, practitioner=form.cleaned_data["practitioner"])
+    plan = selectors.series_plan(treatment=treatment, first=first)
+    unplaced = next((session for session in plan.sessions if session.slot is None), None)
+    if unplaced is not None:
+        if unplaced.number == 1 and unplaced.problem != availability.TAKEN:
+            return _bad_request({"first_start": [unplaced.problem]})
+        return _conflict(unplaced.problem, session=unplaced.number, alternatives=unplaced.alternatives)
+    try:
+        series = services.series_book(
+            treatment=treatment,
+            patient=services.PatientDetails(**{name: form.cleaned_data[name] for name in PATIENT_FIELDS}),
+            slots=plan.slots,
+            answers=form.answers,
+            consent_treatment=True,
+            consent_privacy=True,
+        )
+    except SlotTaken as taken:
+        return _conflict(taken.message, alternatives=taken.alternatives)
+    except BookingError as refusal:
+        return _bad_request({"non_field_errors": [refusal.message]})
+    body = series_json(series)
+    response = JsonResponse({"series": body}, status=201)
+    response["Location"] = body["manage_url"]
+    return response

@@ -1,0 +1,270 @@
+"""
+Forms for the patient booking flow, the manage page and the JSON API.
+
+Slots travel through forms as short keys (start in UTC + practitioner) and are always matched
+against freshly computed free slots, so a patient can only ever pick a time the engine offers.
+"""
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout, Submit
+from django import forms
+from django.conf import settings
+from django.utils.dateformat import format as date_format
+
+from bookings.availability import Slot
+from bookings.models import Practitioner
+from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT, QUESTIONS
+from treatments.models import Treatment
+
+MAX_DAYS = 31
+YES_NO = [("yes", "Yes"), ("no", "No")]
+PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()\-.]+$")
+
+
+def clinic_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def slot_key(slot: Slot) -> str:
+    """A short, stable name for a slot in forms: its UTC start and its practitioner."""
+    return f"{slot.start.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M}-{slot.practitioner_id}"
+
+
+def slot_label(slot: Slot, names: dict[int, str]) -> str:
+    """'Tuesday 2 December, 10:00 with Dr Ana Silva', in the clinic's zone."""
+    when = date_format(slot.start.astimezone(clinic_zone()), "l j F, H:i")
+    name = names.get(slot.practitioner_id)
+    return f"{when} with {name}" if name else when
+
+
+def practitioner_names(slots: list[Slot]) -> dict[int, str]:
+    ids = {slot.practitioner_id for slot in slots}
+    return dict(Practitioner.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def answer_field_name(key: str) -> str:
+    return f"answer_{key}"
+
+
+class SlotChoiceField(forms.ChoiceField):
+    """A choice among free slots; cleans to the Slot itself."""
+
+    default_error_messages = {
+        "invalid_choice": "That time is no longer free. Please choose another.",
+        "required": "Please choose a time.",
+    }
+
+    def __init__(self, *, slots: list[Slot], names: dict[int, str], **kwargs):
+        self.slots = {slot_key(slot): slot for slot in slots}
+        super().__init__(choices=[(key, slot_label(s, names)) for key, s in self.slots.items()], **kwargs)
+
+    def clean(self, value):
+        return self.slots[super().clean(value)]
+
+
+class FirstSlotForm(forms.Form):
+    """The first session, picked from the week calendar (one submit button per free slot)."""
+
+    def __init__(self, *args, slots: list[Slot], names: dict[int, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slot"] = SlotChoiceField(slots=slots, names=names, label="First session")
+
+
+class WeekForm(forms.Form):
+    """Which week of the calendar to show; bad or missing values fall back to the first week."""
+
+    week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), required=False,
+                                          empty_label="Any practitioner")
+
+    def __init__(self, *args, treatment: Treatment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = Practitioner.objects.performing(treatment)
+        self.fields["practitioner"].label = "Practitioner"
+
+
+class SeriesReviewForm(forms.Form):
+    """One radio group per session: the proposed time or one of its alternatives."""
+
+    def __init__(self, *args, sessions: list[list[Slot]], initial_slots: list[Slot | None],
+                 names: dict[int, str], treatment: Treatment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.treatment = treatment
+        for number, (options, chosen) in enumerate(zip(sessions, initial_slots, strict=True), start=1):
+            field = SlotChoiceField(slots=options, names=names, label=f"Session {number}",
+                                    widget=forms.RadioSelect)
+            field.initial = slot_key(chosen) if chosen and slot_key(chosen) in field.slots else None
+            self.fields[f"session_{number}"] = field
+
+    def clean(self):
+        cleaned = super().clean()
+        slots = [cleaned.get(name) for name in self.fields]
+        low, high = self.treatment.min_days_between, self.treatment.max_days_between
+        for number, (before, after) in enumerate(zip(slots, slots[1:]), start=2):
+            if before and after and not low <= spacing_days(before, after) <= high:
+                self.add_error(f"session_{number}", (
+                    f"Session {number} must be {low} to {high} days after session {number - 1}. "
+                    "Please choose another time for one of them."
+                ))
+        return cleaned
+
+    @property
+    def chosen_slots(self) -> list[Slot]:
+        return [self.cleaned_data[name] for name in self.fields]
+
+
+def spacing_days(before: Slot, after: Slot) -> int:
+    """Days between two sessions, counted on the clinic's calendar."""
+    zone = clinic_zone()
+    return (after.start.astimezone(zone).date() - before.start.astimezone(zone).date()).days
+
+
+def validate_phone(value: str) -> None:
+    digits = sum(character.isdigit() for character in value)
+    if not PHONE_CHARACTERS.match(value) or not 7 <= digits <= 15:
+        raise forms.ValidationError(
+            "Enter a phone number we can call, using digits, spaces and an optional + "
+            "(for example 07700 900123 or +44 7700 900123)."
+        )
+
+
+class DetailsForm(forms.Form):
+    """Who the patient is, their safety answers and their consents."""
+
+    name = forms.CharField(max_length=120, label="Full name", error_messages={"required": "Enter your full name."})
+    email = forms.EmailField(
+        max_length=254, label="Email address",
+        error_messages={"required": "Enter your email address.",
+                        "invalid": "Enter an email address like name@example.com."},
+    )
+    phone = forms.CharField(
+        max_length=32, label="Phone number", validators=[validate_phone],
+        error_messages={"required": "Enter a phone number so we can reach you about your booking."},
+    )
+    consent_treatment = forms.BooleanField(
+        label=CONSENT_TREATMENT_TEXT,
+        error_messages={"required": "Please confirm you understand and agree to the treatment."},
+    )
+    consent_privacy = forms.BooleanField(
+        label=CONSENT_PRIVACY_TEXT,
+        error_messages={"required": "Please agree to the privacy notice so we can keep your details."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for question in QUESTIONS:
+            self.fields[answer_field_name(question.key)] = forms.ChoiceField(
+                label=question.text, choices=YES_NO, widget=forms.RadioSelect,
+                error_messages={"required": "Please answer yes or no.",
+                                "invalid_choice": "Please answer yes or no."},
+            )
+        self.order_fields(["name", "email", "phone", *self.answer_fields, "consent_treatment", "consent_privacy"])
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["phone"].widget.attrs.update(autocomplete="tel", type="tel")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset("Your details", "name", "email", "phone"),
+            Fieldset("Safety questions", *self.answer_fields),
+            Fieldset("Consent", "consent_treatment", "consent_privacy"),
+        )
+
+    @property
+    def answer_fields(self) -> list[str]:
+        return [answer_field_name(question.key) for question in QUESTIONS]
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Enter your full name.")
+        return name
+
+    def clean_phone(self):
+        return " ".join(self.cleaned_data["phone"].split())
+
+    @property
+    def answers(self) -> dict[str, bool]:
+        return {question.key: self.cleaned_data[answer_field_name(question.key)] == "yes" for question in QUESTIONS}
+
+
+class AvailabilityQueryForm(forms.Form):
+    """Query string of GET /api/availability/."""
+
+    treatment = forms.SlugField(error_messages={"required": "Give a treatment slug, e.g. microneedling."})
+    start = forms.DateField(input_formats=["%Y-%m-%d"],
+                            error_messages={"required": "Give a start date as YYYY-MM-DD.",
+                                            "invalid": "Give a start date as YYYY-MM-DD."})
+    days = forms.IntegerField(min_value=1, max_value=MAX_DAYS, required=False,
+                              error_messages={"min_value": f"Ask for 1 to {MAX_DAYS} days.",
+                                              "max_value": f"Ask for 1 to {MAX_DAYS} days.",
+                                              "invalid": f"Ask for a whole number of days, 1 to {MAX_DAYS}."})
+    practitioner = forms.IntegerField(required=False, min_value=1,
+                                      error_messages={"invalid": "Give a practitioner id (a number).",
+                                                      "min_value": "Give a practitioner id (a number)."})
+
+    def clean_treatment(self):
+        return clean_treatment_slug(self.cleaned_data["treatment"])
+
+    def clean_practitioner(self):
+        return clean_practitioner_id(self.cleaned_data["practitioner"])
+
+    def clean_days(self):
+        return self.cleaned_data["days"] or 7
+
+
+def clean_treatment_slug(slug: str) -> Treatment:
+    treatment = Treatment.objects.published().filter(slug=slug).first()
+    if treatment is None:
+        raise forms.ValidationError("There is no bookable treatment with that slug.")
+    return treatment
+
+
+def clean_practitioner_id(practitioner_id: int | None) -> Practitioner | None:
+    if practitioner_id is None:
+        return None
+    practitioner = Practitioner.objects.active().filter(pk=practitioner_id).first()
+    if practitioner is None:
+        raise forms.ValidationError("There is no practitioner with that id.")
+    return practitioner
+
+
+class SeriesRequestForm(DetailsForm):
+    """POST /api/series/: the details form plus the treatment, first start and practitioner."""
+
+    treatment = forms.SlugField(error_messages={"required": "Give a treatment slug, e.g. microneedling."})
+    first_start = forms.DateTimeField(
+        error_messages={"required": "Give first_start as an ISO-8601 time with its offset.",
+                        "invalid": "Give first_start as an ISO-8601 time with its offset, e.g. "
+                                   "2026-12-01T10:00:00+00:00."},
+    )
+    practitioner = forms.IntegerField(required=False, min_value=1,
+                                      error_messages={"invalid": "Give a practitioner id (a number).",
+                                                      "min_value": "Give a practitioner id (a number)."})
+
+    def clean_treatment(self):
+        return clean_treatment_slug(self.cleaned_data["treatment"])
+
+    def clean_practitioner(self):
+        return clean_practitioner_id(self.cleaned_data["practitioner"])
+
+    def clean_first_start(self):
+        value: datetime = self.cleaned_data["first_start"]
+        if not isinstance(self.data.get("first_start"), str) or not _has_offset(self.data["first_start"]):
+            raise forms.ValidationError("Give first_start with its UTC offset, e.g. 2026-12-01T10:00:00+00:00.")
+        return value
+
+
+def _has_offset(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text).tzinfo is not None
+    except ValueError:
+        return False
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from bookings import api, views
+
+app_name = "bookings"
+
+urlpatterns = [
+    path("book/<slug:slug>/", views.book_start, name="book"),
+    path("book/<slug:slug>/series/", views.book_review, name="review"),
+    path("book/<slug:slug>/details/", views.book_details, name="details"),
+    path("book/<slug:slug>/booked/", views.book_done, name="done"),
+    path("bookings/manage/<str:token>/", views.manage, name="manage"),
+    path("bookings/manage/<str:token>/calendar.ics", views.manage_calendar, name="manage_calendar"),
+    path("bookings/manage/<str:token>/sessions/<int:number>/move/", views.manage_move, name="manage_move"),
+    path("bookings/manage/<str:token>/sessions/<int:number>/cancel/", views.manage_cancel, name="manage_cancel"),
+    path(
+        "bookings/manage/<str:token>/sessions/<int:number>/cancel-rest/",
+        views.manage_cancel_rest,
+        name="manage_cancel_rest",
+    ),
+    path("api/availability/", api.availability_list, name="api_availability"),
+    path("api/series/", api.series_create, name="api_series"),
+]
