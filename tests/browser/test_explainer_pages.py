@@ -1,0 +1,24 @@
+"""The explainer pages in a real browser, at phone and desktop widths."""
+
+import pytest
+
+from tests.browser.checks import assert_no_axe_violations, assert_no_horizontal_overflow
+
+EXPLAINER_PAGES = [
+    "/",
+    "/treatments/",
+    "/treatments/microneedling/",
+    "/treatments/microneedling/how-it-works/",
+    "/treatments/microneedling/faq/",
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", EXPLAINER_PAGES)
+def test_explainer_page_opens_fits_the_screen_and_passes_axe(page, path):
+    response = page.goto(path)
+
+    assert response is not None and response.status == 200, f"GET {path} answered {response and response.status}"
+    assert page.locator("h1").count() == 1, f"{path} should have exactly one h1"
+    assert_no_horizontal_overflow(page)
+    assert_no_axe_violations(page)
