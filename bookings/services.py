@@ -27,7 +27,7 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from bookings import availability, questionnaire, selectors
+from bookings import availability, notifications, questionnaire, selectors
 from bookings.availability import Slot
 from bookings.errors import BookingError, SlotTaken
 from bookings.models import Appointment, Patient, Questionnaire, Series
@@ -131,6 +131,7 @@ def series_book(
                 )
                 for number, slot in enumerate(slots, start=1)
             )
+            notifications.after_commit(notifications.series_booked, series.pk)  # h4: e-mail once committed
     except _Clash as clash:
         raise _taken(treatment, slots, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
@@ -309,6 +310,8 @@ def appointments_reschedule(
                 appointment.start, appointment.end = slot.start, slot.end
                 appointment.practitioner_id, appointment.room_id = slot.practitioner_id, slot.room_id
                 appointment.save(update_fields=["start", "end", "practitioner", "room", "updated_at"])
+            # h4: e-mail once committed
+            notifications.after_commit(notifications.appointments_rescheduled, [a.pk for a in moving])
     except _Clash as clash:
         raise _move_taken(moves, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
@@ -341,6 +344,8 @@ def appointment_cancel(
             raise BookingError(refusal)
         _mark_cancelled(appointment, reason=reason, now=now)
         _settle_series(appointment.series)
+        # h4: e-mail once committed
+        notifications.after_commit(notifications.appointments_cancelled, [appointment.pk])
     return appointment
 
 
@@ -367,6 +372,8 @@ def series_cancel_remaining(
         for appointment in remaining:
             _mark_cancelled(appointment, reason=reason, now=now)
         _settle_series(series)
+        # h4: e-mail once committed
+        notifications.after_commit(notifications.appointments_cancelled, [a.pk for a in remaining])
     return remaining
 
 
