@@ -1,0 +1,54 @@
+"""JSON-LD: parses, matches what the page shows, and cannot break out of its <script>."""
+
+import pytest
+
+from tests.treatments.factories import FAQItemFactory, HowItWorksStepFactory
+from tests.treatments.helpers import json_ld
+from treatments.models import Treatment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_faq_page_json_ld_lists_exactly_the_faq_items_in_order(client):
+    treatment = Treatment.objects.get(slug="microneedling")
+    items = list(treatment.faqs.all())
+
+    (data,) = json_ld(client.get("/treatments/microneedling/faq/").content.decode())
+
+    assert data["@context"] == "https://schema.org"
+    assert data["@type"] == "FAQPage"
+    assert [(q["name"], q["acceptedAnswer"]["text"]) for q in data["mainEntity"]] == [
+        (item.question, item.answer) for item in items
+    ]
+    assert all(q["@type"] == "Question" and q["acceptedAnswer"]["@type"] == "Answer" for q in data["mainEntity"])
+
+
+@pytest.mark.parametrize("path", ["/treatments/microneedling/", "/treatments/microneedling/how-it-works/"])
+def test_treatment_pages_describe_a_medical_procedure(client, path):
+    (data,) = json_ld(client.get(path).content.decode())
+
+    assert data["@type"] == "MedicalWebPage"
+    assert data["url"] == f"http://testserver{path}"
+    assert data["about"]["@type"] == "MedicalProcedure"
+    assert data["about"]["name"] == "Microneedling"
+    assert data["about"]["alternateName"] == "collagen induction therapy"
+
+
+def test_how_it_works_json_ld_says_how_the_procedure_is_performed(client):
+    (data,) = json_ld(client.get("/treatments/microneedling/how-it-works/").content.decode())
+
+    assert "Numbing cream: A topical numbing cream" in data["about"]["howPerformed"]
+
+
+def test_staff_text_cannot_close_the_json_ld_script(client):
+    item = FAQItemFactory(question="Is </script><script>alert(1)</script> safe?", answer="<!-- & -->")
+    HowItWorksStepFactory(treatment=item.treatment, body="</script>")
+
+    for page in ["faq", "how-it-works"]:
+        html = client.get(f"/treatments/{item.treatment.slug}/{page}/").content.decode()
+        assert "</script><script>alert(1)" not in html
+        assert html.count("</script>") == html.count("<script")  # only the page's own scripts close
+
+    (data,) = json_ld(client.get(f"/treatments/{item.treatment.slug}/faq/").content.decode())
+    assert data["mainEntity"][0]["name"] == item.question
+    assert data["mainEntity"][0]["acceptedAnswer"]["text"] == "<!-- & -->"
