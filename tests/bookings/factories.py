@@ -125,3 +125,20 @@ class AppointmentFactory(DjangoModelFactory):
 def slot(start: datetime, practitioner, room=None, minutes: int = 60) -> Slot:
     """A Slot for `practitioner` (and `room`) starting at `start`."""
     return Slot(start, start + timedelta(minutes=minutes), practitioner.pk, room.pk if room else None)
+
+
+def microneedling_clinic(*, practitioners: int = 1, rooms: int = 0, sessions: int = 3, **rules):
+    """A treatment, practitioners working weekdays 09:00–17:00 and rooms (if any) that it needs.
+
+    Rules default to 24h notice, a 90-day horizon, no buffer, a 30-minute grid, 48h cutoff.
+    """
+    clinic_rules(**{"buffer_minutes": 0, **rules})
+    treatment = TreatmentFactory(requires_room=rooms > 0, sessions_in_series=sessions)
+    staff = [PractitionerFactory(treatments=[treatment]) for _ in range(practitioners)]
+    room_list = [RoomFactory(treatments=[treatment]) for _ in range(rooms)]
+    return treatment, staff, room_list
+
+
+def series_slots(practitioner, first: datetime, sessions: int = 3, days: int = 28, room=None) -> list[Slot]:
+    """`sessions` slots `days` apart at the same local time (wall-clock arithmetic on purpose)."""
+    return [slot(first + timedelta(days=days * n), practitioner, room) for n in range(sessions)]
