@@ -1,0 +1,61 @@
+"""Production settings: Django's deployment checks pass and static files are served hashed and cached."""
+
+import json
+import re
+import urllib.request
+
+import pytest
+
+from tests.servers import GUNICORN, free_port, manage, production_env, serve
+
+HASHED_STATIC = {
+    "css/site.css": r"css/site\.[0-9a-f]{12}\.css",
+    "bootstrap/css/bootstrap.min.css": r"bootstrap/css/bootstrap\.min\.[0-9a-f]{12}\.css",
+}
+
+
+@pytest.fixture(scope="module")
+def production_site(tmp_path_factory):
+    """A production environment on its own SQLite database, after collectstatic: (env, manifest paths)."""
+    var_dir = tmp_path_factory.mktemp("production")
+    # Plain HTTP on loopback: the redirect to HTTPS is what a TLS-terminating proxy is for.
+    env = production_env(CLINIC_VAR_DIR=str(var_dir), SECURE_SSL_REDIRECT="0")
+    manage("collectstatic", "--noinput", env=env)
+    manifest = json.loads((var_dir / "staticfiles" / "staticfiles.json").read_text())
+    return env, manifest["paths"]
+
+
+def test_deploy_checks_report_no_warning(tmp_path):
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(CLINIC_VAR_DIR=str(tmp_path))
+    )
+
+    assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name", HASHED_STATIC)
+def test_collectstatic_gives_css_a_content_hashed_name(production_site, name):
+    _, paths = production_site
+
+    assert re.fullmatch(HASHED_STATIC[name], paths[name]), paths.get(name)
+
+
+def test_pages_link_hashed_css_that_whitenoise_serves_with_a_long_cache_lifetime(production_site):
+    env, paths = production_site
+    manage("migrate", "--noinput", env=env)
+    port = free_port()
+    argv = [GUNICORN, "clinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--graceful-timeout", "5"]
+
+    with serve(argv, port=port, env=env) as base_url:
+        with urllib.request.urlopen(f"{base_url}/") as response:
+            html = response.read().decode()
+        for name in HASHED_STATIC:
+            url = f"/static/{paths[name]}"
+            assert f'href="{url}"' in html, f"the home page should link {url}"
+            with urllib.request.urlopen(f"{base_url}{url}") as response:
+                cache_control = response.headers["Cache-Control"]
+            assert response.status == 200
+            max_age = re.search(r"max-age=(\d+)", cache_control or "")
+            assert max_age and int(max_age.group(1)) >= 365 * 24 * 3600, cache_control
+            assert "immutable" in cache_control
