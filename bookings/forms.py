@@ -15,7 +15,7 @@ from django import forms
 from django.conf import settings
 from django.utils.dateformat import format as date_format
 
-from bookings.availability import Slot
+from bookings.availability import Slot, Spacing
 from bookings.models import Practitioner
 from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT, QUESTIONS
 from treatments.models import Treatment
@@ -88,39 +88,32 @@ class WeekForm(forms.Form):
 
 
 class SeriesReviewForm(forms.Form):
-    """One radio group per session: the proposed time or one of its alternatives."""
+    """One radio group per later session: the proposed time or one of its alternatives."""
 
-    def __init__(self, *args, sessions: list[list[Slot]], initial_slots: list[Slot | None],
+    def __init__(self, *args, first: Slot, sessions: list[list[Slot]], initial_slots: list[Slot],
                  names: dict[int, str], treatment: Treatment, **kwargs):
         super().__init__(*args, **kwargs)
-        self.treatment = treatment
-        for number, (options, chosen) in enumerate(zip(sessions, initial_slots, strict=True), start=1):
-            field = SlotChoiceField(slots=options, names=names, label=f"Session {number}",
-                                    widget=forms.RadioSelect)
-            field.initial = slot_key(chosen) if chosen and slot_key(chosen) in field.slots else None
+        self.first, self.treatment = first, treatment
+        for number, (options, chosen) in enumerate(zip(sessions, initial_slots, strict=True), start=2):
+            field = SlotChoiceField(slots=options, names=names, label=f"Session {number}", widget=forms.RadioSelect)
+            field.initial = slot_key(chosen)
             self.fields[f"session_{number}"] = field
 
     def clean(self):
         cleaned = super().clean()
-        slots = [cleaned.get(name) for name in self.fields]
-        low, high = self.treatment.min_days_between, self.treatment.max_days_between
+        slots = [self.first, *(cleaned.get(name) for name in self.fields)]
+        spacing = Spacing(self.treatment.min_days_between, self.treatment.max_days_between)
         for number, (before, after) in enumerate(zip(slots, slots[1:]), start=2):
-            if before and after and not low <= spacing_days(before, after) <= high:
+            if before and after and not spacing.allows(before.start, after.start, clinic_zone()):
                 self.add_error(f"session_{number}", (
-                    f"Session {number} must be {low} to {high} days after session {number - 1}. "
-                    "Please choose another time for one of them."
+                    f"Session {number} must be {spacing.min_days} to {spacing.max_days} days after session "
+                    f"{number - 1}. Please choose another time for one of them."
                 ))
         return cleaned
 
     @property
     def chosen_slots(self) -> list[Slot]:
         return [self.cleaned_data[name] for name in self.fields]
-
-
-def spacing_days(before: Slot, after: Slot) -> int:
-    """Days between two sessions, counted on the clinic's calendar."""
-    zone = clinic_zone()
-    return (after.start.astimezone(zone).date() - before.start.astimezone(zone).date()).days
 
 
 def validate_phone(value: str) -> None:

@@ -152,6 +152,7 @@ def book_review(request, slug):
         earlier = draft.slots[1:] + [None] * len(options)
         form = SeriesReviewForm(
             request.POST if request.method == "POST" else None,
+            first=plan.sessions[0].slot,
             sessions=options,
             initial_slots=[_initial(o, c) for o, c in zip(options, earlier)],
             names=practitioner_names([s for group in options for s in group] + [plan.sessions[0].slot]),

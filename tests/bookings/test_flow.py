@@ -1,0 +1,185 @@
+"""The patient booking flow, step by step, with the Django test client."""
+
+from django.urls import reverse
+
+from bookings.models import Appointment, Patient, Questionnaire, Series
+from bookings.questionnaire import WORDING_VERSION
+from tests.bookings.factories import AppointmentFactory, local
+from tests.bookings.patient_fixtures import SLUG, details, frozen, key, practitioner, treatment  # noqa: F401
+
+START = reverse("bookings:book", kwargs={"slug": SLUG})
+REVIEW = reverse("bookings:review", kwargs={"slug": SLUG})
+DETAILS = reverse("bookings:details", kwargs={"slug": SLUG})
+DONE = reverse("bookings:done", kwargs={"slug": SLUG})
+
+
+def pick_first(client, practitioner, start=None):
+    return client.post(START, {"slot": key(start or local(2027, 3, 2, 10), practitioner)})
+
+
+def review_choices(practitioner) -> dict:
+    # Planned 28 days apart at the same wall-clock time, across the change to summer time.
+    return {"session_2": key(local(2027, 3, 30, 10), practitioner),
+            "session_3": key(local(2027, 4, 27, 10), practitioner)}
+
+
+def reach_details(client, practitioner):
+    pick_first(client, practitioner)
+    return client.post(REVIEW, review_choices(practitioner))
+
+
+def test_calendar_lists_free_slots_with_accessible_names(client, practitioner):
+    response = client.get(START)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'aria-label="Tuesday 2 March, 09:00 with Dr Ana Silva"' in html
+    assert "Monday 1 March" in html and "No free times this day" in html  # inside the minimum notice
+    assert "<h1" in html and html.count("<h1") == 1
+
+
+def test_calendar_moves_week_by_week_and_ignores_bad_weeks(client, practitioner):
+    next_week = client.get(START, {"week": "2027-03-08"}).content.decode()
+    nonsense = client.get(START, {"week": "not-a-date", "practitioner": "abc"})
+
+    assert 'aria-label="Monday 8 March, 09:00 with Dr Ana Silva"' in next_week
+    assert nonsense.status_code == 200
+    assert "Tuesday 2 March" in nonsense.content.decode()
+
+
+def test_calendar_refuses_a_time_that_is_not_free(client, practitioner):
+    response = client.post(START, {"slot": key(local(2027, 3, 2, 10, 15), practitioner)})
+
+    assert response.status_code == 200
+    assert "That time is no longer free" in response.content.decode()
+    assert not client.session.get("booking:skin-course")
+
+
+def test_review_proposes_the_series_at_the_same_local_time(client, practitioner):
+    pick_first(client, practitioner)
+
+    response = client.get(REVIEW)
+
+    html = response.content.decode()
+    assert "Tuesday 2 March, 10:00 with Dr Ana Silva" in html
+    assert "Tuesday 30 March, 10:00 with Dr Ana Silva" in html  # summer time, still 10:00
+    assert "Tuesday 27 April, 10:00 with Dr Ana Silva" in html
+
+
+def test_review_refuses_a_time_outside_the_offered_ones(client, practitioner):
+    pick_first(client, practitioner)
+
+    response = client.post(REVIEW, {**review_choices(practitioner), "session_2": "20270330T0900-999"})
+
+    assert response.status_code == 400
+    assert "That time is no longer free" in response.content.decode()
+
+
+def test_review_without_a_first_session_goes_back_to_the_calendar(client, practitioner):
+    assert client.get(REVIEW).url == START
+    assert client.get(DETAILS).url == START
+
+
+def test_whole_flow_books_the_series_with_questionnaire_and_consents(client, practitioner, django_capture_on_commit_callbacks, mailoutbox):
+    reach_details(client, practitioner)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(DETAILS, details())
+
+    assert response.url == DONE
+    series = Series.objects.get()
+    starts = [a.start for a in series.appointments.order_by("session_number")]
+    assert starts == [local(2027, 3, 2, 10), local(2027, 3, 30, 10), local(2027, 4, 27, 10)]
+    questionnaire = Questionnaire.objects.get()
+    assert questionnaire.consent_treatment and questionnaire.consent_privacy
+    assert questionnaire.wording_version == WORDING_VERSION
+    assert questionnaire.submitted_at is not None
+    assert not series.needs_review
+    assert len(mailoutbox) == 1
+    page = client.get(DONE).content.decode()
+    assert "Your Microneedling series is booked" in page
+    assert "/bookings/manage/" in page
+
+
+def test_contraindicating_answer_marks_the_series_for_review_and_says_so(client, practitioner):
+    reach_details(client, practitioner)
+
+    client.post(DETAILS, details(answer_pregnant="yes"))
+
+    assert Series.objects.get().needs_review
+    page = client.get(DONE).content.decode()
+    assert "A practitioner will review your answers" in page
+    assert "Are you pregnant or breastfeeding?" in page
+
+
+BAD_DETAILS = [
+    ("name", "", "Enter your full name."),
+    ("name", "   ", "Enter your full name."),
+    ("email", "", "Enter your email address."),
+    ("email", "not-an-email", "Enter an email address like name@example.com."),
+    ("phone", "", "Enter a phone number so we can reach you"),
+    ("phone", "call me", "Enter a phone number we can call"),
+    ("phone", "123", "Enter a phone number we can call"),
+    ("answer_pregnant", None, "Please answer yes or no."),
+    ("answer_keloid", "maybe", "Please answer yes or no."),
+    ("consent_treatment", None, "Please confirm you understand and agree to the treatment."),
+    ("consent_privacy", None, "Please agree to the privacy notice"),
+]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_DETAILS)
+def test_bad_details_show_a_clear_error_and_write_nothing(client, practitioner, field, value, message):
+    reach_details(client, practitioner)
+
+    response = client.post(DETAILS, details(**{field: value}))
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert message in html
+    assert "There is a problem" in html and "<title>Error:" in html
+    assert 'aria-invalid="true"' in html or "is-invalid" in html
+    assert not Series.objects.exists() and not Patient.objects.exists()
+
+
+def test_going_back_keeps_choices_and_what_was_typed(client, practitioner):
+    reach_details(client, practitioner)
+    client.post(DETAILS, details(email="broken"))
+
+    review = client.get(REVIEW).content.decode()
+    again = client.get(DETAILS).content.decode()
+
+    assert f'value="{review_choices(practitioner)["session_2"]}" checked' in review
+    assert 'value="Jo Bloggs"' in again and 'value="broken"' in again
+
+
+def test_a_time_taken_meanwhile_offers_fresh_times_and_keeps_details(client, practitioner):
+    reach_details(client, practitioner)
+    AppointmentFactory(practitioner=practitioner, session_number=1,
+                       start=local(2027, 3, 30, 10), end=local(2027, 3, 30, 11))
+
+    response = client.post(DETAILS, details())
+
+    assert response.url == REVIEW
+    review = client.get(REVIEW).content.decode()
+    assert "That time was just taken" in review
+    assert Series.objects.count() == 1  # only the factory's own series
+    assert Appointment.objects.count() == 1
+    assert 'value="Jo Bloggs"' in client.get(DETAILS).content.decode()
+
+
+def test_a_first_session_taken_meanwhile_returns_to_its_week(client, practitioner):
+    pick_first(client, practitioner)
+    AppointmentFactory(practitioner=practitioner, session_number=1,
+                       start=local(2027, 3, 2, 10), end=local(2027, 3, 2, 11))
+
+    response = client.get(REVIEW)
+
+    assert response.url == f"{START}?week=2027-03-02"
+    assert "That time was just taken" in client.get(response.url).content.decode()
+
+
+def test_unknown_treatment_is_a_404(client, db):
+    assert client.get("/book/no-such-thing/").status_code == 404
