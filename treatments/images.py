@@ -30,7 +30,8 @@ def image_upload_check(upload: UploadedFile) -> None:
     """Refuse anything but a readable JPEG, PNG or WebP of a sensible size, with a reason staff understand."""
     if upload.size > _max_bytes():
         raise ValidationError(
-            "This file is %(size)s; pictures must be %(limit)s or smaller. Export a smaller copy and try again.",
+            "This file is %(size)s; pictures must be %(limit)s or smaller. "
+            "Export a smaller copy and try again.",
             code="file_too_large",
             params={"size": filesizeformat(upload.size), "limit": filesizeformat(_max_bytes())},
         )

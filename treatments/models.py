@@ -30,7 +30,9 @@ class Treatment(models.Model):
     # The explainer pages. Long texts are plain text; a blank line starts a new paragraph.
     also_known_as = models.CharField(max_length=120, blank=True, help_text="e.g. collagen induction therapy.")
     meta_description = models.CharField(
-        max_length=160, blank=True, help_text="For search results (up to 160 characters); the summary if blank."
+        max_length=160,
+        blank=True,
+        help_text="For search results (up to 160 characters); the summary if blank.",
     )
     intro = models.TextField("what it is", blank=True, help_text="Opening of the overview page.")
     benefits_intro = models.TextField(blank=True, help_text="Shown above the list of benefits.")
@@ -138,7 +140,9 @@ class TreatmentImage(ExplainerItem):
         HOW = "how", "On the how-it-works page"
 
     treatment = models.ForeignKey(Treatment, on_delete=models.CASCADE, related_name="images")
-    image = models.ImageField(upload_to="treatments/originals/%Y/", width_field="width", height_field="height")
+    image = models.ImageField(
+        upload_to="treatments/originals/%Y/", width_field="width", height_field="height"
+    )
     width = models.PositiveIntegerField(default=0, editable=False)
     height = models.PositiveIntegerField(default=0, editable=False)
     alt_text = models.CharField(

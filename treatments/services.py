@@ -49,7 +49,8 @@ def image_renditions_build(*, image: TreatmentImage) -> list[ImageRendition]:
         for rendition_format in (ImageRendition.Format.WEBP, fallback):
             content, height = resized_bytes(picture, width, PILLOW_FORMATS[rendition_format])
             rendition = ImageRendition(image=image, width=width, height=height, format=rendition_format)
-            rendition.file.save(f"{image.pk}/{stem}-{width}w.{rendition_format}", ContentFile(content), save=False)
+            name = f"{image.pk}/{stem}-{width}w.{rendition_format}"
+            rendition.file.save(name, ContentFile(content), save=False)
             renditions.append(rendition)
     return ImageRendition.objects.bulk_create(renditions)
 

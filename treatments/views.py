@@ -55,4 +55,5 @@ def treatment_how_it_works(request, slug):
 def treatment_faq(request, slug):
     treatment = selectors.treatment_faq(slug=slug)
     title = f"{treatment.name}: questions and answers"
-    return render(request, "treatments/treatment_faq.html", _page_context(request, treatment, page="faq", title=title))
+    context = _page_context(request, treatment, page="faq", title=title)
+    return render(request, "treatments/treatment_faq.html", context)

@@ -65,4 +65,4 @@ def form_data(html: str, form_id: str) -> dict[str, str]:
     reader = _FormReader(form_id)
     reader.feed(html)
     # Browsers drop the one newline that follows <textarea>.
-    return {key: value.removeprefix("\n") if isinstance(value, str) else value for key, value in reader.data.items()}
+    return {key: value.removeprefix("\n") for key, value in reader.data.items()}

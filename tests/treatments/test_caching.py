@@ -29,10 +29,15 @@ def post_admin_change(client, treatment: Treatment, *, remove=(), **changes) -> 
     assert response.status_code == 302, response.context["errors"] if response.context else response
 
 
-def admin_save(client, treatment: Treatment, capture, **changes) -> None:
-    """Save in the admin and commit (run the on-commit callbacks)."""
-    with capture(execute=True):
-        post_admin_change(client, treatment, **changes)
+@pytest.fixture
+def admin_save(admin_client, django_capture_on_commit_callbacks):
+    """Save a treatment in the admin as staff would, and commit (run the on-commit callbacks)."""
+
+    def save(treatment: Treatment, **changes) -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            post_admin_change(admin_client, treatment, **changes)
+
+    return save
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -76,7 +81,9 @@ def test_not_found_pages_are_not_cached(client):
         ("treatments:faq", ["faqs"]),
     ],
 )
-def test_uncached_page_runs_at_most_four_queries_however_many_items(client, page, fixtures, django_assert_max_num_queries):
+def test_uncached_page_runs_at_most_four_queries_however_many_items(
+    client, page, fixtures, django_assert_max_num_queries
+):
     treatment = TreatmentFactory()
     BenefitFactory.create_batch(25, treatment=treatment)
     HowItWorksStepFactory.create_batch(25, treatment=treatment)
@@ -124,57 +131,57 @@ def microneedling() -> Treatment:
     return Treatment.objects.get(slug="microneedling")
 
 
-def test_admin_inline_faq_edit_shows_on_the_next_visit(client, admin_client, django_capture_on_commit_callbacks):
+def test_admin_inline_faq_edit_shows_on_the_next_visit(client, admin_save):
     assert "Does microneedling hurt?" in cached_text(client, FAQ)
 
-    admin_save(admin_client, microneedling(), django_capture_on_commit_callbacks, **{"faqs-0-question": "Will it sting?"})
+    admin_save(microneedling(), **{"faqs-0-question": "Will it sting?"})
 
     html = fresh_response(client, FAQ).content.decode()
     assert "Will it sting?" in html
     assert "Does microneedling hurt?" not in html
 
 
-def test_admin_inline_delete_removes_the_item_from_the_cached_page(
-    client, admin_client, django_capture_on_commit_callbacks
-):
+def test_admin_inline_delete_removes_the_item_from_the_cached_page(client, admin_save):
     path = "/treatments/microneedling/"
     assert "Stretch marks" in cached_text(client, path)
     deleted = microneedling().benefits.get(title="Stretch marks")
     index = list(microneedling().benefits.all()).index(deleted)
 
-    admin_save(admin_client, microneedling(), django_capture_on_commit_callbacks, **{f"benefits-{index}-DELETE": "on"})
+    admin_save(microneedling(), **{f"benefits-{index}-DELETE": "on"})
 
     assert "Stretch marks" not in fresh_response(client, path).content.decode()
 
 
-def test_admin_field_edit_refreshes_the_treatment_list_too(client, admin_client, django_capture_on_commit_callbacks):
+def test_admin_field_edit_refreshes_the_treatment_list_too(client, admin_save):
     cached_text(client, "/treatments/")
     cached_text(client, "/")
 
-    admin_save(admin_client, microneedling(), django_capture_on_commit_callbacks, summary="A brand new summary.")
+    admin_save(microneedling(), summary="A brand new summary.")
 
     assert "A brand new summary." in fresh_response(client, "/treatments/").content.decode()
     assert "A brand new summary." in fresh_response(client, "/").content.decode()
 
 
-def test_unpublishing_in_the_admin_takes_the_cached_pages_down(client, admin_client, django_capture_on_commit_callbacks):
+def test_unpublishing_in_the_admin_takes_the_cached_pages_down(client, admin_save):
     cached_text(client, FAQ)
 
-    admin_save(admin_client, microneedling(), django_capture_on_commit_callbacks, remove=["is_published"])
+    admin_save(microneedling(), remove=["is_published"])
 
     assert client.get(FAQ).status_code == 404
 
 
-def test_renaming_the_slug_stops_serving_the_old_address(client, admin_client, django_capture_on_commit_callbacks):
+def test_renaming_the_slug_stops_serving_the_old_address(client, admin_save):
     cached_text(client, FAQ)
 
-    admin_save(admin_client, microneedling(), django_capture_on_commit_callbacks, slug="micro-needling")
+    admin_save(microneedling(), slug="micro-needling")
 
     assert client.get(FAQ).status_code == 404
     assert client.get("/treatments/micro-needling/faq/").status_code == 200
 
 
-def test_pages_are_only_invalidated_once_the_save_commits(client, admin_client, django_capture_on_commit_callbacks):
+def test_pages_are_only_invalidated_once_the_save_commits(
+    client, admin_client, django_capture_on_commit_callbacks
+):
     cached_text(client, FAQ)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -189,7 +196,10 @@ def test_pages_are_only_invalidated_once_the_save_commits(client, admin_client, 
 
 def test_pages_still_render_when_the_cache_is_down(client, settings):
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
     }
 
     response = client.get(FAQ)

@@ -16,9 +16,10 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 def stored_image(width: int, height: int, **kwargs) -> TreatmentImage:
     image_format = "PNG" if kwargs.get("mode") == "RGBA" else "JPEG"
-    picture = TreatmentImage(treatment=TreatmentFactory(), alt_text="A treatment room", role=TreatmentImage.Role.HERO)
+    picture = TreatmentImage(treatment=TreatmentFactory(), alt_text="A treatment room")
     name = f"room.{image_format.lower()}"
-    picture.image.save(name, ContentFile(image_bytes(width, height, image_format=image_format, **kwargs), name=name))
+    content = image_bytes(width, height, image_format=image_format, **kwargs)
+    picture.image.save(name, ContentFile(content, name=name))
     return picture
 
 
@@ -102,7 +103,9 @@ def jpeg_upload(width=1600, height=900, name="room.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, image_bytes(width, height), content_type="image/jpeg")
 
 
-def test_upload_in_the_admin_builds_renditions_used_in_the_page_srcset(client, admin_client, django_capture_on_commit_callbacks):
+def test_upload_in_the_admin_builds_renditions_used_in_the_page_srcset(
+    client, admin_client, django_capture_on_commit_callbacks
+):
     treatment = Treatment.objects.get(slug="microneedling")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -138,8 +141,9 @@ def test_a_file_that_is_not_a_picture_is_refused_with_a_reason(admin_client):
 def test_a_damaged_picture_is_refused(admin_client):
     broken = image_bytes(400, 300)
     broken = broken[:40] + b"\x00" * 200 + broken[240:]
+    damaged = SimpleUploadedFile("broken.jpg", broken, "image/jpeg")
 
-    html = refusal(upload(admin_client, TreatmentFactory(), SimpleUploadedFile("broken.jpg", broken, "image/jpeg")))
+    html = refusal(upload(admin_client, TreatmentFactory(), damaged))
 
     assert "This file is not a picture we can read" in html
 
@@ -175,7 +179,9 @@ def test_a_decompression_bomb_is_refused(admin_client, monkeypatch):
     assert "This picture is too large" in html
 
 
-def test_deleting_a_picture_in_the_admin_removes_its_files(admin_client, django_capture_on_commit_callbacks, media_root):
+def test_deleting_a_picture_in_the_admin_removes_its_files(
+    admin_client, django_capture_on_commit_callbacks, media_root
+):
     treatment = TreatmentFactory()
     with django_capture_on_commit_callbacks(execute=True):
         upload(admin_client, treatment, jpeg_upload(1000, 500))
@@ -184,7 +190,8 @@ def test_deleting_a_picture_in_the_admin_removes_its_files(admin_client, django_
 
     data = form_data(admin_client.get(change_url(treatment)).content.decode(), "treatment_form")
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(change_url(treatment), {**data, "images-0-DELETE": "on", "_save": "Save"})
+        data.update({"images-0-DELETE": "on", "_save": "Save"})
+        response = admin_client.post(change_url(treatment), data)
 
     assert response.status_code == 302
     assert not ImageRendition.objects.exists()

@@ -64,7 +64,8 @@ BENEFITS = [
     ),
     (
         "Stretch marks",
-        "Microneedling can improve the look of stretch marks, helping them blend in with the skin around them.",
+        "Microneedling can improve the look of stretch marks, helping them blend in with the skin "
+        "around them.",
     ),
     (
         "Acne scars",
@@ -164,9 +165,12 @@ def add_microneedling(apps, schema_editor):
             if not getattr(treatment, field):
                 setattr(treatment, field, value)
         treatment.save()
-    _add_items(apps.get_model("treatments", "Benefit"), treatment, ["title", "body"], BENEFITS)
-    _add_items(apps.get_model("treatments", "HowItWorksStep"), treatment, ["title", "duration", "body"], STEPS)
-    _add_items(apps.get_model("treatments", "FAQItem"), treatment, ["question", "answer"], FAQS)
+    for model_name, fields, rows in [
+        ("Benefit", ["title", "body"], BENEFITS),
+        ("HowItWorksStep", ["title", "duration", "body"], STEPS),
+        ("FAQItem", ["question", "answer"], FAQS),
+    ]:
+        _add_items(apps.get_model("treatments", model_name), treatment, fields, rows)
 
 
 def _add_items(model, treatment, fields, rows):
