@@ -1,0 +1,192 @@
+"""
+The clinic's back office. Practitioners, hours, rooms and rules are edited here directly;
+appointments are not: their times change only through the booking services (which check
+spacing, working hours and double booking), so the admin shows them read-only and offers
+actions that call those services.
+"""
+
+from django.contrib import admin, messages
+
+from bookings import services
+from bookings.errors import BookingError
+from bookings.models import (
+    Appointment,
+    ClinicRules,
+    Patient,
+    Practitioner,
+    Questionnaire,
+    Room,
+    Series,
+    TimeOff,
+    WorkingHours,
+)
+
+APPOINTMENT_TIMES = ("series", "session_number", "practitioner", "room", "start", "end")
+
+
+@admin.register(ClinicRules)
+class ClinicRulesAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "min_notice_hours", "horizon_days", "buffer_minutes", "cancellation_cutoff_hours", "slot_minutes")
+
+    def has_add_permission(self, request):
+        return not ClinicRules.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_active")
+    list_filter = ("is_active", "treatments")
+    search_fields = ("name",)
+    filter_horizontal = ("treatments",)
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+
+
+@admin.register(Practitioner)
+class PractitionerAdmin(admin.ModelAdmin):
+    list_display = ("name", "user", "is_active")
+    list_filter = ("is_active", "treatments")
+    search_fields = ("name", "user__username", "user__email")
+    filter_horizontal = ("treatments",)
+    autocomplete_fields = ("user",)
+    inlines = [WorkingHoursInline, TimeOffInline]
+
+
+@admin.register(WorkingHours)
+class WorkingHoursAdmin(admin.ModelAdmin):
+    list_display = ("practitioner", "weekday", "start", "end")
+    list_filter = ("weekday", "practitioner")
+    search_fields = ("practitioner__name",)
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ("practitioner", "start", "end", "reason")
+    list_filter = ("practitioner",)
+    search_fields = ("practitioner__name", "reason")
+    date_hierarchy = "start"
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ("name", "email", "phone", "created_at")
+    search_fields = ("name", "email", "phone")
+    date_hierarchy = "created_at"
+
+
+class AppointmentInline(admin.TabularInline):
+    model = Appointment
+    fields = (*APPOINTMENT_TIMES[1:], "status", "cancelled_at", "cancel_reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class QuestionnaireInline(admin.StackedInline):
+    model = Questionnaire
+    readonly_fields = ("answers", "flagged", "consent_treatment", "consent_privacy", "wording_version", "submitted_at")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "patient", "treatment", "status", "source", "needs_review", "created_at")
+    list_filter = ("status", "source", "needs_review", "treatment")
+    search_fields = ("patient__name", "patient__email", "patient__phone", "public_id")
+    readonly_fields = ("public_id", "patient", "treatment", "source", "created_at", "created_by")
+    date_hierarchy = "created_at"
+    inlines = [AppointmentInline, QuestionnaireInline]
+
+    def has_add_permission(self, request):
+        return False  # series are booked through the booking services (patient or staff flow)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancelling never deletes a row
+
+
+@admin.register(Questionnaire)
+class QuestionnaireAdmin(admin.ModelAdmin):
+    list_display = ("series", "flagged", "wording_version", "submitted_at")
+    list_filter = ("wording_version",)
+    search_fields = ("series__patient__name", "series__patient__email")
+    readonly_fields = ("series", "answers", "flagged", "consent_treatment", "consent_privacy", "wording_version", "submitted_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+def _run(modeladmin, request, queryset, action, done: str) -> None:
+    """Call a service for each selected appointment; report refusals in the service's words."""
+    changed = 0
+    for appointment in queryset:
+        try:
+            action(appointment)
+        except BookingError as refusal:
+            modeladmin.message_user(request, f"{appointment}: {refusal.message}", messages.WARNING)
+        else:
+            changed += 1
+    if changed:
+        modeladmin.message_user(request, f"{changed} appointment(s) {done}.", messages.SUCCESS)
+
+
+def _mark_action(status: str, description: str, done: str):
+    """An admin action recording `status` through services.appointment_mark."""
+
+    @admin.action(description=description)
+    def action(modeladmin, request, queryset):
+        def mark_one(appointment):
+            services.appointment_mark(appointment=appointment, status=status, by=request.user)
+
+        _run(modeladmin, request, queryset, mark_one, done)
+
+    action.__name__ = f"mark_{status}"
+    return action
+
+
+@admin.action(description="Cancel (staff: the cutoff does not apply)")
+def cancel(modeladmin, request, queryset):
+    def cancel_one(appointment):
+        services.appointment_cancel(appointment=appointment, by=request.user, reason="Cancelled by staff", for_staff=True)
+
+    _run(modeladmin, request, queryset, cancel_one, "cancelled")
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ("start", "end", "series", "session_number", "practitioner", "room", "status")
+    list_filter = ("status", "practitioner", "room", "series__treatment")
+    search_fields = ("series__patient__name", "series__patient__email", "series__patient__phone", "practitioner__name")
+    list_select_related = ("series__patient", "series__treatment", "practitioner", "room")
+    readonly_fields = (*APPOINTMENT_TIMES, "status", "cancelled_at", "created_at", "updated_at")
+    date_hierarchy = "start"
+    actions = [
+        _mark_action(Appointment.Status.CHECKED_IN, "Mark as checked in", "checked in"),
+        _mark_action(Appointment.Status.COMPLETED, "Mark as completed", "completed"),
+        _mark_action(Appointment.Status.NO_SHOW, "Mark as no-show (frees the time)", "marked as no-show"),
+        cancel,
+    ]
+
+    def has_add_permission(self, request):
+        return False  # booked through the services, which check spacing and double booking
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancelling never deletes a row

@@ -1,0 +1,52 @@
+"""The back office: every bookings model is listed and appointments change only through services."""
+
+import pytest
+from django.urls import reverse
+
+from bookings.models import Appointment
+from tests.bookings.factories import AppointmentFactory, TimeOffFactory, local, microneedling_clinic
+
+pytestmark = pytest.mark.django_db
+
+MODELS = ["clinicrules", "room", "practitioner", "workinghours", "timeoff", "patient", "series", "questionnaire", "appointment"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_bookings_model_has_a_working_changelist(admin_client, model):
+    treatment, (practitioner,), _ = microneedling_clinic(rooms=1)
+    AppointmentFactory(practitioner=practitioner)
+    TimeOffFactory(practitioner=practitioner, start=local(2027, 3, 1), end=local(2027, 3, 2))
+
+    response = admin_client.get(reverse(f"admin:bookings_{model}_changelist"), {"q": "a"})
+
+    assert response.status_code == 200
+
+
+def test_practitioner_page_edits_hours_and_time_off_inline(admin_client):
+    treatment, (practitioner,), _ = microneedling_clinic()
+
+    response = admin_client.get(reverse("admin:bookings_practitioner_change", args=[practitioner.pk]))
+
+    assert b"working_hours-TOTAL_FORMS" in response.content and b"time_off-TOTAL_FORMS" in response.content
+
+
+def test_no_show_action_goes_through_the_service(admin_client):
+    treatment, (practitioner,), _ = microneedling_clinic()
+    past = AppointmentFactory(practitioner=practitioner, start=local(2020, 3, 2, 10))
+    future = AppointmentFactory(practitioner=practitioner, start=local(2099, 3, 2, 10))
+    url = reverse("admin:bookings_appointment_changelist")
+
+    response = admin_client.post(
+        url, {"action": "mark_no_show", "_selected_action": [past.pk, future.pk]}, follow=True
+    )
+
+    assert Appointment.objects.get(pk=past.pk).status == "no_show"
+    assert Appointment.objects.get(pk=future.pk).status == "booked"
+    assert "once its start time has passed" in response.content.decode()
+
+
+def test_appointments_cannot_be_added_or_deleted_in_the_admin(admin_client):
+    appointment = AppointmentFactory()
+
+    assert admin_client.get(reverse("admin:bookings_appointment_add")).status_code == 403
+    assert admin_client.get(reverse("admin:bookings_appointment_delete", args=[appointment.pk])).status_code == 403
