@@ -149,13 +149,13 @@ def _body_too_large(request) -> bool:
     return declared > MAX_BODY_BYTES
 
 
-def first_slot(*, treatment, start: datetime, practitioner) -> Slot:
-    """The free slot starting at `start`, or a stand-in the planner will explain is unusable."""
+def first_slot(*, treatment, start: datetime, practitioner) -> tuple[Slot, bool]:
+    """(the free slot starting at `start`, True), or (a stand-in for the planner to explain, False)."""
     local = start.astimezone(clinic_zone())
     free = selectors.available_slots(treatment=treatment, start_date=local.date(), days=1, practitioner=practitioner)
     matching = [slot for slot in free if slot.start == start]
     if matching:
-        return matching[0]
+        return matching[0], True
     performer = practitioner or treatment.practitioners.filter(is_active=True).order_by("pk").first()
     room = Room.objects.filter(treatments=treatment, is_active=True).order_by("pk").first()
     return Slot(
@@ -163,7 +163,7 @@ def first_slot(*, treatment, start: datetime, practitioner) -> Slot:
         availability.later(local, timedelta(minutes=treatment.session_minutes), clinic_zone()),
         performer.pk if performer else 0,
         room.pk if (room and treatment.requires_room) else None,
-    )
+    ), False
 
 
 def series_json(series: Series) -> dict:
@@ -208,9 +208,12 @@ def series_create(request):
     start = form.cleaned_data["first_start"]
     if start <= timezone.now():
         return _bad_request({"first_start": ["That time is in the past."]})
-    first = first_slot(treatment=treatment, start=start, practitioner=form.cleaned_data["practitioner"])
+    first, listed = first_slot(treatment=treatment, start=start, practitioner=form.cleaned_data["practitioner"])
     plan = selectors.series_plan(treatment=treatment, first=first)
     unplaced = next((session for session in plan.sessions if session.slot is None), None)
+    if unplaced is None and not listed:
+        # Within hours and free, but not a time the clinic offers (off the slot grid).
+        return _bad_request({"first_start": ["Choose one of the start times /api/availability/ lists."]})
     if unplaced is not None:
         if unplaced.number == 1 and unplaced.problem != availability.TAKEN:
             return _bad_request({"first_start": [unplaced.problem]})
