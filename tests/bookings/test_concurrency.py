@@ -19,7 +19,9 @@ from bookings.models import Appointment, Patient, Questionnaire, Series
 from bookings.services import PatientDetails, SlotTaken
 from tests.bookings.factories import local, microneedling_clinic, slot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: put back the data migrations (the microneedling page) after the flush,
+# so transactional tests that run later (browser, live server) still find them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 RACERS = 8
 NOW = local(2027, 2, 22, 9)

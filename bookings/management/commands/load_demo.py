@@ -1,0 +1,137 @@
+"""
+Demo data for `make run`: practitioners, rooms, clinic rules and a few booked series.
+
+Idempotent: run it as often as you like; it only creates what is missing. The staff superuser
+"manager" (password "manager") is created only when DEBUG is on. Works on SQLite and PostgreSQL.
+"""
+
+from datetime import time, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from bookings import selectors, services
+from bookings.errors import BookingError
+from bookings.models import ClinicRules, Patient, Practitioner, Room, Series, TimeOff, WorkingHours
+from treatments.models import Treatment
+
+TREATMENT_SLUG = "microneedling"
+
+# name, username, weekly blocks (weekday, start, end) in local time; Monday = 0.
+PRACTITIONERS = [
+    ("Dr Amara Okafor", "amara", [(day, "09:00", "13:00") for day in range(4)] + [(day, "14:00", "17:30") for day in range(4)]),
+    ("Sophie Turner", "sophie", [(day, "10:00", "18:00") for day in (1, 2, 3, 4)] + [(5, "09:00", "14:00")]),
+    ("James Whitfield", "james", [(day, "12:00", "20:00") for day in (0, 2, 4)]),
+]
+ROOMS = ["Treatment room 1", "Treatment room 2"]
+
+# name, email, days from today to look for a first session, questionnaire answers
+SAMPLE_SERIES = [
+    ("Olivia Bennett", "olivia.bennett@example.com", 2, {}),
+    ("Priya Shah", "priya.shah@example.com", 3, {"keloid": True}),
+    ("Tom Hughes", "tom.hughes@example.com", 5, {}),
+    ("Grace O'Neill", "grace.oneill@example.com", 8, {}),
+]
+
+
+def _local_midnight(day):
+    return selectors.local_midnight(day, selectors.clinic_zone())
+
+
+class Command(BaseCommand):
+    help = "Load demo practitioners, rooms, clinic rules and sample series (idempotent)."
+
+    def handle(self, *args, **options):
+        self._manager()
+        treatment = Treatment.objects.filter(slug=TREATMENT_SLUG).first()
+        if treatment is None:
+            self.stdout.write(
+                self.style.WARNING(
+                    f'No "{TREATMENT_SLUG}" treatment found (run `manage.py migrate` first): '
+                    "no demo practitioners, rooms or bookings were created."
+                )
+            )
+            return
+        with transaction.atomic():
+            ClinicRules.load()
+            for name in ROOMS:
+                room, _ = Room.objects.get_or_create(name=name)
+                room.treatments.add(treatment)
+            for name, username, blocks in PRACTITIONERS:
+                self._practitioner(treatment, name, username, blocks)
+        booked = self._sample_series(treatment)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo clinic ready: {len(PRACTITIONERS)} practitioners, {len(ROOMS)} rooms, "
+                f"{Series.objects.count()} series ({booked} new)."
+            )
+        )
+
+    def _manager(self) -> None:
+        if not settings.DEBUG:
+            self.stdout.write('DEBUG is off: no "manager" login created.')
+            return
+        User = get_user_model()
+        if not User.objects.filter(username="manager").exists():
+            User.objects.create_superuser("manager", "manager@clinic.example", "manager")
+        self.stdout.write('Staff login for the demo (DEBUG only): "manager" / "manager" at /admin/.')
+
+    def _practitioner(self, treatment, name: str, username: str, blocks) -> None:
+        User = get_user_model()
+        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True, "first_name": name})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        practitioner, _ = Practitioner.objects.get_or_create(name=name, defaults={"user": user})
+        practitioner.treatments.add(treatment)
+        # The clinic closes over Christmas: the sample series plan around it.
+        christmas = timezone.localdate().replace(month=12, day=24)
+        TimeOff.objects.get_or_create(
+            practitioner=practitioner,
+            reason="Clinic closed for Christmas",
+            start=_local_midnight(christmas),
+            defaults={"end": _local_midnight(christmas + timedelta(days=9))},
+        )
+        if not practitioner.working_hours.exists():
+            WorkingHours.objects.bulk_create(
+                WorkingHours(practitioner=practitioner, weekday=day, start=time.fromisoformat(start), end=time.fromisoformat(end))
+                for day, start, end in blocks
+            )
+
+    def _sample_series(self, treatment) -> int:
+        """Book each sample patient's series through the services, like the front desk would."""
+        today = timezone.localdate()
+        booked = 0
+        # The sample patients are fictional: do not print a confirmation e-mail for each of them.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            for index, (name, email, days_ahead, answers) in enumerate(SAMPLE_SERIES):
+                if Patient.objects.filter(email=email).exists():
+                    continue
+                slots = selectors.available_slots(
+                    treatment=treatment, start_date=today + timedelta(days=days_ahead), days=7, for_staff=True
+                )
+                for first in slots[index * 3 :: 5]:
+                    plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
+                    if not plan.is_complete:
+                        continue
+                    try:
+                        services.series_book(
+                            treatment=treatment,
+                            patient=services.PatientDetails(name=name, email=email, phone="07700 900" + f"{index:03d}"),
+                            slots=plan.slots,
+                            answers=answers,
+                            consent_treatment=True,
+                            consent_privacy=True,
+                            source=Series.Source.PHONE,
+                            for_staff=True,
+                        )
+                    except BookingError as refusal:
+                        self.stdout.write(f"Skipped a sample series for {name}: {refusal.message}")
+                        continue
+                    booked += 1
+                    break
+        return booked

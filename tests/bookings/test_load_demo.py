@@ -1,0 +1,50 @@
+"""`manage.py load_demo`: the demo clinic `make run` starts with."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from bookings.models import Appointment, Practitioner, Room, Series, WorkingHours
+from tests.bookings.factories import TreatmentFactory
+from treatments.models import Treatment
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def microneedling():
+    return Treatment.objects.filter(slug="microneedling").first() or TreatmentFactory(slug="microneedling", sessions_in_series=4)
+
+
+def counts():
+    return [model.objects.count() for model in (Practitioner, WorkingHours, Room, Series, Appointment)]
+
+
+def test_load_demo_builds_a_bookable_clinic_and_is_idempotent(microneedling, settings, capsys):
+    settings.DEBUG = True
+    call_command("load_demo")
+    first = counts()
+    call_command("load_demo")
+
+    assert counts() == first
+    assert first[0] == 3 and first[2] == 2 and first[3] == 4
+    assert Appointment.objects.count() == 4 * microneedling.sessions_in_series
+    assert get_user_model().objects.get(username="manager").is_superuser
+    assert '"manager" / "manager"' in capsys.readouterr().out
+
+
+def test_load_demo_creates_no_manager_login_without_debug(microneedling, settings):
+    settings.DEBUG = False
+
+    call_command("load_demo")
+
+    assert not get_user_model().objects.filter(username="manager").exists()
+
+
+def test_load_demo_without_the_treatment_creates_nothing_booking_related(capsys):
+    Treatment.objects.filter(slug="microneedling").update(slug="renamed")
+
+    call_command("load_demo")
+
+    assert counts() == [0, 0, 0, 0, 0]
+    assert 'No "microneedling" treatment found' in capsys.readouterr().out
