@@ -158,9 +158,11 @@ class DetailsForm(forms.Form):
         self.order_fields(["name", "email", "phone", *self.answer_fields, "consent_treatment", "consent_privacy"])
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         self.fields["email"].widget.attrs["autocomplete"] = "email"
-        self.fields["phone"].widget.attrs.update(autocomplete="tel", type="tel")
+        self.fields["phone"].widget.attrs["autocomplete"] = "tel"
+        self.fields["phone"].widget.input_type = "tel"
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's <form> has its own token
         self.helper.layout = Layout(
             Fieldset("Your details", "name", "email", "phone"),
             Fieldset("Safety questions", *self.answer_fields),

@@ -323,7 +323,8 @@ def plan_fingerprint(moves) -> str:
 
 def move_options(appointment: Appointment) -> tuple[list[Slot], list[Slot]]:
     """(times that keep the other sessions, later times that move the following sessions too)."""
-    keeping = selectors.session_options(appointment=appointment)
+    current = slot_key(selectors.as_slot(appointment))
+    keeping = [slot for slot in selectors.session_options(appointment=appointment) if slot_key(slot) != current]
     sessions = selectors.live_sessions(appointment.series)
     following = sessions.get(appointment.session_number + 1)
     if following is None:

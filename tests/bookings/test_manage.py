@@ -158,3 +158,10 @@ def test_an_unknown_session_number_goes_back_to_the_series(client, series, manag
     response = client.get(f"{manage_url}sessions/9/move/")
 
     assert response.url == manage_url
+
+
+def test_move_page_does_not_offer_the_current_time(client, manage_url):
+    html = client.get(f"{manage_url}sessions/2/move/").content.decode()
+
+    assert "Move to Tuesday 6 April, 10:00 with" not in html
+    assert "Move to Tuesday 6 April, 10:30 with" in html
