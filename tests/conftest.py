@@ -31,5 +31,8 @@ def _fresh_cache():
     """Every test starts with an empty cache (Redis in `make test`)."""
     from django.core.cache import cache
 
+    from treatments.caching import local_pages_clear
+
     cache.clear()
+    local_pages_clear()  # the explainer's in-process copies of cached pages
     yield
