@@ -5,9 +5,15 @@ Each treatment (and the index: home and the treatment list) has a content versio
 cache; a page is stored next to the version it was rendered from. One MGET fetches both, so a hit
 costs one cache round trip, no session and no database query. Staff saves bump the version (see
 services.explainer_pages_invalidate): the old entries stop matching and simply expire.
+
+Each web process also keeps the pages it served in memory, and trusts the version it last read
+for EXPLAINER_LOCAL_CACHE_SECONDS (default 1): a hit then costs no round trip at all, which is
+what lets a cached page answer nearly as fast as a bare response. The price is that other
+processes notice a staff save up to that long after it (the saving process notices at once).
 """
 
 import functools
+import time
 import uuid
 
 from django.conf import settings
@@ -19,6 +25,39 @@ INDEX = "_index"  # the version shared by the home page and the treatment list
 PAGE_TIMEOUT = 24 * 3600  # the version, not the timeout, keeps pages fresh
 VERSION_TIMEOUT = None  # versions never expire on their own (an evicted one just means a miss)
 CACHE_ERRORS = (RedisError, OSError)
+LOCAL_PAGES_MAX = 500
+
+# This process's copies: namespace -> (version, when it was last read from the cache), and
+# page key -> entry. Plain dicts: single operations on them are atomic under the GIL.
+_local_versions: dict[str, tuple[str, float]] = {}
+_local_pages: dict[str, dict] = {}
+
+
+def _local_seconds() -> float:
+    return getattr(settings, "EXPLAINER_LOCAL_CACHE_SECONDS", 1.0)
+
+
+def local_pages_clear() -> None:
+    """Forget this process's copies (tests call it with cache.clear())."""
+    _local_versions.clear()
+    _local_pages.clear()
+
+
+def _local_hit(page_key: str, namespace: str) -> dict | None:
+    known = _local_versions.get(namespace)
+    if known is None or time.monotonic() - known[1] >= _local_seconds():
+        return None
+    entry = _local_pages.get(page_key)
+    return entry if entry is not None and entry["version"] == known[0] else None
+
+
+def _remember(page_key: str, namespace: str, entry: dict) -> None:
+    if _local_seconds() <= 0:
+        return
+    if len(_local_pages) >= LOCAL_PAGES_MAX:
+        _local_pages.clear()  # many hosts or paths: start again rather than grow without bound
+    _local_versions[namespace] = (entry["version"], time.monotonic())
+    _local_pages[page_key] = entry
 
 
 def version_key(namespace: str) -> str:
@@ -27,6 +66,7 @@ def version_key(namespace: str) -> str:
 
 def version_bump(namespace: str) -> None:
     cache.set(version_key(namespace), uuid.uuid4().hex, VERSION_TIMEOUT)
+    _local_versions.pop(namespace, None)
 
 
 def _page_key(request: HttpRequest) -> str:
@@ -61,12 +101,16 @@ def explainer_page_cache(view):
             return view(request, *args, **kwargs)
         namespace = kwargs.get("slug", INDEX)
         page_key, current_key = _page_key(request), version_key(namespace)
+        entry = _local_hit(page_key, namespace)
+        if entry is not None:
+            return _cached_response(entry)
         try:
             found = cache.get_many([page_key, current_key])
         except CACHE_ERRORS:
             return view(request, *args, **kwargs)  # the cache is down: still serve the page
         version, entry = found.get(current_key), found.get(page_key)
         if version is not None and entry is not None and entry["version"] == version:
+            _remember(page_key, namespace, entry)
             return _cached_response(entry)
         # The version is read before rendering: a save during the render bumps it, so this
         # (possibly stale) page is stored under a version that no longer matches.
@@ -94,3 +138,5 @@ def _store(page_key: str, version: str, response: HttpResponse) -> None:
         cache.set(page_key, entry, PAGE_TIMEOUT)
     except CACHE_ERRORS:
         pass  # a page we could not cache is rendered again next time; nothing else depends on it
+    # Not kept in memory yet: the next visit confirms the version with the cache first, so a save
+    # made while this page rendered is never trusted locally.
