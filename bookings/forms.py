@@ -187,10 +187,32 @@ class DetailsForm(forms.Form):
         return {question.key: self.cleaned_data[answer_field_name(question.key)] == "yes" for question in QUESTIONS}
 
 
-class AvailabilityQueryForm(forms.Form):
-    """Query string of GET /api/availability/."""
+class TreatmentPractitionerFields(forms.Form):
+    """The treatment (by slug) and an optional practitioner (by id), as the API names them."""
 
     treatment = forms.SlugField(error_messages={"required": "Give a treatment slug, e.g. microneedling."})
+    practitioner = forms.IntegerField(required=False, min_value=1,
+                                      error_messages={"invalid": "Give a practitioner id (a number).",
+                                                      "min_value": "Give a practitioner id (a number)."})
+
+    def clean_treatment(self) -> Treatment:
+        treatment = Treatment.objects.published().filter(slug=self.cleaned_data["treatment"]).first()
+        if treatment is None:
+            raise forms.ValidationError("There is no bookable treatment with that slug.")
+        return treatment
+
+    def clean_practitioner(self) -> Practitioner | None:
+        if self.cleaned_data["practitioner"] is None:
+            return None
+        practitioner = Practitioner.objects.active().filter(pk=self.cleaned_data["practitioner"]).first()
+        if practitioner is None:
+            raise forms.ValidationError("There is no practitioner with that id.")
+        return practitioner
+
+
+class AvailabilityQueryForm(TreatmentPractitionerFields):
+    """Query string of GET /api/availability/."""
+
     start = forms.DateField(input_formats=["%Y-%m-%d"],
                             error_messages={"required": "Give a start date as YYYY-MM-DD.",
                                             "invalid": "Give a start date as YYYY-MM-DD."})
@@ -198,54 +220,19 @@ class AvailabilityQueryForm(forms.Form):
                               error_messages={"min_value": f"Ask for 1 to {MAX_DAYS} days.",
                                               "max_value": f"Ask for 1 to {MAX_DAYS} days.",
                                               "invalid": f"Ask for a whole number of days, 1 to {MAX_DAYS}."})
-    practitioner = forms.IntegerField(required=False, min_value=1,
-                                      error_messages={"invalid": "Give a practitioner id (a number).",
-                                                      "min_value": "Give a practitioner id (a number)."})
-
-    def clean_treatment(self):
-        return clean_treatment_slug(self.cleaned_data["treatment"])
-
-    def clean_practitioner(self):
-        return clean_practitioner_id(self.cleaned_data["practitioner"])
 
     def clean_days(self):
         return self.cleaned_data["days"] or 7
 
 
-def clean_treatment_slug(slug: str) -> Treatment:
-    treatment = Treatment.objects.published().filter(slug=slug).first()
-    if treatment is None:
-        raise forms.ValidationError("There is no bookable treatment with that slug.")
-    return treatment
-
-
-def clean_practitioner_id(practitioner_id: int | None) -> Practitioner | None:
-    if practitioner_id is None:
-        return None
-    practitioner = Practitioner.objects.active().filter(pk=practitioner_id).first()
-    if practitioner is None:
-        raise forms.ValidationError("There is no practitioner with that id.")
-    return practitioner
-
-
-class SeriesRequestForm(DetailsForm):
+class SeriesRequestForm(TreatmentPractitionerFields, DetailsForm):
     """POST /api/series/: the details form plus the treatment, first start and practitioner."""
 
-    treatment = forms.SlugField(error_messages={"required": "Give a treatment slug, e.g. microneedling."})
     first_start = forms.DateTimeField(
         error_messages={"required": "Give first_start as an ISO-8601 time with its offset.",
                         "invalid": "Give first_start as an ISO-8601 time with its offset, e.g. "
                                    "2026-12-01T10:00:00+00:00."},
     )
-    practitioner = forms.IntegerField(required=False, min_value=1,
-                                      error_messages={"invalid": "Give a practitioner id (a number).",
-                                                      "min_value": "Give a practitioner id (a number)."})
-
-    def clean_treatment(self):
-        return clean_treatment_slug(self.cleaned_data["treatment"])
-
-    def clean_practitioner(self):
-        return clean_practitioner_id(self.cleaned_data["practitioner"])
 
     def clean_first_start(self):
         value: datetime = self.cleaned_data["first_start"]

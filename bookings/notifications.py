@@ -88,29 +88,33 @@ def series_booked(series_id: int) -> None:
     )
 
 
-def appointments_rescheduled(appointment_ids: list[int]) -> None:
-    moved = _appointments(appointment_ids)
-    if not moved:
+def _changed(appointment_ids: list[int], *, template: str, subjects: tuple[str, str], calendar: bool) -> None:
+    changed = _appointments(appointment_ids)
+    if not changed:
         return
-    series = _series(moved[0].series_id)
+    one, many = subjects
     _send(
-        series=series,
+        series=_series(changed[0].series_id),
+        template=template,
+        subject=one if len(changed) == 1 else many,
+        context={"changed": changed},
+        calendar=calendar,
+    )
+
+
+def appointments_rescheduled(appointment_ids: list[int]) -> None:
+    _changed(
+        appointment_ids,
         template="appointments_rescheduled",
-        subject="Your appointment has moved" if len(moved) == 1 else "Your appointments have moved",
-        context={"changed": moved},
-        calendar=True,
+        subjects=("Your appointment has moved", "Your appointments have moved"),
+        calendar=True,  # the updated file replaces the old events (same UIDs)
     )
 
 
 def appointments_cancelled(appointment_ids: list[int]) -> None:
-    cancelled = _appointments(appointment_ids)
-    if not cancelled:
-        return
-    series = _series(cancelled[0].series_id)
-    _send(
-        series=series,
+    _changed(
+        appointment_ids,
         template="appointments_cancelled",
-        subject="Your appointment is cancelled" if len(cancelled) == 1 else "Your appointments are cancelled",
-        context={"changed": cancelled},
+        subjects=("Your appointment is cancelled", "Your appointments are cancelled"),
         calendar=False,
     )
