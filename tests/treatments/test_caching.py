@@ -1,6 +1,9 @@
 """Whole-page caching of the explainer, and its invalidation when staff save in the admin."""
 
+import time
+
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from tests.treatments.factories import (
@@ -10,6 +13,7 @@ from tests.treatments.factories import (
     TreatmentFactory,
 )
 from tests.treatments.helpers import form_data
+from treatments import caching
 from treatments.models import ImageRendition, Treatment, TreatmentImage
 
 pytestmark = pytest.mark.django_db
@@ -206,3 +210,24 @@ def test_pages_still_render_when_the_cache_is_down(client, settings):
 
     assert response.status_code == 200
     assert "Does microneedling hurt?" in response.content.decode()
+
+
+def test_a_recent_page_is_served_from_process_memory_without_asking_redis(client, monkeypatch):
+    cached_text(client, FAQ)  # the second visit confirmed the version with Redis
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("asked the shared cache")
+
+    monkeypatch.setattr(caching.cache, "get_many", refuse)
+    assert client.get(FAQ)["X-Explainer-Cache"] == "hit"
+
+
+def test_a_save_in_another_process_is_seen_once_the_local_copy_is_a_second_old(client, monkeypatch):
+    cached_text(client, FAQ)
+    cache.set(caching.version_key("microneedling"), "bumped elsewhere")  # as another web process would
+
+    assert client.get(FAQ)["X-Explainer-Cache"] == "hit"  # still within the second
+
+    later = time.monotonic() + 1.1
+    monkeypatch.setattr(caching.time, "monotonic", lambda: later)
+    fresh_response(client, FAQ)
