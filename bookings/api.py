@@ -196,7 +196,7 @@ def series_create(request):
         return JsonResponse({"errors": {"body": [f"The body is larger than {MAX_BODY_BYTES} bytes."]}}, status=413)
     try:
         payload = json.loads(request.body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return _bad_request({"body": ["Send a JSON object (Content-Type: application/json)."]})
     if not isinstance(payload, dict):
         return _bad_request({"body": ["Send a JSON object, not a list or a single value."]})

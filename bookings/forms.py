@@ -13,6 +13,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from bookings.availability import Slot, Spacing
@@ -21,6 +22,8 @@ from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT,
 from treatments.models import Treatment
 
 MAX_DAYS = 31
+# Nobody books years ahead; the bound also keeps date arithmetic far from date.max.
+FURTHEST_AHEAD = timedelta(days=730)
 YES_NO = [("yes", "Yes"), ("no", "No")]
 PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()\-.]+$")
 
@@ -221,6 +224,12 @@ class AvailabilityQueryForm(TreatmentPractitionerFields):
                                               "max_value": f"Ask for 1 to {MAX_DAYS} days.",
                                               "invalid": f"Ask for a whole number of days, 1 to {MAX_DAYS}."})
 
+    def clean_start(self):
+        start = self.cleaned_data["start"]
+        if start > timezone.localdate() + FURTHEST_AHEAD:
+            raise forms.ValidationError("Ask for dates within the next two years.")
+        return start
+
     def clean_days(self):
         return self.cleaned_data["days"] or 7
 
@@ -238,6 +247,8 @@ class SeriesRequestForm(TreatmentPractitionerFields, DetailsForm):
         value: datetime = self.cleaned_data["first_start"]
         if not isinstance(self.data.get("first_start"), str) or not _has_offset(self.data["first_start"]):
             raise forms.ValidationError("Give first_start with its UTC offset, e.g. 2026-12-01T10:00:00+00:00.")
+        if value.date() > timezone.localdate() + FURTHEST_AHEAD:
+            raise forms.ValidationError("That time is too far ahead to book.")
         return value
 
 

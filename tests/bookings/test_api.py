@@ -61,6 +61,8 @@ def test_availability_filters_by_practitioner(client, practitioner):
     ({"treatment": SLUG, "start": "2027-03-02", "days": "32"}, "days"),
     ({"treatment": SLUG, "start": "2027-03-02", "days": "many"}, "days"),
     ({"treatment": SLUG, "start": "2027-03-02", "practitioner": "x"}, "practitioner"),
+    ({"treatment": SLUG, "start": "2027-03-02", "practitioner": "9" * 30}, "practitioner"),
+    ({"treatment": SLUG, "start": "9999-12-31", "days": "31"}, "start"),
 ])
 def test_availability_bad_query_is_a_400_per_field(client, practitioner, query, field):
     response = client.get("/api/availability/", query)
@@ -96,6 +98,7 @@ BAD_FIELDS = [
     ({"first_start": "2027-03-02T21:00:00+00:00"}, "first_start"),  # out of hours
     ({"first_start": "2027-03-02T10:10:00+00:00"}, "first_start"),  # off the grid
     ({"first_start": "2027-09-01T10:00:00+01:00"}, "first_start"),  # beyond the horizon
+    ({"first_start": "9999-12-31T10:00:00+00:00"}, "first_start"),
     ({"practitioner": "one"}, "practitioner"),
     ({"practitioner": 99999}, "practitioner"),
     ({"patient": "Jo"}, "patient"),
@@ -129,7 +132,7 @@ def test_a_missing_answer_is_a_400(client, practitioner):
     assert response.json()["errors"] == {"answers.blood_thinners": ["Please answer yes or no."]}
 
 
-@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", "null", b"\xff\xfe", ""])
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", "null", b"\xff\xfe", "", "[" * 5000 + "]" * 5000])
 def test_malformed_json_is_a_400(client, practitioner, raw):
     response = post(client, raw)
 
