@@ -13,8 +13,10 @@ processes notice a staff save up to that long after it (the saving process notic
 """
 
 import functools
+import hashlib
 import time
 import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
@@ -69,10 +71,24 @@ def version_bump(namespace: str) -> None:
     _local_versions.pop(namespace, None)
 
 
+@functools.cache
+def release() -> str:
+    """Changes with the templates, static files or this app's code, so a deploy never serves old pages."""
+    digest = hashlib.sha256()
+    sources = [Path(folder).rglob("*.html") for folder in settings.TEMPLATES[0]["DIRS"]]
+    sources.append(Path(__file__).parent.glob("*.py"))
+    for path in sorted(path for paths in sources for path in paths):
+        digest.update(path.read_bytes())
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"  # hashed static names (production)
+    if manifest.exists():
+        digest.update(manifest.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _page_key(request: HttpRequest) -> str:
     # The query string is ignored: no explainer page depends on it, and it must not let anyone
     # fill the cache with copies of one page.
-    return f"treatments:page:{request.scheme}://{request.get_host()}{request.path}"
+    return f"treatments:page:{release()}:{request.scheme}://{request.get_host()}{request.path}"
 
 
 def _cacheable_request(request: HttpRequest) -> bool:

@@ -231,3 +231,25 @@ def test_a_save_in_another_process_is_seen_once_the_local_copy_is_a_second_old(c
     later = time.monotonic() + 1.1
     monkeypatch.setattr(caching.time, "monotonic", lambda: later)
     fresh_response(client, FAQ)
+
+
+def test_a_new_release_does_not_serve_pages_cached_by_the_old_one(client, monkeypatch):
+    cached_text(client, FAQ)
+    caching.local_pages_clear()  # a freshly started process
+
+    monkeypatch.setattr(caching, "release", lambda: "the-next-deploy")
+
+    fresh_response(client, FAQ)
+
+
+def test_release_fingerprint_follows_the_templates(settings, tmp_path):
+    (tmp_path / "page.html").write_text("one")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    caching.release.cache_clear()
+    first = caching.release()
+
+    (tmp_path / "page.html").write_text("two")
+    caching.release.cache_clear()
+
+    assert caching.release() != first
+    caching.release.cache_clear()
