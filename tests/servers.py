@@ -100,7 +100,9 @@ def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float, 
                 return
         except OSError:  # not listening yet
             time.sleep(0.1)
-    raise RuntimeError(f"{process.args[:3]} did not listen on 127.0.0.1:{port} within {timeout}s:\n{_read(log)}")
+    raise RuntimeError(
+        f"{process.args[:3]} did not listen on 127.0.0.1:{port} within {timeout}s:\n{_read(log)}"
+    )
 
 
 def _read(log) -> str:

@@ -45,7 +45,7 @@ def test_pages_link_hashed_css_that_whitenoise_serves_with_a_long_cache_lifetime
     env, paths = production_site
     manage("migrate", "--noinput", env=env)
     port = free_port()
-    argv = [GUNICORN, "clinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--graceful-timeout", "5"]
+    argv = [GUNICORN, "clinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
 
     with serve(argv, port=port, env=env) as base_url:
         with urllib.request.urlopen(f"{base_url}/") as response:

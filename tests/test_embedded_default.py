@@ -15,8 +15,9 @@ def test_embedded_default_migrates_loads_the_demo_and_serves_the_site(tmp_path):
     # The same steps as `make run`, which calls load_demo unconditionally.
     manage("load_demo", env=env)
     port = free_port()
+    runserver = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
 
-    with serve([PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"], port=port, env=env) as url:
+    with serve(runserver, port=port, env=env) as url:
         for path in ("/", "/treatments/microneedling/"):
             with urllib.request.urlopen(f"{url}{path}", timeout=20) as response:
                 assert response.status == 200, path

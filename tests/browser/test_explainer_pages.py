@@ -18,7 +18,7 @@ EXPLAINER_PAGES = [
 def test_explainer_page_opens_fits_the_screen_and_passes_axe(page, path):
     response = page.goto(path)
 
-    assert response is not None and response.status == 200, f"GET {path} answered {response and response.status}"
+    assert response is not None and response.status == 200, f"GET {path}: {response and response.status}"
     assert page.locator("h1").count() == 1, f"{path} should have exactly one h1"
     assert_no_horizontal_overflow(page)
     assert_no_axe_violations(page)
