@@ -49,9 +49,9 @@ browser:
 test: install-dev services browser
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-## bench: run every benchmark under bench/ (prints figures; asserts nothing).
+## bench: run every benchmark under bench/ (prints figures; asserts nothing; bench/_*.py are helpers).
 bench: install-dev services
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache
