@@ -14,7 +14,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings import ics, selectors, services
@@ -45,6 +44,25 @@ def _treatment(slug: str) -> Treatment:
     return get_object_or_404(Treatment.objects.published(), slug=slug)
 
 
+def _bound(request):
+    return request.POST if request.method == "POST" else None
+
+
+def slot_days(slots: list[Slot], names: dict[int, str], *, week: date | None = None) -> list[dict]:
+    """Slots under their local day: every day of `week` (empty days too), or only days with slots."""
+    zone = clinic_zone()
+    days: dict[date, list[dict]] = {week + timedelta(days=n): [] for n in range(7)} if week else {}
+    for slot in slots:
+        local = slot.start.astimezone(zone)
+        days.setdefault(local.date(), []).append({
+            "key": slot_key(slot),
+            "label": slot_label(slot, names),
+            "time": f"{local:%H:%M}",
+            "practitioner": names.get(slot.practitioner_id, ""),
+        })
+    return [{"date": day, "slots": entries} for day, entries in days.items()]
+
+
 # --- Step 1: the week calendar ---------------------------------------------------------------------
 
 
@@ -63,30 +81,18 @@ class CalendarWeek:
 def calendar_week(query, treatment: Treatment) -> tuple[CalendarWeek, WeekForm]:
     """The week asked for, kept between this week and the booking horizon."""
     form = WeekForm(query, treatment=treatment)
-    form.is_valid()  # a bad value simply falls back to the default below
+    form.is_valid()  # a bad value simply falls back to the defaults below
     today = timezone.localdate()
     first = week_start(today)
     last = week_start(today + timedelta(days=ClinicRules.load().horizon_days))
-    asked = form.cleaned_data.get("week") or today
-    start = min(max(week_start(asked), first), last)
-    return CalendarWeek(
+    start = min(max(week_start(form.cleaned_data.get("week") or today), first), last)
+    week = CalendarWeek(
         start=start,
         previous=start - timedelta(days=7) if start > first else None,
         next=start + timedelta(days=7) if start < last else None,
         practitioner=form.cleaned_data.get("practitioner"),
-    ), form
-
-
-def calendar_days(start: date, slots: list[Slot], names: dict[int, str]) -> list[dict]:
-    zone = clinic_zone()
-    days = [{"date": start + timedelta(days=offset), "slots": []} for offset in range(7)]
-    for slot in slots:
-        local = slot.start.astimezone(zone)
-        days[(local.date() - start).days]["slots"].append(
-            {"key": slot_key(slot), "label": slot_label(slot, names), "time": f"{local:%H:%M}",
-             "practitioner": names.get(slot.practitioner_id, "")}
-        )
-    return days
+    )
+    return week, form
 
 
 @require_http_methods(["GET", "POST"])
@@ -98,14 +104,14 @@ def book_start(request, slug):
         treatment=treatment, start_date=week.start, days=7, practitioner=week.practitioner
     )
     names = practitioner_names(slots)
-    form = FirstSlotForm(request.POST if request.method == "POST" else None, slots=slots, names=names)
+    form = FirstSlotForm(_bound(request), slots=slots, names=names)
     draft = draft_load(request, slug)
     if form.is_bound and form.is_valid():
         draft = draft or Draft(slots=[])
         draft.slots = [form.cleaned_data["slot"]]
         draft_save(request, slug, draft)
         return redirect("bookings:review", slug=slug)
-    return render(request, "bookings/book_calendar.html", {
+    context = {
         "treatment": treatment,
         "week": week,
         "week_form": week_form,
@@ -113,23 +119,20 @@ def book_start(request, slug):
         "previous_query": week.query(week.previous),
         "next_query": week.query(week.next),
         "this_query": week.query(week.start),
-        "days": calendar_days(week.start, slots, names),
+        "days": slot_days(slots, names, week=week.start),
         "form": form,
         "notice": pop_notice(request, slug, draft) if draft else "",
-    })
+    }
+    return render(request, "bookings/book_calendar.html", context, status=400 if form.errors else 200)
 
 
 # --- Step 2: the series plan -------------------------------------------------------------------------
 
 
-def _review_options(plan) -> list[list[Slot]]:
-    return [[session.slot, *session.alternatives] for session in plan.sessions[1:]]
-
-
-def _initial(options: list[Slot], chosen: Slot | None) -> Slot:
-    """The patient's earlier choice while it is still free, else the freshly proposed time."""
-    keys = {slot_key(slot): slot for slot in options}
-    return keys.get(slot_key(chosen), options[0]) if chosen else options[0]
+def _still_free(options: list[Slot], chosen: Slot | None) -> Slot:
+    """The patient's earlier choice while it is still offered, else the freshly proposed time."""
+    offered = {slot_key(slot): slot for slot in options}
+    return offered.get(slot_key(chosen), options[0]) if chosen else options[0]
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,46 +143,54 @@ def book_review(request, slug):
     if not draft or not draft.slots:
         return redirect("bookings:book", slug=slug)
     plan = selectors.series_plan(treatment=treatment, first=draft.slots[0])
-    if plan.sessions[0].slot is None:
-        # The first time went meanwhile: back to its week, with fresh times and the reason.
-        draft.notice = TAKEN
+    first = plan.sessions[0]
+    if first.slot is None:
+        # The first time went (or fell inside the notice) meanwhile: back to its week, saying why.
+        draft.notice = first.problem or TAKEN
         draft_save(request, slug, draft)
-        local_day = draft.slots[0].start.astimezone(clinic_zone()).date()
-        return redirect(reverse("bookings:book", kwargs={"slug": slug}) + f"?week={local_day:%Y-%m-%d}")
+        day = draft.slots[0].start.astimezone(clinic_zone()).date()
+        return redirect(reverse("bookings:book", kwargs={"slug": slug}) + f"?week={day:%Y-%m-%d}")
+    names = practitioner_names(plan.slots + [slot for s in plan.sessions for slot in s.alternatives])
     form = None
     if plan.is_complete:
-        options = _review_options(plan)
+        options = [[session.slot, *session.alternatives] for session in plan.sessions[1:]]
         earlier = draft.slots[1:] + [None] * len(options)
         form = SeriesReviewForm(
-            request.POST if request.method == "POST" else None,
-            first=plan.sessions[0].slot,
+            _bound(request),
+            first=first.slot,
             sessions=options,
-            initial_slots=[_initial(o, c) for o, c in zip(options, earlier)],
-            names=practitioner_names([s for group in options for s in group] + [plan.sessions[0].slot]),
+            initial_slots=[_still_free(offered, chosen) for offered, chosen in zip(options, earlier)],
+            names=names,
             treatment=treatment,
         )
         if form.is_bound and form.is_valid():
-            draft.slots = [plan.sessions[0].slot, *form.chosen_slots]
+            draft.slots = [first.slot, *form.chosen_slots]
             draft_save(request, slug, draft)
             return redirect("bookings:details", slug=slug)
-    names = practitioner_names(plan.slots + [s for session in plan.sessions for s in session.alternatives])
-    return render(request, "bookings/book_review.html", {
+    context = {
         "treatment": treatment,
         "plan": plan,
-        "first_label": slot_label(plan.sessions[0].slot, names),
+        "first_label": slot_label(first.slot, names),
         "problems": [session for session in plan.sessions if session.problem],
-        "alternatives": {s.number: [slot_label(a, names) for a in s.alternatives] for s in plan.sessions},
         "form": form,
         "notice": pop_notice(request, slug, draft),
-    }, status=200 if form is None or not form.errors else 400)
+    }
+    return render(request, "bookings/book_review.html", context, status=400 if form and form.errors else 200)
 
 
 # --- Step 3: details, questionnaire, consent ------------------------------------------------------
 
 
-def _typed(request, form: DetailsForm) -> dict:
-    """What the patient typed, kept so going back or a taken slot never loses it."""
-    return {name: request.POST.get(name, "") for name in form.fields}
+def _book(treatment: Treatment, draft: Draft, form: DetailsForm) -> Series:
+    data = form.cleaned_data
+    return services.series_book(
+        treatment=treatment,
+        patient=services.PatientDetails(name=data["name"], email=data["email"], phone=data["phone"]),
+        slots=draft.slots,
+        answers=form.answers,
+        consent_treatment=data["consent_treatment"],
+        consent_privacy=data["consent_privacy"],
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -189,38 +200,33 @@ def book_details(request, slug):
     draft = draft_load(request, slug)
     if not draft or len(draft.slots) != treatment.sessions_in_series:
         return redirect("bookings:review" if draft else "bookings:book", slug=slug)
-    form = DetailsForm(request.POST if request.method == "POST" else None, initial=draft.details)
+    form = DetailsForm(_bound(request), initial=draft.details)
     if form.is_bound:
-        draft.details = _typed(request, form)
+        # Kept as typed, so going back or losing a time to someone else never loses it.
+        draft.details = {name: request.POST.get(name, "") for name in form.fields}
         draft_save(request, slug, draft)
     if form.is_bound and form.is_valid():
         try:
-            series = services.series_book(
-                treatment=treatment,
-                patient=services.PatientDetails(
-                    name=form.cleaned_data["name"], email=form.cleaned_data["email"], phone=form.cleaned_data["phone"]
-                ),
-                slots=draft.slots,
-                answers=form.answers,
-                consent_treatment=form.cleaned_data["consent_treatment"],
-                consent_privacy=form.cleaned_data["consent_privacy"],
-            )
+            series = _book(treatment, draft, form)
         except SlotTaken:
             draft.notice = TAKEN
             draft_save(request, slug, draft)
             return redirect("bookings:review", slug=slug)
-        except BookingError as error:
-            form.add_error(None, error.message)
+        except BookingError as refusal:
+            form.add_error(None, refusal.message)
         else:
             draft_clear(request, slug)
             request.session[BOOKED_SESSION_KEY] = str(series.public_id)
             return redirect("bookings:done", slug=slug)
     names = practitioner_names(draft.slots)
-    return render(request, "bookings/book_details.html", {
-        "treatment": treatment,
-        "form": form,
-        "sessions": [slot_label(slot, names) for slot in draft.slots],
-    }, status=400 if form.errors else 200)
+    context = {"treatment": treatment, "form": form, "sessions": [slot_label(slot, names) for slot in draft.slots]}
+    return render(request, "bookings/book_details.html", context, status=400 if form.errors else 200)
+
+
+def _flagged_questions(series: Series) -> list:
+    questionnaire = series.questionnaires.first()
+    keys = questionnaire.flagged if questionnaire else []
+    return [QUESTIONS_BY_KEY[key] for key in keys if key in QUESTIONS_BY_KEY]
 
 
 @require_GET
@@ -239,12 +245,6 @@ def book_done(request, slug):
     })
 
 
-def _flagged_questions(series: Series) -> list:
-    questionnaire = series.questionnaires.first()
-    keys = questionnaire.flagged if questionnaire else []
-    return [QUESTIONS_BY_KEY[key] for key in keys if key in QUESTIONS_BY_KEY]
-
-
 # --- The manage link -----------------------------------------------------------------------------------
 
 
@@ -253,20 +253,26 @@ def _invalid_link(request) -> HttpResponse:
 
 
 def timeline(series: Series) -> list[dict]:
-    """Each session of the series with its live (or last cancelled) appointment and what it allows."""
+    """Each session with its live (else its last cancelled) appointment and whether it may change."""
     now = timezone.now()
     shown: dict[int, Appointment] = {}
-    for appointment in series.appointments.select_related("practitioner").order_by("session_number", "-created_at"):
+    appointments = series.appointments.select_related("practitioner").order_by("session_number", "-created_at")
+    for appointment in appointments:
         current = shown.get(appointment.session_number)
         if current is None or (appointment.is_active and not current.is_active):
             shown[appointment.session_number] = appointment
-    rows = {number: {"number": number, "appointment": appointment} for number, appointment in shown.items()}
-    for row in rows.values():
-        appointment = row["appointment"]
-        row["past"] = appointment.end <= now
-        row["refusal"] = None if row["past"] else selectors.change_refusal(appointment=appointment, now=now)
-        row["changeable"] = appointment.is_active and not row["past"] and row["refusal"] is None
-    return [rows[number] for number in sorted(rows)]
+    rows = []
+    for number, appointment in sorted(shown.items()):
+        past = appointment.end <= now
+        refusal = None if past else selectors.change_refusal(appointment=appointment, now=now)
+        rows.append({
+            "number": number,
+            "appointment": appointment,
+            "past": past,
+            "refusal": refusal,
+            "changeable": appointment.is_active and not past and refusal is None,
+        })
+    return rows
 
 
 @require_GET
@@ -297,32 +303,40 @@ def manage_calendar(request, token):
     return response
 
 
-def _managed_session(request, token, number):
-    """(series, appointment, None) or (None, None, the page to show instead)."""
+@dataclass
+class ManagedSession:
+    series: Series | None = None
+    appointment: Appointment | None = None
+    page: HttpResponse | None = None  # shown instead, when the session cannot be changed
+
+
+def _managed_session(request, token: str, number: int) -> ManagedSession:
     series = series_for_token(token)
     if series is None:
-        return None, None, _invalid_link(request)
+        return ManagedSession(page=_invalid_link(request))
     appointment = (
-        series.appointments.active().select_related("practitioner", "series__treatment")
-        .filter(session_number=number).first()
+        series.appointments.active()
+        .select_related("practitioner", "series__treatment")
+        .filter(session_number=number)
+        .first()
     )
     if appointment is None:
         messages.error(request, f"Session {number} has no booked time to change.")
-        return None, None, redirect("bookings:manage", token=token)
+        return ManagedSession(page=redirect("bookings:manage", token=token))
     refusal = selectors.change_refusal(appointment=appointment)
     if refusal:
-        page = render(request, "bookings/manage_refused.html", {
-            "series": series, "token": token, "number": number, "refusal": refusal}, status=409)
-        return None, None, page
-    return series, appointment, None
+        context = {"series": series, "token": token, "number": number, "refusal": refusal}
+        return ManagedSession(page=render(request, "bookings/manage_refused.html", context, status=409))
+    return ManagedSession(series, appointment)
 
 
-def plan_fingerprint(moves) -> str:
+def plan_fingerprint(moves: list[tuple[Appointment, Slot]]) -> str:
+    """What the patient was shown, to confirm exactly that plan and nothing else."""
     return ",".join(f"{appointment.session_number}:{slot_key(slot)}" for appointment, slot in moves)
 
 
 def move_options(appointment: Appointment) -> tuple[list[Slot], list[Slot]]:
-    """(times that keep the other sessions, later times that move the following sessions too)."""
+    """(times that keep both neighbours, later times that push the following sessions too)."""
     current = slot_key(selectors.as_slot(appointment))
     keeping = [slot for slot in selectors.session_options(appointment=appointment) if slot_key(slot) != current]
     sessions = selectors.live_sessions(appointment.series)
@@ -332,130 +346,112 @@ def move_options(appointment: Appointment) -> tuple[list[Slot], list[Slot]]:
     treatment = appointment.series.treatment
     previous = sessions.get(appointment.session_number - 1)
     zone = clinic_zone()
-    # Past the day the next session allows, up to the end of the window after the previous one.
+    # From the day after the next session's window closes to the end of the previous one's.
     first_day = following.start.astimezone(zone).date() - timedelta(days=treatment.min_days_between - 1)
-    last_day = (previous.start.astimezone(zone).date() + timedelta(days=treatment.max_days_between)
-                if previous else first_day + timedelta(days=treatment.max_days_between - treatment.min_days_between))
+    if previous:
+        last_day = previous.start.astimezone(zone).date() + timedelta(days=treatment.max_days_between)
+    else:
+        last_day = first_day + timedelta(days=treatment.max_days_between - treatment.min_days_between)
     if last_day < first_day:
         return keeping, []
-    later = selectors.available_slots(
-        treatment=treatment, start_date=first_day, days=(last_day - first_day).days + 1
-    )
-    own = {slot_key(selectors.as_slot(other)) for other in sessions.values()}
-    return keeping, [slot for slot in later if slot_key(slot) not in own]
+    later = selectors.available_slots(treatment=treatment, start_date=first_day, days=(last_day - first_day).days + 1)
+    return keeping, later
 
 
-def _move_page(request, *, series, appointment, token, error="", status=200):
-    keeping, later = move_options(appointment)
+def _label(appointment: Appointment) -> str:
+    return slot_label(selectors.as_slot(appointment), {appointment.practitioner_id: appointment.practitioner.name})
+
+
+def _move_page(request, session: ManagedSession, token: str, *, error: str = "", status: int = 200):
+    keeping, later = move_options(session.appointment)
     names = practitioner_names(keeping + later)
     return render(request, "bookings/manage_move.html", {
-        "series": series,
-        "appointment": appointment,
+        "series": session.series,
+        "appointment": session.appointment,
         "token": token,
-        "current_label": slot_label(selectors.as_slot(appointment), {appointment.practitioner_id: appointment.practitioner.name}),
-        "keeping": calendar_groups(keeping, names),
-        "later": calendar_groups(later, names),
+        "current_label": _label(session.appointment),
+        "keeping": slot_days(keeping, names),
+        "later": slot_days(later, names),
         "error": error,
     }, status=status)
 
 
-def calendar_groups(slots: list[Slot], names: dict[int, str]) -> list[dict]:
-    """Slots grouped under their local day, for pages that list many days."""
-    zone = clinic_zone()
-    groups: dict[date, dict] = {}
-    for slot in slots:
-        local = slot.start.astimezone(zone)
-        group = groups.setdefault(local.date(), {"date": local.date(), "slots": []})
-        group["slots"].append({"key": slot_key(slot), "label": slot_label(slot, names), "time": f"{local:%H:%M}",
-                               "practitioner": names.get(slot.practitioner_id, "")})
-    return list(groups.values())
-
-
-def _chosen_slot(request, appointment) -> Slot | None:
-    keeping, later = move_options(appointment)
-    return {slot_key(slot): slot for slot in keeping + later}.get(request.POST.get("slot", ""))
+def _confirm_move_page(request, session: ManagedSession, token: str, *, moves, new: Slot):
+    names = practitioner_names([slot for _, slot in moves])
+    changed_plan = "confirm" in request.POST  # confirming a plan that is no longer the one shown
+    return render(request, "bookings/manage_move_confirm.html", {
+        "series": session.series,
+        "token": token,
+        "number": session.appointment.session_number,
+        "changes": [
+            {"number": appointment.session_number, "old": _label(appointment), "new": slot_label(slot, names)}
+            for appointment, slot in moves
+        ],
+        "slot": slot_key(new),
+        "fingerprint": plan_fingerprint(moves),
+        "changed_plan": changed_plan,
+    }, status=409 if changed_plan else 200)
 
 
 @require_http_methods(["GET", "POST"])
 def manage_move(request, token, number):
     """Move one session: pick a time, check the change (and any later sessions it moves), confirm."""
-    series, appointment, page = _managed_session(request, token, number)
-    if page:
-        return page
+    session = _managed_session(request, token, number)
+    if session.page:
+        return session.page
     if request.method == "GET":
-        return _move_page(request, series=series, appointment=appointment, token=token)
-    new = _chosen_slot(request, appointment)
+        return _move_page(request, session, token)
+    keeping, later = move_options(session.appointment)
+    new = {slot_key(slot): slot for slot in keeping + later}.get(request.POST.get("slot", ""))
     if new is None:
-        return _move_page(request, series=series, appointment=appointment, token=token, status=400,
-                          error="That time is no longer free. Please choose another.")
+        return _move_page(request, session, token, status=400, error="That time is no longer free. Please choose another.")
     try:
-        moves = selectors.reschedule_plan(appointment=appointment, new=new)
+        moves = selectors.reschedule_plan(appointment=session.appointment, new=new)
     except BookingError as refusal:
-        return _move_page(request, series=series, appointment=appointment, token=token, status=400,
-                          error=refusal.message)
-    fingerprint = plan_fingerprint(moves)
-    if request.POST.get("confirm") != fingerprint:
-        changed_plan = "confirm" in request.POST
-        return _confirm_move_page(request, series=series, token=token, moves=moves, slot=slot_key(new),
-                                  fingerprint=fingerprint, changed_plan=changed_plan)
+        return _move_page(request, session, token, status=400, error=refusal.message)
+    if request.POST.get("confirm") != plan_fingerprint(moves):
+        return _confirm_move_page(request, session, token, moves=moves, new=new)
     try:
         services.appointments_reschedule(moves=moves)
     except BookingError as refusal:
         error = TAKEN if isinstance(refusal, SlotTaken) else refusal.message
-        return _move_page(request, series=series, appointment=appointment, token=token, status=409, error=error)
-    moved = ", ".join(f"session {a.session_number} to {_when(slot)}" for a, slot in moves)
+        return _move_page(request, session, token, status=409, error=error)
+    moved = ", ".join(f"session {appointment.session_number} to {slot_label(slot, {})}" for appointment, slot in moves)
     messages.success(request, f"Done: we moved {moved}. We have e-mailed you the new times.")
     return redirect("bookings:manage", token=token)
 
 
-def _when(slot: Slot) -> str:
-    return date_format(slot.start.astimezone(clinic_zone()), "l j F, H:i")
-
-
-def _confirm_move_page(request, *, series, token, moves, slot, fingerprint, changed_plan):
-    names = practitioner_names([new for _, new in moves])
-    changes = [
-        {"number": appointment.session_number,
-         "old": slot_label(selectors.as_slot(appointment), {appointment.practitioner_id: appointment.practitioner.name}),
-         "new": slot_label(new, names)}
-        for appointment, new in moves
-    ]
-    return render(request, "bookings/manage_move_confirm.html", {
-        "series": series, "token": token, "changes": changes, "slot": slot, "fingerprint": fingerprint,
-        "number": moves[0][0].session_number, "changed_plan": changed_plan,
-    }, status=409 if changed_plan else 200)
-
-
-def _cancel_view(request, token, number, *, rest: bool):
-    series, appointment, page = _managed_session(request, token, number)
-    if page:
-        return page
-    later = [a for n, a in sorted(selectors.live_sessions(series).items()) if n >= number] if rest else [appointment]
-    if request.method == "POST":
-        reason = "Cancelled by the patient online."
-        try:
-            if rest:
-                services.series_cancel_remaining(series=series, from_session=number, reason=reason)
-            else:
-                services.appointment_cancel(appointment=appointment, reason=reason)
-        except BookingError as refusal:
-            messages.error(request, refusal.message)
-            return redirect("bookings:manage", token=token)
-        cancelled = "these sessions" if len(later) > 1 else f"session {number}"
-        messages.success(request, f"Done: we cancelled {cancelled} and e-mailed you a confirmation.")
+def _cancel(request, token: str, number: int, *, rest: bool):
+    """Confirm, then cancel one session (or it and every later one)."""
+    session = _managed_session(request, token, number)
+    if session.page:
+        return session.page
+    live = selectors.live_sessions(session.series)
+    cancelling = [live[n] for n in sorted(live) if n >= number] if rest else [session.appointment]
+    if request.method == "GET":
+        context = {"series": session.series, "token": token, "number": number, "rest": rest, "sessions": cancelling}
+        return render(request, "bookings/manage_cancel.html", context)
+    reason = "Cancelled by the patient online."
+    try:
+        if rest:
+            services.series_cancel_remaining(series=session.series, from_session=number, reason=reason)
+        else:
+            services.appointment_cancel(appointment=session.appointment, reason=reason)
+    except BookingError as refusal:
+        messages.error(request, refusal.message)
         return redirect("bookings:manage", token=token)
-    return render(request, "bookings/manage_cancel.html", {
-        "series": series, "token": token, "number": number, "rest": rest, "sessions": later,
-    })
+    what = "these sessions" if len(cancelling) > 1 else f"session {number}"
+    messages.success(request, f"Done: we cancelled {what} and e-mailed you a confirmation.")
+    return redirect("bookings:manage", token=token)
 
 
 @require_http_methods(["GET", "POST"])
 def manage_cancel(request, token, number):
     """Cancel one session, after a confirmation page."""
-    return _cancel_view(request, token, number, rest=False)
+    return _cancel(request, token, number, rest=False)
 
 
 @require_http_methods(["GET", "POST"])
 def manage_cancel_rest(request, token, number):
     """Cancel this session and every later one, after a confirmation page."""
-    return _cancel_view(request, token, number, rest=True)
+    return _cancel(request, token, number, rest=True)

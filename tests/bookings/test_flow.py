@@ -50,7 +50,7 @@ def test_calendar_moves_week_by_week_and_ignores_bad_weeks(client, practitioner)
 def test_calendar_refuses_a_time_that_is_not_free(client, practitioner):
     response = client.post(START, {"slot": key(local(2027, 3, 2, 10, 15), practitioner)})
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "That time is no longer free" in response.content.decode()
     assert not client.session.get("booking:skin-course")
 
