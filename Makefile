@@ -12,7 +12,8 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 .PHONY: run test install install-dev services browser bench clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@# Debian ships venv separately (python3-venv); install it when a fresh machine lacks it.
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
@@ -40,10 +41,14 @@ services:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 1; done; \
 	echo "PostgreSQL or Redis did not come up on 127.0.0.1" >&2; exit 1
 
-## browser: Debian's Chromium for Playwright, and axe-core from the npm registry.
-browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@[ -f node_modules/axe-core/axe.min.js ] || npm ci --no-audit --no-fund --loglevel=error
+## browser: Debian's Chromium for Playwright, and axe-core (pinned in package-lock.json) from npm.
+browser: node_modules/.package-lock.json
+	@[ -x /usr/bin/chromium ] || { echo "Installing Debian's chromium (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Installing npm (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## test: install what the suite needs, start the services, run everything on PostgreSQL and Redis.
 test: install-dev services browser
