@@ -1,35 +1,38 @@
 """Staff edit a treatment and all of its explainer on one admin page (items as inlines)."""
 
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.html import format_html
 
 from treatments import services
-from treatments.forms import TreatmentImageForm
+from treatments.forms import TreatmentForm, TreatmentImageForm
 from treatments.models import Benefit, FAQItem, HowItWorksStep, Treatment, TreatmentImage
 
 
-class BenefitInline(admin.StackedInline):
-    model = Benefit
+class ExplainerInline(admin.StackedInline):
     extra = 0
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "cols": 80})}}
+
+
+class BenefitInline(ExplainerInline):
+    model = Benefit
     fields = ["title", "body", "position"]
 
 
-class HowItWorksStepInline(admin.StackedInline):
+class HowItWorksStepInline(ExplainerInline):
     model = HowItWorksStep
-    extra = 0
     fields = ["title", "duration", "body", "position"]
 
 
-class FAQItemInline(admin.StackedInline):
+class FAQItemInline(ExplainerInline):
     model = FAQItem
-    extra = 0
     fields = ["question", "answer", "position"]
 
 
-class TreatmentImageInline(admin.StackedInline):
+class TreatmentImageInline(ExplainerInline):
     model = TreatmentImage
     form = TreatmentImageForm
-    extra = 0
     readonly_fields = ["preview"]
     fields = ["image", "preview", "alt_text", "caption", "role", "position"]
 
@@ -42,6 +45,7 @@ class TreatmentImageInline(admin.StackedInline):
 
 @admin.register(Treatment)
 class TreatmentAdmin(admin.ModelAdmin):
+    form = TreatmentForm
     list_display = ["name", "slug", "is_published", "position", "sessions_in_series", "updated_at"]
     list_editable = ["is_published", "position"]
     list_filter = ["is_published"]

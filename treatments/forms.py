@@ -1,7 +1,7 @@
 from django import forms
 
 from treatments.images import image_upload_check
-from treatments.models import TreatmentImage
+from treatments.models import Treatment, TreatmentImage
 
 
 class CheckedImageField(forms.ImageField):
@@ -21,3 +21,27 @@ class TreatmentImageForm(forms.ModelForm):
     class Meta:
         model = TreatmentImage
         fields = ["image", "alt_text", "caption", "role", "position"]
+
+
+class TreatmentForm(forms.ModelForm):
+    """The admin's treatment form: the database constraints' rules, explained to staff."""
+
+    class Meta:
+        model = Treatment
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_days_between"), cleaned.get("max_days_between")
+        if low is not None and high is not None and low > high:
+            self.add_error(
+                "max_days_between",
+                "The longest gap between sessions cannot be shorter than the shortest gap (%(low)s days)."
+                % {"low": low},
+            )
+        if cleaned.get("sessions_in_series") == 0:
+            self.add_error("sessions_in_series", "A series needs at least one session.")
+        minutes = cleaned.get("session_minutes")
+        if minutes is not None and minutes < 5:
+            self.add_error("session_minutes", "A session must be at least 5 minutes long.")
+        return cleaned
