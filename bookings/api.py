@@ -2,7 +2,7 @@
 JSON API: free slots, and booking a whole series in one request.
 
     GET  /api/availability/?treatment=<slug>&start=YYYY-MM-DD&days=N[&practitioner=<id>]
-    POST /api/series/   {"treatment", "first_start", "practitioner"?, "patient": {...}, "answers": {...}, "consent"}
+    POST /api/series/   {"treatment", "first_start", "practitioner"?, "patient", "answers", "consent"}
 
 Errors are JSON: 400 {"errors": {field: [sentences]}} for bad input, 409 {"error", "session",
 "alternatives"} when a time is taken or a session cannot be placed, 413 for oversized bodies.
@@ -31,7 +31,11 @@ PATIENT_FIELDS = ("name", "email", "phone")
 
 
 def slot_json(slot: Slot) -> dict:
-    return {"start": slot.start.isoformat(), "end": slot.end.isoformat(), "practitioner": slot.practitioner_id}
+    return {
+        "start": slot.start.isoformat(),
+        "end": slot.end.isoformat(),
+        "practitioner": slot.practitioner_id,
+    }
 
 
 def _bad_request(errors: dict[str, list[str]]) -> JsonResponse:
@@ -152,7 +156,9 @@ def _body_too_large(request) -> bool:
 def first_slot(*, treatment, start: datetime, practitioner) -> tuple[Slot, bool]:
     """(the free slot starting at `start`, True), or (a stand-in for the planner to explain, False)."""
     local = start.astimezone(clinic_zone())
-    free = selectors.available_slots(treatment=treatment, start_date=local.date(), days=1, practitioner=practitioner)
+    free = selectors.available_slots(
+        treatment=treatment, start_date=local.date(), days=1, practitioner=practitioner
+    )
     matching = [slot for slot in free if slot.start == start]
     if matching:
         return matching[0], True
@@ -193,7 +199,8 @@ def series_json(series: Series) -> dict:
 def series_create(request):
     """Plan a series from its first start and book it: 201, 400, 409 or 413."""
     if _body_too_large(request):
-        return JsonResponse({"errors": {"body": [f"The body is larger than {MAX_BODY_BYTES} bytes."]}}, status=413)
+        errors = {"body": [f"The body is larger than {MAX_BODY_BYTES} bytes."]}
+        return JsonResponse({"errors": errors}, status=413)
     try:
         payload = json.loads(request.body)
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
@@ -208,7 +215,8 @@ def series_create(request):
     start = form.cleaned_data["first_start"]
     if start <= timezone.now():
         return _bad_request({"first_start": ["That time is in the past."]})
-    first, listed = first_slot(treatment=treatment, start=start, practitioner=form.cleaned_data["practitioner"])
+    practitioner = form.cleaned_data["practitioner"]
+    first, listed = first_slot(treatment=treatment, start=start, practitioner=practitioner)
     plan = selectors.series_plan(treatment=treatment, first=first)
     unplaced = next((session for session in plan.sessions if session.slot is None), None)
     if unplaced is None and not listed:

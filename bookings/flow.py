@@ -42,7 +42,8 @@ def draft_load(request, slug: str) -> Draft | None:
     data = request.session.get(_key(slug))
     if not data:
         return None
-    return Draft([_load_slot(slot) for slot in data["slots"]], data.get("details", {}), data.get("notice", ""))
+    slots = [_load_slot(slot) for slot in data["slots"]]
+    return Draft(slots, data.get("details", {}), data.get("notice", ""))
 
 
 def draft_save(request, slug: str, draft: Draft) -> None:

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Fieldset, Layout, Submit
+from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.conf import settings
 from django.utils import timezone
@@ -98,7 +98,9 @@ class SeriesReviewForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.first, self.treatment = first, treatment
         for number, (options, chosen) in enumerate(zip(sessions, initial_slots, strict=True), start=2):
-            field = SlotChoiceField(slots=options, names=names, label=f"Session {number}", widget=forms.RadioSelect)
+            field = SlotChoiceField(
+                slots=options, names=names, label=f"Session {number}", widget=forms.RadioSelect
+            )
             field.initial = slot_key(chosen)
             self.fields[f"session_{number}"] = field
 
@@ -131,7 +133,9 @@ def validate_phone(value: str) -> None:
 class DetailsForm(forms.Form):
     """Who the patient is, their safety answers and their consents."""
 
-    name = forms.CharField(max_length=120, label="Full name", error_messages={"required": "Enter your full name."})
+    name = forms.CharField(
+        max_length=120, label="Full name", error_messages={"required": "Enter your full name."}
+    )
     email = forms.EmailField(
         max_length=254, label="Email address",
         error_messages={"required": "Enter your email address.",
@@ -158,7 +162,8 @@ class DetailsForm(forms.Form):
                 error_messages={"required": "Please answer yes or no.",
                                 "invalid_choice": "Please answer yes or no."},
             )
-        self.order_fields(["name", "email", "phone", *self.answer_fields, "consent_treatment", "consent_privacy"])
+        consents = ["consent_treatment", "consent_privacy"]
+        self.order_fields(["name", "email", "phone", *self.answer_fields, *consents])
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["phone"].widget.attrs["autocomplete"] = "tel"
@@ -187,7 +192,7 @@ class DetailsForm(forms.Form):
 
     @property
     def answers(self) -> dict[str, bool]:
-        return {question.key: self.cleaned_data[answer_field_name(question.key)] == "yes" for question in QUESTIONS}
+        return {q.key: self.cleaned_data[answer_field_name(q.key)] == "yes" for q in QUESTIONS}
 
 
 class TreatmentPractitionerFields(forms.Form):
@@ -246,7 +251,9 @@ class SeriesRequestForm(TreatmentPractitionerFields, DetailsForm):
     def clean_first_start(self):
         value: datetime = self.cleaned_data["first_start"]
         if not isinstance(self.data.get("first_start"), str) or not _has_offset(self.data["first_start"]):
-            raise forms.ValidationError("Give first_start with its UTC offset, e.g. 2026-12-01T10:00:00+00:00.")
+            raise forms.ValidationError(
+                "Give first_start with its UTC offset, e.g. 2026-12-01T10:00:00+00:00."
+            )
         if value.date() > timezone.localdate() + FURTHEST_AHEAD:
             raise forms.ValidationError("That time is too far ahead to book.")
         return value

@@ -32,7 +32,8 @@ def _event(appointment: Appointment, total: int, stamp: datetime) -> Event:
     event.add("dtstamp", stamp)
     event.add("dtstart", appointment.start.astimezone(zone))
     event.add("dtend", appointment.end.astimezone(zone))
-    event.add("summary", f"{appointment.series.treatment.name} — session {appointment.session_number} of {total}")
+    treatment = appointment.series.treatment.name
+    event.add("summary", f"{treatment} — session {appointment.session_number} of {total}")
     event.add("location", settings.CLINIC_ADDRESS)
     event.add(
         "description",

@@ -35,7 +35,8 @@ def _series(series_id: int) -> Series:
 
 
 def _appointments(ids: list[int]) -> list[Appointment]:
-    return list(Appointment.objects.filter(pk__in=ids).select_related("practitioner").order_by("session_number"))
+    appointments = Appointment.objects.filter(pk__in=ids).select_related("practitioner")
+    return list(appointments.order_by("session_number"))
 
 
 def _send(*, series: Series, template: str, subject: str, context: dict, calendar: bool) -> None:

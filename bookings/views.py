@@ -37,6 +37,7 @@ from bookings.tokens import manage_path, series_for_token
 from treatments.models import Treatment
 
 TAKEN = "That time was just taken by someone else. Here are the times still free; what you typed is kept."
+NOT_OFFERED = "That time is no longer free. Please choose another."
 BOOKED_SESSION_KEY = "booking:done"
 
 
@@ -219,7 +220,8 @@ def book_details(request, slug):
             request.session[BOOKED_SESSION_KEY] = str(series.public_id)
             return redirect("bookings:done", slug=slug)
     names = practitioner_names(draft.slots)
-    context = {"treatment": treatment, "form": form, "sessions": [slot_label(slot, names) for slot in draft.slots]}
+    sessions = [slot_label(slot, names) for slot in draft.slots]
+    context = {"treatment": treatment, "form": form, "sessions": sessions}
     return render(request, "bookings/book_details.html", context, status=400 if form.errors else 200)
 
 
@@ -256,8 +258,8 @@ def timeline(series: Series) -> list[dict]:
     """Each session with its live (else its last cancelled) appointment and whether it may change."""
     now = timezone.now()
     shown: dict[int, Appointment] = {}
-    appointments = series.appointments.select_related("practitioner").order_by("session_number", "-created_at")
-    for appointment in appointments:
+    appointments = series.appointments.select_related("practitioner")
+    for appointment in appointments.order_by("session_number", "-created_at"):
         current = shown.get(appointment.session_number)
         if current is None or (appointment.is_active and not current.is_active):
             shown[appointment.session_number] = appointment
@@ -338,7 +340,8 @@ def plan_fingerprint(moves: list[tuple[Appointment, Slot]]) -> str:
 def move_options(appointment: Appointment) -> tuple[list[Slot], list[Slot]]:
     """(times that keep both neighbours, later times that push the following sessions too)."""
     current = slot_key(selectors.as_slot(appointment))
-    keeping = [slot for slot in selectors.session_options(appointment=appointment) if slot_key(slot) != current]
+    options = selectors.session_options(appointment=appointment)
+    keeping = [slot for slot in options if slot_key(slot) != current]
     sessions = selectors.live_sessions(appointment.series)
     following = sessions.get(appointment.session_number + 1)
     if following is None:
@@ -354,12 +357,13 @@ def move_options(appointment: Appointment) -> tuple[list[Slot], list[Slot]]:
         last_day = first_day + timedelta(days=treatment.max_days_between - treatment.min_days_between)
     if last_day < first_day:
         return keeping, []
-    later = selectors.available_slots(treatment=treatment, start_date=first_day, days=(last_day - first_day).days + 1)
-    return keeping, later
+    days = (last_day - first_day).days + 1
+    return keeping, selectors.available_slots(treatment=treatment, start_date=first_day, days=days)
 
 
 def _label(appointment: Appointment) -> str:
-    return slot_label(selectors.as_slot(appointment), {appointment.practitioner_id: appointment.practitioner.name})
+    names = {appointment.practitioner_id: appointment.practitioner.name}
+    return slot_label(selectors.as_slot(appointment), names)
 
 
 def _move_page(request, session: ManagedSession, token: str, *, error: str = "", status: int = 200):
@@ -404,7 +408,7 @@ def manage_move(request, token, number):
     keeping, later = move_options(session.appointment)
     new = {slot_key(slot): slot for slot in keeping + later}.get(request.POST.get("slot", ""))
     if new is None:
-        return _move_page(request, session, token, status=400, error="That time is no longer free. Please choose another.")
+        return _move_page(request, session, token, status=400, error=NOT_OFFERED)
     try:
         moves = selectors.reschedule_plan(appointment=session.appointment, new=new)
     except BookingError as refusal:
@@ -416,7 +420,7 @@ def manage_move(request, token, number):
     except BookingError as refusal:
         error = TAKEN if isinstance(refusal, SlotTaken) else refusal.message
         return _move_page(request, session, token, status=409, error=error)
-    moved = ", ".join(f"session {appointment.session_number} to {slot_label(slot, {})}" for appointment, slot in moves)
+    moved = ", ".join(f"session {a.session_number} to {slot_label(slot, {})}" for a, slot in moves)
     messages.success(request, f"Done: we moved {moved}. We have e-mailed you the new times.")
     return redirect("bookings:manage", token=token)
 
@@ -429,8 +433,8 @@ def _cancel(request, token: str, number: int, *, rest: bool):
     live = selectors.live_sessions(session.series)
     cancelling = [live[n] for n in sorted(live) if n >= number] if rest else [session.appointment]
     if request.method == "GET":
-        context = {"series": session.series, "token": token, "number": number, "rest": rest, "sessions": cancelling}
-        return render(request, "bookings/manage_cancel.html", context)
+        context = {"series": session.series, "token": token, "number": number, "rest": rest}
+        return render(request, "bookings/manage_cancel.html", {**context, "sessions": cancelling})
     reason = "Cancelled by the patient online."
     try:
         if rest:

@@ -10,7 +10,14 @@ from bookings import notifications
 from bookings.ics import appointment_uid
 from bookings.tokens import manage_url as absolute_manage_url
 from tests.bookings.factories import local
-from tests.bookings.patient_fixtures import book, frozen, manage_url, practitioner, series, treatment  # noqa: F401
+from tests.bookings.patient_fixtures import (  # noqa: F401
+    book,
+    frozen,
+    manage_url,
+    practitioner,
+    series,
+    treatment,
+)
 
 
 class BrokenBackend(BaseEmailBackend):

@@ -1,5 +1,6 @@
 """The patient booking flow, step by step, with the Django test client."""
 
+import pytest
 from django.urls import reverse
 
 from bookings.models import Appointment, Patient, Questionnaire, Series
@@ -80,7 +81,9 @@ def test_review_without_a_first_session_goes_back_to_the_calendar(client, practi
     assert client.get(DETAILS).url == START
 
 
-def test_whole_flow_books_the_series_with_questionnaire_and_consents(client, practitioner, django_capture_on_commit_callbacks, mailoutbox):
+def test_whole_flow_books_the_series_with_questionnaire_and_consents(
+    client, practitioner, django_capture_on_commit_callbacks, mailoutbox
+):
     reach_details(client, practitioner)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -126,8 +129,6 @@ BAD_DETAILS = [
     ("consent_privacy", None, "Please agree to the privacy notice"),
 ]
 
-
-import pytest  # noqa: E402
 
 
 @pytest.mark.parametrize(("field", "value", "message"), BAD_DETAILS)
