@@ -172,6 +172,7 @@ def book_review(request, slug):
         "treatment": treatment,
         "plan": plan,
         "first_label": slot_label(first.slot, names),
+        "first_week_query": f"?week={first.slot.start.astimezone(clinic_zone()):%Y-%m-%d}",
         "problems": [session for session in plan.sessions if session.problem],
         "form": form,
         "notice": pop_notice(request, slug, draft),

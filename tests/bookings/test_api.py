@@ -175,3 +175,14 @@ def test_a_series_that_cannot_be_placed_is_a_409_naming_the_session(client, prac
     assert data["session"] == 2
     assert "session 2" in data["error"]
     assert nothing_written()
+
+
+def test_booking_with_a_practitioner_books_that_practitioner(client, practitioner, treatment):
+    from tests.bookings.factories import PractitionerFactory
+
+    other = PractitionerFactory(name="Dr Ben Okafor", treatments=[treatment])
+
+    response = post(client, body(practitioner=other.pk))
+
+    assert response.status_code == 201
+    assert {a["practitioner"] for a in response.json()["series"]["appointments"]} == {other.pk}

@@ -184,3 +184,23 @@ def test_a_first_session_taken_meanwhile_returns_to_its_week(client, practitione
 
 def test_unknown_treatment_is_a_404(client, db):
     assert client.get("/book/no-such-thing/").status_code == 404
+
+
+def test_calendar_filters_by_practitioner(client, practitioner, treatment):
+    from tests.bookings.factories import PractitionerFactory
+
+    other = PractitionerFactory(name="Dr Ben Okafor", treatments=[treatment])
+
+    everyone = client.get(START).content.decode()
+    only_ben = client.get(START, {"practitioner": other.pk}).content.decode()
+
+    assert "with Dr Ana Silva" in everyone and "with Dr Ben Okafor" in everyone
+    assert "with Dr Ana Silva</span>" not in only_ben and "with Dr Ben Okafor" in only_ben
+
+
+def test_calendar_stops_at_the_booking_horizon(client, practitioner):
+    response = client.get(START, {"week": "2030-01-07"})
+
+    html = response.content.decode()
+    assert "Week of 24 May to 30 May 2027" in html  # 90 days from 1 March: Sunday 30 May
+    assert "Next week" not in html and "Previous week" in html

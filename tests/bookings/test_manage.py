@@ -165,3 +165,20 @@ def test_move_page_does_not_offer_the_current_time(client, manage_url):
 
     assert "Move to Tuesday 6 April, 10:00 with" not in html
     assert "Move to Tuesday 6 April, 10:30 with" in html
+
+
+def test_a_time_taken_before_confirming_shows_fresh_times_and_moves_nothing(client, series, manage_url,
+                                                                          practitioner):
+    from tests.bookings.factories import AppointmentFactory
+
+    move(client, manage_url, 2, local(2027, 4, 6, 14), practitioner)
+    AppointmentFactory(practitioner=practitioner, session_number=1,
+                       start=local(2027, 4, 6, 14), end=local(2027, 4, 6, 15))
+
+    response = move(client, manage_url, 2, local(2027, 4, 6, 14), practitioner, confirm="2:whatever")
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "That time is no longer free" in html
+    assert "Move to Tuesday 6 April, 14:00" not in html and "Move to Tuesday 6 April, 15:00" in html
+    assert starts(series)[1] == local(2027, 4, 6, 10)
