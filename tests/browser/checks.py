@@ -1,4 +1,4 @@
-"""Assertions on a live page: WCAG A/AA audit with axe-core, and layout that fits the screen."""
+"""Assertions on a live page: one h1, layout that fits the screen, WCAG A/AA audit with axe-core."""
 
 from functools import cache
 from pathlib import Path
@@ -72,3 +72,12 @@ def assert_no_horizontal_overflow(page: Page) -> None:
             f"{page.url} scrolls sideways: {layout['scrollWidth']}px of content in a {layout['width']}px "
             "viewport. Elements past the right edge:\n" + "\n".join(f"  {item}" for item in layout["wide"])
         )
+
+
+def assert_page_is_accessible(page: Page) -> None:
+    """Exactly one h1, nothing to scroll sideways, and no WCAG A/AA violation."""
+    __tracebackhide__ = True
+    headings = page.locator("h1").count()
+    assert headings == 1, f"{page.url} has {headings} h1 elements; a page has exactly one"
+    assert_no_horizontal_overflow(page)
+    assert_no_axe_violations(page)
