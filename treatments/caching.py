@@ -28,15 +28,12 @@ PAGE_TIMEOUT = 24 * 3600  # the version, not the timeout, keeps pages fresh
 VERSION_TIMEOUT = None  # versions never expire on their own (an evicted one just means a miss)
 CACHE_ERRORS = (RedisError, OSError)
 LOCAL_PAGES_MAX = 500
+LOCAL_SECONDS = float(getattr(settings, "EXPLAINER_LOCAL_CACHE_SECONDS", 1.0))
 
 # This process's copies: namespace -> (version, when it was last read from the cache), and
 # page key -> entry. Plain dicts: single operations on them are atomic under the GIL.
 _local_versions: dict[str, tuple[str, float]] = {}
 _local_pages: dict[str, dict] = {}
-
-
-def _local_seconds() -> float:
-    return getattr(settings, "EXPLAINER_LOCAL_CACHE_SECONDS", 1.0)
 
 
 def local_pages_clear() -> None:
@@ -47,14 +44,14 @@ def local_pages_clear() -> None:
 
 def _local_hit(page_key: str, namespace: str) -> dict | None:
     known = _local_versions.get(namespace)
-    if known is None or time.monotonic() - known[1] >= _local_seconds():
+    if known is None or time.monotonic() - known[1] >= LOCAL_SECONDS:
         return None
     entry = _local_pages.get(page_key)
     return entry if entry is not None and entry["version"] == known[0] else None
 
 
 def _remember(page_key: str, namespace: str, entry: dict) -> None:
-    if _local_seconds() <= 0:
+    if LOCAL_SECONDS <= 0:
         return
     if len(_local_pages) >= LOCAL_PAGES_MAX:
         _local_pages.clear()  # many hosts or paths: start again rather than grow without bound
