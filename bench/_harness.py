@@ -5,7 +5,9 @@ load generator (threads, each with a keep-alive http.client connection, for a fi
 
 import http.client
 import os
+import secrets
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ if str(ROOT) not in sys.path:
 
 import dj_database_url  # noqa: E402
 import psycopg2  # noqa: E402
+import redis  # noqa: E402
 from psycopg2 import sql  # noqa: E402
 
 from tests.servers import GUNICORN, free_port, manage, production_env, serve  # noqa: E402
@@ -27,17 +30,41 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 
 
-def bench_env(var_dir: Path) -> dict[str, str]:
-    """Production settings (DEBUG off) on PostgreSQL and Redis, reachable over plain HTTP."""
-    return production_env(
-        DJANGO_SETTINGS_MODULE="bench._settings",
-        DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        REDIS_URL=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
-        CACHE_KEY_PREFIX="bench",
-        CLINIC_VAR_DIR=str(var_dir),
-        SECURE_SSL_REDIRECT="0",
-        LOG_LEVEL="WARNING",
-    )
+@contextmanager
+def bench_site() -> Iterator[dict[str, str]]:
+    """
+    The environment of a migrated, collected production-like site for one run.
+
+    The run's cache keys carry a prefix of their own, so it starts cold, never reads pages a
+    previous run stored, and removes what it stored when it ends.
+    """
+    with tempfile.TemporaryDirectory(prefix="clinic-bench-") as var_dir:
+        env = production_env(
+            DJANGO_SETTINGS_MODULE="bench._settings",
+            DATABASE_URL=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            REDIS_URL=os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+            CACHE_KEY_PREFIX=f"bench-{secrets.token_hex(4)}",
+            CLINIC_VAR_DIR=var_dir,
+            SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback
+            LOG_LEVEL="WARNING",
+        )
+        print(f"Preparing {env['DATABASE_URL']} (migrate, collectstatic)...", flush=True)
+        site_prepare(env)
+        try:
+            yield env
+        finally:
+            cache_keys_delete(env)
+
+
+def cache_keys_delete(env: dict[str, str]) -> None:
+    """Delete the run's keys (Django stores them as <prefix>:<version>:<key>)."""
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    try:
+        keys = list(client.scan_iter(match=f"{env['CACHE_KEY_PREFIX']}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    finally:
+        client.close()
 
 
 def database_create_if_missing(url: str) -> None:

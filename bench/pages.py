@@ -12,8 +12,6 @@ page's bytes from the cost of Django and the page cache.
 """
 
 import argparse
-import tempfile
-from pathlib import Path
 
 import _harness as harness
 
@@ -31,33 +29,30 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="clinic-bench-") as var_dir:
-        env = harness.bench_env(Path(var_dir))
-        print(f"Preparing {env['DATABASE_URL']} (migrate, collectstatic)...", flush=True)
-        harness.site_prepare(env)
-        with harness.gunicorn(env, workers=options.workers, threads=options.threads) as (host, port):
-            page_bytes = len(harness.fetch(host, port, FAQ))
-            targets = {
-                "bare view": "/bench/bare",
-                "bare, page-sized": f"/bench/bytes/{page_bytes}",
-                "FAQ page": FAQ,
-            }
-            # Warm up: imports, database connections, and the page into the cache.
-            for path in targets.values():
-                harness.hammer(host, port, path, seconds=1, concurrency=2, tally=harness.Tally())
-            tallies = {name: harness.Tally() for name in targets}
-            for round_number in range(options.rounds):
-                order = list(targets) if round_number % 2 == 0 else list(reversed(targets))
-                for name in order:
-                    harness.hammer(
-                        host,
-                        port,
-                        targets[name],
-                        seconds=options.seconds,
-                        concurrency=options.concurrency,
-                        tally=tallies[name],
-                        watch_header=CACHE_HEADER,
-                    )
+    server = {"workers": options.workers, "threads": options.threads}
+    with harness.bench_site() as env, harness.gunicorn(env, **server) as (host, port):
+        page_bytes = len(harness.fetch(host, port, FAQ))
+        targets = {
+            "bare view": "/bench/bare",
+            "bare, page-sized": f"/bench/bytes/{page_bytes}",
+            "FAQ page": FAQ,
+        }
+        # Warm up: imports, database connections, and the page into the cache.
+        for path in targets.values():
+            harness.hammer(host, port, path, seconds=1, concurrency=2, tally=harness.Tally())
+        tallies = {name: harness.Tally() for name in targets}
+        for round_number in range(options.rounds):
+            order = list(targets) if round_number % 2 == 0 else list(reversed(targets))
+            for name in order:
+                harness.hammer(
+                    host,
+                    port,
+                    targets[name],
+                    seconds=options.seconds,
+                    concurrency=options.concurrency,
+                    tally=tallies[name],
+                    watch_header=CACHE_HEADER,
+                )
     report(targets, tallies, options)
 
 
