@@ -37,9 +37,15 @@ def slot_key(slot: Slot) -> str:
     return f"{slot.start.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M}-{slot.practitioner_id}"
 
 
+def day_label(day: date) -> str:
+    """'Tuesday 2 December', with the year only when it is not this year."""
+    return date_format(day, "l j F" if day.year == timezone.localdate().year else "l j F Y")
+
+
 def slot_label(slot: Slot, names: dict[int, str]) -> str:
     """'Tuesday 2 December, 10:00 with Dr Ana Silva', in the clinic's zone."""
-    when = date_format(slot.start.astimezone(clinic_zone()), "l j F, H:i")
+    local = slot.start.astimezone(clinic_zone())
+    when = f"{day_label(local.date())}, {local:%H:%M}"
     name = names.get(slot.practitioner_id)
     return f"{when} with {name}" if name else when
 
@@ -172,7 +178,7 @@ class DetailsForm(forms.Form):
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's <form> has its own token
         self.helper.layout = Layout(
-            Fieldset("Your details", "name", "email", "phone"),
+            Fieldset("Contact details", "name", "email", "phone"),
             Fieldset("Safety questions", *self.answer_fields),
             Fieldset("Consent", "consent_treatment", "consent_privacy"),
         )

@@ -26,6 +26,7 @@ from bookings.forms import (
     SeriesReviewForm,
     WeekForm,
     clinic_zone,
+    day_label,
     practitioner_names,
     slot_key,
     slot_label,
@@ -61,7 +62,7 @@ def slot_days(slots: list[Slot], names: dict[int, str], *, week: date | None = N
             "time": f"{local:%H:%M}",
             "practitioner": names.get(slot.practitioner_id, ""),
         })
-    return [{"date": day, "slots": entries} for day, entries in days.items()]
+    return [{"date": day, "label": day_label(day), "slots": entries} for day, entries in days.items()]
 
 
 # --- Step 1: the week calendar ---------------------------------------------------------------------
@@ -291,6 +292,7 @@ def manage(request, token):
         "rows": rows,
         "token": token,
         "has_booked": any(row["appointment"].is_active for row in rows),
+        "cutoff_hours": ClinicRules.load().cancellation_cutoff_hours,
         "flagged": _flagged_questions(series) if series.needs_review else [],
     })
 

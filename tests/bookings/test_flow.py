@@ -204,3 +204,12 @@ def test_calendar_stops_at_the_booking_horizon(client, practitioner):
     html = response.content.decode()
     assert "Week of 24 May to 30 May 2027" in html  # 90 days from 1 March: Sunday 30 May
     assert "Next week" not in html and "Previous week" in html
+
+
+def test_dates_name_the_year_only_when_it_is_not_this_year(frozen):
+    from datetime import date
+
+    from bookings.forms import day_label
+
+    assert day_label(date(2027, 3, 2)) == "Tuesday 2 March"
+    assert day_label(date(2028, 1, 4)) == "Tuesday 4 January 2028"
