@@ -223,6 +223,13 @@ class TreatmentPractitionerFields(forms.Form):
             raise forms.ValidationError("There is no practitioner with that id.")
         return practitioner
 
+    def clean(self):
+        cleaned = super().clean()
+        treatment, practitioner = cleaned.get("treatment"), cleaned.get("practitioner")
+        if treatment and practitioner and not practitioner.treatments.filter(pk=treatment.pk).exists():
+            self.add_error("practitioner", f"{practitioner.name} does not offer {treatment.name}.")
+        return cleaned
+
 
 class AvailabilityQueryForm(TreatmentPractitionerFields):
     """Query string of GET /api/availability/."""

@@ -6,7 +6,7 @@ import pytest
 
 from bookings.models import Appointment, Patient, Series, TimeOff
 from bookings.questionnaire import QUESTIONS
-from tests.bookings.factories import AppointmentFactory, local
+from tests.bookings.factories import AppointmentFactory, PractitionerFactory, local
 from tests.bookings.patient_fixtures import SLUG, frozen, practitioner, treatment  # noqa: F401
 
 FIRST = "2027-03-02T10:00:00+00:00"  # 10:00 in London in winter
@@ -63,8 +63,12 @@ def test_availability_filters_by_practitioner(client, practitioner):
     ({"treatment": SLUG, "start": "2027-03-02", "practitioner": "x"}, "practitioner"),
     ({"treatment": SLUG, "start": "2027-03-02", "practitioner": "9" * 30}, "practitioner"),
     ({"treatment": SLUG, "start": "9999-12-31", "days": "31"}, "start"),
+    ({"treatment": SLUG, "start": "2027-03-02", "practitioner": "{other}"}, "practitioner"),
 ])
 def test_availability_bad_query_is_a_400_per_field(client, practitioner, query, field):
+    other = PractitionerFactory(name="Dr Not Trained")  # performs no treatment
+    query = {name: value.format(other=other.pk) for name, value in query.items()}
+
     response = client.get("/api/availability/", query)
 
     assert response.status_code == 400
@@ -178,8 +182,6 @@ def test_a_series_that_cannot_be_placed_is_a_409_naming_the_session(client, prac
 
 
 def test_booking_with_a_practitioner_books_that_practitioner(client, practitioner, treatment):
-    from tests.bookings.factories import PractitionerFactory
-
     other = PractitionerFactory(name="Dr Ben Okafor", treatments=[treatment])
 
     response = post(client, body(practitioner=other.pk))

@@ -67,6 +67,7 @@ def test_booking_calendar_has_one_event_per_session_with_the_right_times(series,
     assert str(events[0]["location"]) == "12 Example Street, London"
     assert "session 1 of 3" in str(events[0]["summary"])
     assert events[1]["dtstart"].params["TZID"] == "Europe/London"
+    assert [str(zone["tzid"]) for zone in calendar_of(mailoutbox[0]).walk("VTIMEZONE")] == ["Europe/London"]
 
 
 def test_event_uid_survives_a_move(series, client, manage_url, practitioner, mailoutbox):
