@@ -1,10 +1,12 @@
 """
 Real-browser fixtures: Debian's Chromium driven by Playwright against pytest-django's live server.
 
+    from tests.browser.checks import assert_page_is_accessible
+
     @pytest.mark.browser
-    def test_something(page):          # runs twice: phone (360x740) and desktop (1280x800)
-        page.goto("/treatments/")      # relative to the live server
-        assert_no_axe_violations(page) # from tests.browser.checks
+    def test_something(page):            # runs twice: phone (360x740) and desktop (1280x800)
+        page.goto("/treatments/")        # relative to the live server
+        assert_page_is_accessible(page)  # one h1, no sideways scroll, no axe A/AA violation
 
 Pin one viewport with `@pytest.mark.parametrize("page", ["phone"], indirect=True)`. Each test gets
 a fresh browser context (no cookies carried over) on a transactional database that starts from the
@@ -17,9 +19,9 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
-from django.db import connections
 
 from tests.browser.checks import require_axe
 
@@ -94,7 +96,7 @@ def page(request, browser, live_server):
     # Everything a page needs is served by the site itself; anything else (a CDN, fonts,
     # analytics) is refused at once instead of hanging on a network this machine does not have.
     own_origin = re.escape(live_server.url)
-    context.route(re.compile(rf"^(?!{own_origin}/)(https?|wss?)://"), lambda route: route.abort())
+    context.route(re.compile(rf"^(?!{own_origin}/)https?://"), lambda route: route.abort())
     page = context.new_page()
     yield page
     context.close()
