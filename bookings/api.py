@@ -140,6 +140,8 @@ def _form_errors(form: SeriesRequestForm, errors: dict[str, list[str]]) -> dict[
     merged = dict(errors)
     for name, messages in form.errors.items():
         key = _api_field(name)
+        if key.startswith("answers."):
+            messages = ["Answer true or false."]  # the form's "yes or no" is for people
         if key not in merged:  # a type error already says more than "required"
             merged[key] = list(messages)
     return merged

@@ -133,7 +133,7 @@ def test_a_missing_answer_is_a_400(client, practitioner):
 
     response = post(client, body(answers=answers))
 
-    assert response.json()["errors"] == {"answers.blood_thinners": ["Please answer yes or no."]}
+    assert response.json()["errors"] == {"answers.blood_thinners": ["Answer true or false."]}
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[1, 2]", "null", b"\xff\xfe", "", "[" * 5000 + "]" * 5000])
