@@ -48,12 +48,12 @@ def test_pages_link_hashed_css_that_whitenoise_serves_with_a_long_cache_lifetime
     argv = [GUNICORN, "clinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
 
     with serve(argv, port=port, env=env) as base_url:
-        with urllib.request.urlopen(f"{base_url}/") as response:
+        with urllib.request.urlopen(f"{base_url}/", timeout=30) as response:
             html = response.read().decode()
         for name in HASHED_STATIC:
             url = f"/static/{paths[name]}"
             assert f'href="{url}"' in html, f"the home page should link {url}"
-            with urllib.request.urlopen(f"{base_url}{url}") as response:
+            with urllib.request.urlopen(f"{base_url}{url}", timeout=30) as response:
                 cache_control = response.headers["Cache-Control"]
             assert response.status == 200
             max_age = re.search(r"max-age=(\d+)", cache_control or "")
