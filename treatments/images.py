@@ -38,9 +38,11 @@ def image_upload_check(upload: UploadedFile) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            _check_header(upload)
+            # verify() reads the structure only; decoding every pixel also catches truncated files.
+            upload.seek(0)
             with Image.open(upload) as image:
-                image_format, (width, height) = image.format, image.size
-                image.verify()
+                image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels() from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
@@ -51,6 +53,13 @@ def image_upload_check(upload: UploadedFile) -> None:
         ) from None
     finally:
         upload.seek(0)
+
+
+def _check_header(upload: UploadedFile) -> None:
+    """Format and dimensions, read before any pixel is decoded."""
+    with Image.open(upload) as image:
+        image_format, (width, height) = image.format, image.size
+        image.verify()
     if image_format not in ACCEPTED_FORMATS:
         raise ValidationError(
             "%(format)s pictures are not accepted. Upload a JPEG, PNG or WebP image.",

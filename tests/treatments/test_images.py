@@ -148,6 +148,15 @@ def test_a_damaged_picture_is_refused(admin_client):
     assert "This file is not a picture we can read" in html
 
 
+def test_a_truncated_picture_is_refused(admin_client):
+    whole = image_bytes(800, 600)
+    cut = SimpleUploadedFile("cut.jpg", whole[: len(whole) // 2], "image/jpeg")
+
+    html = refusal(upload(admin_client, TreatmentFactory(), cut))
+
+    assert "This file is not a picture we can read" in html
+
+
 def test_a_gif_is_refused_with_the_accepted_formats(admin_client):
     gif = SimpleUploadedFile("anim.gif", image_bytes(50, 50, image_format="GIF", mode="RGB"), "image/gif")
 
