@@ -21,30 +21,19 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 
-# Variables of the test run itself that must not leak into the project under test.
-_RUNNER_ONLY = ("DEBUG", "DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "PYTEST_XDIST_WORKER")
+# What a process needs from the shell that starts it; none of the project's settings come along.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ")
 
 
-def project_env(**overrides: str | None) -> dict[str, str]:
-    """The current environment without the test run's settings, plus `overrides` (None removes)."""
-    env = {name: value for name, value in os.environ.items() if name not in _RUNNER_ONLY}
-    env["DJANGO_SETTINGS_MODULE"] = "clinic.settings"
-    env["PYTHONUNBUFFERED"] = "1"
-    for name, value in overrides.items():
-        if value is None:
-            env.pop(name, None)
-        else:
-            env[name] = value
-    return env
+def project_env(**settings: str) -> dict[str, str]:
+    """A clean environment for the project (no DEBUG, DATABASE_URL, REDIS_URL...) plus `settings`."""
+    env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
+    return {**env, "DJANGO_SETTINGS_MODULE": "clinic.settings", "PYTHONUNBUFFERED": "1", **settings}
 
 
-def production_env(**overrides: str | None) -> dict[str, str]:
-    """A production environment (DEBUG off, a strong secret key) reachable over plain HTTP on loopback."""
-    return project_env(
-        SECRET_KEY=secrets.token_urlsafe(64),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        **overrides,
-    )
+def production_env(**settings: str) -> dict[str, str]:
+    """A production environment: DEBUG off, a strong random secret key, served as 127.0.0.1."""
+    return project_env(SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="127.0.0.1,localhost", **settings)
 
 
 def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
