@@ -148,11 +148,13 @@ def _form_errors(form: SeriesRequestForm, errors: dict[str, list[str]]) -> dict[
 
 
 def _body_too_large(request) -> bool:
+    """Refused on the declared length before reading; on the actual length when none is declared."""
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return True
-    return declared > MAX_BODY_BYTES
+    # Django itself stops reading at DATA_UPLOAD_MAX_MEMORY_SIZE (a 400) whatever is declared.
+    return declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES
 
 
 def first_slot(*, treatment, start: datetime, practitioner) -> tuple[Slot, bool]:
