@@ -213,3 +213,28 @@ def test_dates_name_the_year_only_when_it_is_not_this_year(frozen):
 
     assert day_label(date(2027, 3, 2)) == "Tuesday 2 March"
     assert day_label(date(2028, 1, 4)) == "Tuesday 4 January 2028"
+
+
+@pytest.mark.parametrize("session_3", [None, "", "garbage", "20270427T0900-999999999999999999999"])
+def test_review_refuses_a_missing_or_made_up_session_3(client, practitioner, session_3):
+    pick_first(client, practitioner)
+    choices = {**review_choices(practitioner), "session_3": session_3}
+
+    response = client.post(REVIEW, {name: value for name, value in choices.items() if value is not None})
+
+    assert response.status_code == 400
+    assert "Please choose a time." in response.content.decode() or "no longer free" in response.content.decode()
+    assert len(client.session["booking:skin-course"]["slots"]) == 1
+
+
+def test_choosing_another_first_session_keeps_what_was_typed(client, practitioner):
+    reach_details(client, practitioner)
+    client.post(DETAILS, details(phone=""))
+
+    pick_first(client, practitioner, start=local(2027, 3, 3, 11))
+    client.post(REVIEW, {"session_2": key(local(2027, 3, 31, 11), practitioner),
+                         "session_3": key(local(2027, 4, 28, 11), practitioner)})
+    page = client.get(DETAILS).content.decode()
+
+    assert "Wednesday 3 March, 11:00 with Dr Ana Silva" in page
+    assert 'value="Jo Bloggs"' in page and 'value="jo@example.com"' in page
