@@ -12,7 +12,8 @@ def _images(*roles: str) -> Prefetch:
 
 
 def treatments_listed() -> QuerySet[Treatment]:
-    return Treatment.objects.published().only("slug", "name", "summary", "also_known_as", "position")
+    fields = ["slug", "name", "summary", "also_known_as", "meta_description", "position"]
+    return Treatment.objects.published().only(*fields)
 
 
 def treatment_overview(*, slug: str) -> Treatment:

@@ -1,5 +1,7 @@
 """schema.org JSON-LD for the explainer pages, built as plain dicts (rendered by the json_ld tag)."""
 
+from django.conf import settings
+
 from treatments.models import Treatment
 
 CONTEXT = "https://schema.org"
@@ -47,4 +49,18 @@ def faq_page(treatment: Treatment, *, url: str) -> dict:
             }
             for item in treatment.faqs.all()
         ],
+    }
+
+
+def medical_clinic(*, url: str, treatments) -> dict:
+    """The clinic itself, for the home page, with the procedures it offers."""
+    return {
+        "@context": CONTEXT,
+        "@type": "MedicalClinic",
+        "name": settings.CLINIC_NAME,
+        "url": url,
+        "telephone": settings.CLINIC_PHONE,
+        "email": settings.CLINIC_EMAIL,
+        "address": settings.CLINIC_ADDRESS,
+        "availableService": [medical_procedure(treatment) for treatment in treatments],
     }

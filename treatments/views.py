@@ -10,7 +10,9 @@ from treatments.caching import explainer_page_cache
 @require_safe
 @explainer_page_cache
 def home(request):
-    return render(request, "home.html", {"treatments": selectors.treatments_listed()})
+    treatments = list(selectors.treatments_listed())
+    clinic = structured_data.medical_clinic(url=request.build_absolute_uri("/"), treatments=treatments)
+    return render(request, "home.html", {"treatments": treatments, "structured_data": clinic})
 
 
 @require_safe

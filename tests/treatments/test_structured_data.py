@@ -53,3 +53,12 @@ def test_staff_text_cannot_close_the_json_ld_script(client):
     (data,) = json_ld(client.get(f"/treatments/{item.treatment.slug}/faq/").content.decode())
     assert data["mainEntity"][0]["name"] == item.question
     assert data["mainEntity"][0]["acceptedAnswer"]["text"] == "<!-- & -->"
+
+
+def test_home_page_describes_the_clinic_and_its_published_treatments(client, settings):
+    (data,) = json_ld(client.get("/").content.decode())
+
+    assert data["@type"] == "MedicalClinic"
+    assert data["name"] == settings.CLINIC_NAME
+    assert data["telephone"] == settings.CLINIC_PHONE
+    assert [service["name"] for service in data["availableService"]] == ["Microneedling"]

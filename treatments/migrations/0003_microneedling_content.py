@@ -187,7 +187,8 @@ def remove_microneedling(apps, schema_editor):
     Treatment = apps.get_model("treatments", "Treatment")
     for model_name in ("Benefit", "HowItWorksStep", "FAQItem"):
         apps.get_model("treatments", model_name).objects.filter(treatment__slug=SLUG).delete()
-    Treatment.objects.filter(slug=SLUG).update(**{field: "" for field in TREATMENT if field != "name"})
+    explainer_fields = [field for field in TREATMENT if field not in ("name", "summary")]
+    Treatment.objects.filter(slug=SLUG).update(**dict.fromkeys(explainer_fields, ""))
 
 
 class Migration(migrations.Migration):
