@@ -202,6 +202,15 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
+# --- Explainer pages (treatments app) --------------------------------------------------------------
+
+# A web process trusts its in-memory copy of a cached page this long before checking the shared
+# cache again: other processes show a staff edit at most this many seconds late. 0 turns it off.
+EXPLAINER_LOCAL_CACHE_SECONDS = float(os.environ.get("EXPLAINER_LOCAL_CACHE_SECONDS", "1"))
+# Pictures staff upload: larger files, or more pixels, are refused with an explanation.
+TREATMENT_IMAGE_MAX_BYTES = env_int("TREATMENT_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+TREATMENT_IMAGE_MAX_PIXELS = env_int("TREATMENT_IMAGE_MAX_PIXELS", 40_000_000)
+
 # --- E-mail --------------------------------------------------------------------------------------
 
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
