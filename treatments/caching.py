@@ -28,7 +28,7 @@ PAGE_TIMEOUT = 24 * 3600  # the version, not the timeout, keeps pages fresh
 VERSION_TIMEOUT = None  # versions never expire on their own (an evicted one just means a miss)
 CACHE_ERRORS = (RedisError, OSError)
 LOCAL_PAGES_MAX = 500
-LOCAL_SECONDS = float(getattr(settings, "EXPLAINER_LOCAL_CACHE_SECONDS", 1.0))
+LOCAL_SECONDS = settings.EXPLAINER_LOCAL_CACHE_SECONDS
 
 # This process's copies: namespace -> (version, when it was last read from the cache), and
 # page key -> entry. Plain dicts: single operations on them are atomic under the GIL.

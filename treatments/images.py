@@ -19,11 +19,11 @@ ENCODER_OPTIONS = {
 
 
 def _max_bytes() -> int:
-    return getattr(settings, "TREATMENT_IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+    return settings.TREATMENT_IMAGE_MAX_BYTES
 
 
 def _max_pixels() -> int:
-    return getattr(settings, "TREATMENT_IMAGE_MAX_PIXELS", 40_000_000)
+    return settings.TREATMENT_IMAGE_MAX_PIXELS
 
 
 def image_upload_check(upload: UploadedFile) -> None:
