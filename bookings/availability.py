@@ -32,12 +32,18 @@ class Slot:
     practitioner_id: int
     room_id: int | None = None
 
+    @property
+    def duration(self) -> timedelta:
+        # In UTC: subtracting two datetimes of one zone gives wall-clock time, wrong across DST.
+        return self.end.astimezone(UTC) - self.start.astimezone(UTC)
+
     def overlaps(self, other: Slot, margin: timedelta = timedelta(0)) -> bool:
         """Shares the practitioner or the room with `other` and the times (plus margin) meet."""
         shares = self.practitioner_id == other.practitioner_id or (
             self.room_id is not None and self.room_id == other.room_id
         )
-        return shares and self.start < other.end + margin and other.start < self.end + margin
+        start, end = self.start.astimezone(UTC), self.end.astimezone(UTC)
+        return shares and start < other.end.astimezone(UTC) + margin and other.start.astimezone(UTC) < end + margin
 
 
 @dataclass
@@ -95,7 +101,8 @@ class Timeline:
 
     def __init__(self, intervals: Iterable[Interval]):
         merged: list[list[datetime]] = []
-        for start, end in sorted(intervals):
+        # In UTC, so comparisons are absolute whatever zone the intervals came in.
+        for start, end in sorted((start.astimezone(UTC), end.astimezone(UTC)) for start, end in intervals):
             if merged and start <= merged[-1][1]:
                 merged[-1][1] = max(merged[-1][1], end)
             else:
@@ -123,13 +130,9 @@ class Schedule:
         buffer = self.rules.buffer
         # The buffer is kept free after every appointment, and a new appointment needs its own
         # buffer before the next one: widening existing appointments on both sides covers both.
-        self._practitioner_busy = {
-            diary.id: Timeline((s - buffer, e + buffer) for s, e in diary.appointments) for diary in self.practitioners
-        }
+        self._practitioner_busy = {diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.practitioners}
         self._time_off = {diary.id: Timeline(diary.time_off) for diary in self.practitioners}
-        self._room_busy = {
-            diary.id: Timeline((s - buffer, e + buffer) for s, e in diary.appointments) for diary in self.rooms or ()
-        }
+        self._room_busy = {diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.rooms or ()}
         self._shifts = {diary.id: diary.shifts for diary in self.practitioners}
 
     @property
@@ -171,6 +174,12 @@ class Schedule:
     def free_room(self, start: datetime, end: datetime) -> int | None:
         """The first suitable room free for [start, end), or None."""
         return next((room_id for room_id, busy in self._room_busy.items() if busy.is_free(start, end)), None)
+
+
+def _widen(intervals: Iterable[Interval], margin: timedelta) -> Iterator[Interval]:
+    """Intervals grown by `margin` on both sides, in UTC (absolute minutes)."""
+    for start, end in intervals:
+        yield start.astimezone(UTC) - margin, end.astimezone(UTC) + margin
 
 
 # --- Wall-clock helpers ------------------------------------------------------------------------
@@ -265,7 +274,7 @@ def _day_slots(schedule: Schedule, diary: Diary, day: date, not_before: datetime
             continue
         opens, closes = shift_bounds(day, shift, tz)
         for start in _shift_starts(day, shift, schedule.rules.granularity, tz, opens, closes):
-            if start < not_before:
+            if start < not_before or start < opens:  # opens: moved by a skipped wall time
                 continue
             end = start + duration  # UTC: absolute minutes
             if end > closes:
@@ -282,8 +291,10 @@ def _shift_starts(
     day: date, shift: Shift, granularity: timedelta, tz: ZoneInfo, opens: datetime, closes: datetime
 ) -> Iterator[datetime]:
     """The shift's grid start times as UTC instants, leaving out wall times a DST change skips."""
-    offset = opens.astimezone(tz).utcoffset()
-    if offset == closes.astimezone(tz).utcoffset():
+    opens_local, closes_local = opens.astimezone(tz), closes.astimezone(tz)
+    offset = opens_local.utcoffset()
+    same_walls = opens_local.time() == shift.start and closes_local.time() == shift.end
+    if same_walls and offset == closes_local.utcoffset():
         # No change inside the shift (the usual case): wall time minus one offset, no zone lookups.
         midnight = datetime.combine(day, time(0), tzinfo=UTC) - offset
         for wall in _grid_times(shift, granularity):
@@ -305,7 +316,7 @@ def slot_problem(schedule: Schedule, slot: Slot, *, not_before: datetime, last_d
     can tell "not allowed" from "just taken" and the database constraint can be tested alone.
     """
     tz = schedule.tz
-    if slot.end - slot.start != schedule.duration:
+    if slot.duration != schedule.duration:
         return f"A session lasts {int(schedule.duration.total_seconds() // 60)} minutes; please choose a listed time."
     if slot.start < not_before:
         return "That time is too soon to book. Please choose a later time or call the clinic."

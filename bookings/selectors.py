@@ -260,7 +260,9 @@ def reschedule_plan(
         problem = "That time clashes with another session of this series."
     previous = current.get(appointment.session_number - 1)
     if problem is None and previous is not None:
-        problem = availability.spacing_problem(previous, new, appointment.session_number, spacing, tz)
+        problem = availability.spacing_problem(
+            previous, new, appointment.session_number, spacing, tz, allow_longer=for_staff
+        )
     if problem:
         raise BookingError(problem)
     changed = availability.replan_after_move(
