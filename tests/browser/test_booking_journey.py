@@ -12,16 +12,9 @@ from playwright.sync_api import expect
 from bookings.models import Appointment, Series
 from bookings.questionnaire import QUESTIONS
 from tests.bookings.factories import PractitionerFactory, TreatmentFactory, clinic_rules
-from tests.browser.checks import assert_no_axe_violations, assert_no_horizontal_overflow
+from tests.browser.checks import assert_page_is_accessible as check
 
 EVERY_DAY = [(weekday, "09:00", "17:00") for weekday in range(7)]
-
-
-def check(page):
-    __tracebackhide__ = True
-    assert page.locator("h1").count() == 1
-    assert_no_horizontal_overflow(page)
-    assert_no_axe_violations(page)
 
 
 @pytest.fixture
