@@ -117,6 +117,18 @@ def test_uncached_page_runs_at_most_four_queries_however_many_items(
         assert html.count("<picture>") == 5
 
 
+@pytest.mark.parametrize("path", ["/", "/treatments/"])
+def test_index_pages_run_at_most_four_queries_however_many_treatments(
+    client, path, django_assert_max_num_queries
+):
+    TreatmentFactory.create_batch(20)
+
+    with django_assert_max_num_queries(4):
+        response = client.get(path)
+
+    assert response.content.decode().count('class="treatment-card') == 21
+
+
 def cached_text(client, path: str) -> str:
     """Visit twice so the page is certainly in the cache, and return its text."""
     client.get(path)
