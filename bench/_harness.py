@@ -136,8 +136,8 @@ class Tally:
 
 def hammer(
     host: str, port: int, path: str, *, seconds: float, concurrency: int, tally: Tally, watch_header: str = ""
-) -> None:
-    """Send GET `path` from `concurrency` threads for `seconds`; add what came back to `tally`."""
+) -> float:
+    """Send GET `path` from `concurrency` threads for `seconds`; add the answers to `tally`, return req/s."""
     deadline = time.monotonic() + seconds
     lock = threading.Lock()
 
@@ -167,13 +167,16 @@ def hammer(
             if watch_header:
                 tally.headers_seen[watch_header] = tally.headers_seen.get(watch_header, 0) + seen
 
+    answered_before = len(tally.latencies)
     started = time.monotonic()
     threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(seconds + 30)
-    tally.seconds += time.monotonic() - started
+    elapsed = time.monotonic() - started
+    tally.seconds += elapsed
+    return (len(tally.latencies) - answered_before) / elapsed
 
 
 def fetch(host: str, port: int, path: str) -> bytes:
