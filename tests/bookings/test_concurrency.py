@@ -141,3 +141,39 @@ def test_constraint_refuses_a_double_booking_written_without_any_check(precheck)
 
     assert taken.value.alternatives
     assert Series.objects.count() == 1
+
+
+def test_racing_moves_into_the_same_time_one_wins(precheck):
+    treatment, (practitioner,), _ = microneedling_clinic()
+    book = dict(treatment=treatment, answers={}, consent_treatment=True, consent_privacy=True, now=NOW)
+    mine, theirs = (
+        services.series_book(
+            patient=PatientDetails(f"P{n}", f"p{n}@example.com", "0"),
+            slots=[slot(day.replace(hour=9 + 2 * n), practitioner) for day in (DAY_1, DAY_2, DAY_3)],
+            **book,
+        )
+        for n in range(2)
+    )
+    target = slot(DAY_2.replace(hour=15), practitioner)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def move(series):
+        second = series.appointments.get(session_number=2)
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(services.appointments_reschedule(moves=[(second, target)], now=NOW))
+        except Exception as exc:  # noqa: BLE001 — inspected below
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=move, args=(series,)) for series in (mine, theirs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["SlotTaken", "list"], outcomes
+    assert Appointment.objects.filter(start=target.start).count() == 1
+    assert_no_overlapping_rows()
