@@ -22,27 +22,41 @@ import statistics
 import sys
 import time
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DATABASE_URL = os.environ.get("BENCH_AVAILABILITY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_bench_avail")
-os.environ.update(DATABASE_URL=DATABASE_URL, DEBUG="1", DJANGO_SETTINGS_MODULE="clinic.settings", LOG_LEVEL="WARNING")
+DATABASE_URL = os.environ.get(
+    "BENCH_AVAILABILITY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_bench_avail"
+)
+os.environ.update(
+    DATABASE_URL=DATABASE_URL, DEBUG="1", DJANGO_SETTINGS_MODULE="clinic.settings", LOG_LEVEL="WARNING"
+)
 os.environ.pop("REDIS_URL", None)
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from bench._harness import database_create_if_missing  # noqa: E402
-from bookings import availability, selectors  # noqa: E402
-from bookings.models import Appointment, ClinicRules, Patient, Practitioner, Room, Series, TimeOff, WorkingHours  # noqa: E402
-from treatments.models import Treatment  # noqa: E402
+from bench._harness import database_create_if_missing
+from bookings import availability, selectors
+from bookings.models import (
+    Appointment,
+    ClinicRules,
+    Patient,
+    Practitioner,
+    Room,
+    Series,
+    TimeOff,
+    WorkingHours,
+)
+from treatments.models import Treatment
 
 PRACTITIONERS = 5  # performing the benchmarked treatment
 OTHER_PRACTITIONERS = 95  # the rest of a large clinic group: history only
@@ -73,26 +87,32 @@ def build_clinic() -> tuple[Treatment, list[Practitioner], list[Room]]:
     rules.save()
     treatment, _ = Treatment.objects.update_or_create(
         slug="bench-microneedling",
-        defaults=dict(
-            name="Bench microneedling", summary="Benchmark.", sessions_in_series=6,
-            min_days_between=28, max_days_between=56, session_minutes=60, requires_room=True,
-        ),
+        defaults={
+            "name": "Bench microneedling", "summary": "Benchmark.", "sessions_in_series": 6,
+            "min_days_between": 28, "max_days_between": 56, "session_minutes": 60, "requires_room": True,
+        },
     )  # fmt: skip
     practitioners = Practitioner.objects.bulk_create(
         Practitioner(name=f"Practitioner {n}") for n in range(PRACTITIONERS + OTHER_PRACTITIONERS)
     )
-    rooms = Room.objects.bulk_create(Room(name=f"Room {n}") for n in range(PRACTITIONERS + OTHER_PRACTITIONERS))
+    rooms = Room.objects.bulk_create(
+        Room(name=f"Room {n}") for n in range(PRACTITIONERS + OTHER_PRACTITIONERS)
+    )
     performing = practitioners[:PRACTITIONERS]
     for practitioner in performing:
         practitioner.treatments.add(treatment)
     for room in rooms[:3]:
         room.treatments.add(treatment)
     WorkingHours.objects.bulk_create(
-        WorkingHours(practitioner=p, weekday=day, start=local(NOW.date(), 9).time(), end=local(NOW.date(), 17).time())
+        WorkingHours(
+            practitioner=p, weekday=day, start=local(NOW.date(), 9).time(), end=local(NOW.date(), 17).time()
+        )
         for p in performing
         for day in range(6)
     )
-    TimeOff.objects.create(practitioner=performing[0], start=local(date(2027, 3, 3), 0), end=local(date(2027, 3, 5), 0))
+    TimeOff.objects.create(
+        practitioner=performing[0], start=local(date(2027, 3, 3), 0), end=local(date(2027, 3, 5), 0)
+    )
     return treatment, performing, rooms[:3]
 
 
@@ -107,10 +127,19 @@ def book_the_window(treatment, performing, rooms) -> int:
         day = WINDOW_FIRST_DAY + timedelta(days=offset)
         for index, practitioner in enumerate(performing):
             for hour in (9, 14) if (offset + index) % 2 else (11, 15):
-                rows.append((Series(patient=patient, treatment=treatment), practitioner, rooms[index % 3], local(day, hour)))
+                rows.append(
+                    (
+                        Series(patient=patient, treatment=treatment),
+                        practitioner,
+                        rooms[index % 3],
+                        local(day, hour),
+                    )
+                )
     Series.objects.bulk_create([series for series, *_ in rows])
     Appointment.objects.bulk_create(
-        Appointment(series=s, session_number=1, practitioner=p, room=r, start=start, end=start + timedelta(hours=1))
+        Appointment(
+            series=s, session_number=1, practitioner=p, room=r, start=start, end=start + timedelta(hours=1)
+        )
         for s, p, r, start in rows
     )
     return len(rows)
@@ -189,13 +218,17 @@ def timed_ms(function, runs: int) -> list[float]:
 
 
 def fourteen_days(treatment):
-    return selectors.available_slots(treatment=treatment, start_date=WINDOW_FIRST_DAY, days=WINDOW_DAYS, now=NOW)
+    return selectors.available_slots(
+        treatment=treatment, start_date=WINDOW_FIRST_DAY, days=WINDOW_DAYS, now=NOW
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=60, help="timed calls per database (default 60)")
-    parser.add_argument("--rounds", type=int, default=6, help="alternations between the databases (default 6)")
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="alternations between the databases (default 6)"
+    )
     options = parser.parse_args()
 
     started = time.perf_counter()
@@ -218,19 +251,27 @@ def main() -> None:
                 slot_count = len(fourteen_days(treatment))
             queries[rows] = len(captured)
             counts[rows] = Appointment.objects.count()
-            timings[rows] += timed_ms(lambda: fourteen_days(treatment), max(1, options.runs // options.rounds))
+            timings[rows] += timed_ms(
+                partial(fourteen_days, treatment), max(1, options.runs // options.rounds)
+            )
 
     # The series plan, on the large database.
     treatment = treatments[LARGE]
     first = fourteen_days(treatment)[0]
     plan = selectors.series_plan(treatment=treatment, first=first, now=NOW)
-    plan_ms = statistics.median(timed_ms(lambda: selectors.series_plan(treatment=treatment, first=first, now=NOW), 20))
+    plan_ms = statistics.median(
+        timed_ms(lambda: selectors.series_plan(treatment=treatment, first=first, now=NOW), 20)
+    )
     span = (plan.slots[-1].start - plan.slots[0].start).days if plan.is_complete else 0
     searched = (treatment.sessions_in_series - 1) * treatment.max_days_between + availability.OVERFLOW_DAYS
 
     small_ms, large_ms = statistics.median(timings[SMALL]), statistics.median(timings[LARGE])
-    print(f"Fourteen days of availability, {PRACTITIONERS} practitioners, room-needing treatment ({slot_count} slots)")
-    print(f"  queries per call:  {queries[SMALL]} at {counts[SMALL]:,} rows, {queries[LARGE]} at {counts[LARGE]:,} rows (target <= 5)")
+    print(
+        f"Fourteen days of availability, {PRACTITIONERS} practitioners, room-needing treatment ({slot_count} slots)"
+    )
+    print(
+        f"  queries per call:  {queries[SMALL]} at {counts[SMALL]:,} rows, {queries[LARGE]} at {counts[LARGE]:,} rows (target <= 5)"
+    )
     print(f"  median at {counts[SMALL]:>7,} rows: {small_ms:6.2f} ms")
     print(f"  median at {counts[LARGE]:>7,} rows: {large_ms:6.2f} ms (target < 50 ms)")
     print(f"  ratio large / small:     {large_ms / small_ms:6.2f}   (target <= 1.5)")

@@ -26,7 +26,14 @@ APPOINTMENT_TIMES = ("series", "session_number", "practitioner", "room", "start"
 
 @admin.register(ClinicRules)
 class ClinicRulesAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "min_notice_hours", "horizon_days", "buffer_minutes", "cancellation_cutoff_hours", "slot_minutes")
+    list_display = (
+        "__str__",
+        "min_notice_hours",
+        "horizon_days",
+        "buffer_minutes",
+        "cancellation_cutoff_hours",
+        "slot_minutes",
+    )
 
     def has_add_permission(self, request):
         return not ClinicRules.objects.exists()
@@ -60,7 +67,7 @@ class PractitionerAdmin(admin.ModelAdmin):
     search_fields = ("name", "user__username", "user__email")
     filter_horizontal = ("treatments",)
     autocomplete_fields = ("user",)
-    inlines = [WorkingHoursInline, TimeOffInline]
+    inlines = (WorkingHoursInline, TimeOffInline)
 
 
 @admin.register(WorkingHours)
@@ -99,7 +106,14 @@ class AppointmentInline(admin.TabularInline):
 
 class QuestionnaireInline(admin.StackedInline):
     model = Questionnaire
-    readonly_fields = ("answers", "flagged", "consent_treatment", "consent_privacy", "wording_version", "submitted_at")
+    readonly_fields = (
+        "answers",
+        "flagged",
+        "consent_treatment",
+        "consent_privacy",
+        "wording_version",
+        "submitted_at",
+    )
     extra = 0
     can_delete = False
 
@@ -114,7 +128,7 @@ class SeriesAdmin(admin.ModelAdmin):
     search_fields = ("patient__name", "patient__email", "patient__phone", "public_id")
     readonly_fields = ("public_id", "patient", "treatment", "source", "created_at", "created_by")
     date_hierarchy = "created_at"
-    inlines = [AppointmentInline, QuestionnaireInline]
+    inlines = (AppointmentInline, QuestionnaireInline)
 
     def has_add_permission(self, request):
         return False  # series are booked through the booking services (patient or staff flow)
@@ -128,7 +142,15 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     list_display = ("series", "flagged", "wording_version", "submitted_at")
     list_filter = ("wording_version",)
     search_fields = ("series__patient__name", "series__patient__email")
-    readonly_fields = ("series", "answers", "flagged", "consent_treatment", "consent_privacy", "wording_version", "submitted_at")
+    readonly_fields = (
+        "series",
+        "answers",
+        "flagged",
+        "consent_treatment",
+        "consent_privacy",
+        "wording_version",
+        "submitted_at",
+    )
 
     def has_add_permission(self, request):
         return False
@@ -165,7 +187,9 @@ def _mark_action(status: str, description: str, done: str):
 @admin.action(description="Cancel (staff: the cutoff does not apply)")
 def cancel(modeladmin, request, queryset):
     def cancel_one(appointment):
-        services.appointment_cancel(appointment=appointment, by=request.user, reason="Cancelled by staff", for_staff=True)
+        services.appointment_cancel(
+            appointment=appointment, by=request.user, reason="Cancelled by staff", for_staff=True
+        )
 
     _run(modeladmin, request, queryset, cancel_one, "cancelled")
 
@@ -174,16 +198,21 @@ def cancel(modeladmin, request, queryset):
 class AppointmentAdmin(admin.ModelAdmin):
     list_display = ("start", "end", "series", "session_number", "practitioner", "room", "status")
     list_filter = ("status", "practitioner", "room", "series__treatment")
-    search_fields = ("series__patient__name", "series__patient__email", "series__patient__phone", "practitioner__name")
+    search_fields = (
+        "series__patient__name",
+        "series__patient__email",
+        "series__patient__phone",
+        "practitioner__name",
+    )
     list_select_related = ("series__patient", "series__treatment", "practitioner", "room")
     readonly_fields = (*APPOINTMENT_TIMES, "status", "cancelled_at", "created_at", "updated_at")
     date_hierarchy = "start"
-    actions = [
+    actions = (
         _mark_action(Appointment.Status.CHECKED_IN, "Mark as checked in", "checked in"),
         _mark_action(Appointment.Status.COMPLETED, "Mark as completed", "completed"),
         _mark_action(Appointment.Status.NO_SHOW, "Mark as no-show (frees the time)", "marked as no-show"),
         cancel,
-    ]
+    )
 
     def has_add_permission(self, request):
         return False  # booked through the services, which check spacing and double booking

@@ -16,6 +16,7 @@ the same functions before writing. Times:
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,7 +44,11 @@ class Slot:
             self.room_id is not None and self.room_id == other.room_id
         )
         start, end = self.start.astimezone(UTC), self.end.astimezone(UTC)
-        return shares and start < other.end.astimezone(UTC) + margin and other.start.astimezone(UTC) < end + margin
+        return (
+            shares
+            and start < other.end.astimezone(UTC) + margin
+            and other.start.astimezone(UTC) < end + margin
+        )
 
 
 @dataclass
@@ -130,9 +135,13 @@ class Schedule:
         buffer = self.rules.buffer
         # The buffer is kept free after every appointment, and a new appointment needs its own
         # buffer before the next one: widening existing appointments on both sides covers both.
-        self._practitioner_busy = {diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.practitioners}
+        self._practitioner_busy = {
+            diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.practitioners
+        }
         self._time_off = {diary.id: Timeline(diary.time_off) for diary in self.practitioners}
-        self._room_busy = {diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.rooms or ()}
+        self._room_busy = {
+            diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.rooms or ()
+        }
         self._shifts = {diary.id: diary.shifts for diary in self.practitioners}
 
     @property
@@ -212,7 +221,11 @@ def days_between(earlier: datetime, later_: datetime, tz: ZoneInfo) -> int:
 def _grid_times(shift: Shift, granularity: timedelta) -> Iterator[time]:
     """Wall-clock start times on the grid (counted from local midnight) inside a shift."""
     step = max(1, int(granularity.total_seconds() // 60))
-    first = shift.start.hour * 60 + shift.start.minute + (1 if shift.start.second or shift.start.microsecond else 0)
+    first = (
+        shift.start.hour * 60
+        + shift.start.minute
+        + (1 if shift.start.second or shift.start.microsecond else 0)
+    )
     minute = math.ceil(first / step) * step
     last = shift.end.hour * 60 + shift.end.minute
     while minute < last:
@@ -309,7 +322,9 @@ def _shift_starts(
 TAKEN = "That time was just taken. Please choose another time."
 
 
-def slot_problem(schedule: Schedule, slot: Slot, *, not_before: datetime, last_day: date | None) -> str | None:
+def slot_problem(
+    schedule: Schedule, slot: Slot, *, not_before: datetime, last_day: date | None
+) -> str | None:
     """Why `slot` breaks the clinic's rules (length, notice, horizon, hours, room), or None.
 
     Whether someone else holds the time is a separate question (`Schedule.is_free`), so services
@@ -349,7 +364,13 @@ class Spacing:
 
 
 def spacing_problem(
-    previous: Slot, following: Slot, number: int, spacing: Spacing, tz: ZoneInfo, *, allow_longer: bool = False
+    previous: Slot,
+    following: Slot,
+    number: int,
+    spacing: Spacing,
+    tz: ZoneInfo,
+    *,
+    allow_longer: bool = False,
 ) -> str | None:
     """Why session `number` is too close to (or too far from) the session before it, or None.
 
@@ -413,7 +434,9 @@ def place_session(
         found = free_slots(
             schedule, first_day=first_day, days=days, not_before=not_before, practitioner_id=practitioner_id
         )
-        return [slot for slot in found if not any(slot.overlaps(other, schedule.rules.buffer) for other in taken)]
+        return [
+            slot for slot in found if not any(slot.overlaps(other, schedule.rules.buffer) for other in taken)
+        ]
 
     # The same practitioner ranks first: when they alone fill the choice and its alternatives,
     # nobody else's diary needs computing (five times less work for a typical clinic).
@@ -430,7 +453,9 @@ def place_session(
         f"{_format_day(window_end)} ({spacing.min_days}–{spacing.max_days} days after session {number - 1})."
     )
     if nearest:
-        problem += " The nearest free times are a little later than the recommended gap; please call the clinic."
+        problem += (
+            " The nearest free times are a little later than the recommended gap; please call the clinic."
+        )
     else:
         problem += " Please choose another first session or call the clinic."
     return PlannedSession(number, None, nearest, problem)
@@ -449,7 +474,11 @@ def plan_series(
         previous = plan[-1].slot
         if previous is None:
             plan.append(
-                PlannedSession(number, None, problem=f"Session {number} can be planned once session {number - 1} has a time.")
+                PlannedSession(
+                    number,
+                    None,
+                    problem=f"Session {number} can be planned once session {number - 1} has a time.",
+                )
             )
             continue
         plan.append(
@@ -486,7 +515,7 @@ def replan_after_move(
     final[number] = new
     changed = [PlannedSession(number, new)]
     numbers = sorted(final)
-    for previous_number, following_number in zip(numbers, numbers[1:]):
+    for previous_number, following_number in itertools.pairwise(numbers):
         if previous_number < number:
             continue
         previous, following = final[previous_number], final[following_number]

@@ -20,8 +20,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bookings import availability
-from bookings.errors import BookingError
 from bookings.availability import Diary, Rules, SeriesPlan, Shift, Slot, Spacing
+from bookings.errors import BookingError
 from bookings.models import Appointment, ClinicRules, Practitioner, Room, TimeOff, WorkingHours
 
 # No appointment lasts longer than this (services refuse longer ones). It bounds the range query
@@ -84,7 +84,9 @@ def load_schedule(
         room_ids = Room.objects.filter(treatments=treatment, is_active=True).values_list("id", flat=True)
         rooms = {room_id: Diary(room_id) for room_id in room_ids}
 
-    time_off = TimeOff.objects.filter(practitioner_id__in=list(diaries), start__lt=window_end, end__gt=window_start)
+    time_off = TimeOff.objects.filter(
+        practitioner_id__in=list(diaries), start__lt=window_end, end__gt=window_start
+    )
     for practitioner_id, start, end in time_off.values_list("practitioner_id", "start", "end"):
         diaries[practitioner_id].time_off.append((start, end))
 
@@ -96,7 +98,9 @@ def load_schedule(
     )
     if exclude is not None:
         appointments = appointments.exclude(exclude)
-    for practitioner_id, room_id, start, end in appointments.values_list("practitioner_id", "room_id", "start", "end"):
+    for practitioner_id, room_id, start, end in appointments.values_list(
+        "practitioner_id", "room_id", "start", "end"
+    ):
         if practitioner_id in diaries:
             diaries[practitioner_id].appointments.append((start, end))
         if rooms is not None and room_id in rooms:
@@ -123,7 +127,9 @@ def available_slots(
     """Free first-session slots for a treatment on `days` local days from `start_date`."""
     now = now or timezone.now()
     last_date = start_date + timedelta(days=max(days, 1) - 1)
-    schedule = load_schedule(treatment=treatment, first_day=start_date, last_day=last_date, practitioner=practitioner)
+    schedule = load_schedule(
+        treatment=treatment, first_day=start_date, last_day=last_date, practitioner=practitioner
+    )
     not_before, last_day = availability.booking_bounds(
         schedule.rules, now=now, tz=schedule.tz, for_staff=for_staff, first_session=True
     )
@@ -132,24 +138,34 @@ def available_slots(
     )
 
 
-def series_plan(*, treatment, first: Slot, now: datetime | None = None, for_staff: bool = False) -> SeriesPlan:
+def series_plan(
+    *, treatment, first: Slot, now: datetime | None = None, for_staff: bool = False
+) -> SeriesPlan:
     """Sessions 2..N placed after a chosen first slot; session 1 carries a problem if unusable."""
     now = now or timezone.now()
     spacing = spacing_of(treatment)
     first_day = first.start.astimezone(clinic_zone()).date()
     span = (treatment.sessions_in_series - 1) * spacing.max_days + availability.OVERFLOW_DAYS
-    schedule = load_schedule(treatment=treatment, first_day=first_day, last_day=first_day + timedelta(days=span))
+    schedule = load_schedule(
+        treatment=treatment, first_day=first_day, last_day=first_day + timedelta(days=span)
+    )
     not_before, last_day = availability.booking_bounds(
         schedule.rules, now=now, tz=schedule.tz, for_staff=for_staff, first_session=True
     )
     problem = first_slot_problem(schedule, first, not_before=not_before, last_day=last_day)
     if problem:
         nearby = availability.free_slots(
-            schedule, first_day=first_day, days=availability.OVERFLOW_DAYS, not_before=not_before, last_day=last_day
+            schedule,
+            first_day=first_day,
+            days=availability.OVERFLOW_DAYS,
+            not_before=not_before,
+            last_day=last_day,
         )
         sessions = [availability.PlannedSession(1, None, nearby[: availability.ALTERNATIVES], problem)]
         sessions += [
-            availability.PlannedSession(n, None, problem=f"Session {n} can be planned once session 1 has a time.")
+            availability.PlannedSession(
+                n, None, problem=f"Session {n} can be planned once session 1 has a time."
+            )
             for n in range(2, treatment.sessions_in_series + 1)
         ]
         return SeriesPlan(sessions)
@@ -175,11 +191,16 @@ def live_sessions(series) -> dict[int, Appointment]:
 def as_slot(appointment: Appointment) -> Slot:
     tz = clinic_zone()
     return Slot(
-        appointment.start.astimezone(tz), appointment.end.astimezone(tz), appointment.practitioner_id, appointment.room_id
+        appointment.start.astimezone(tz),
+        appointment.end.astimezone(tz),
+        appointment.practitioner_id,
+        appointment.room_id,
     )
 
 
-def change_refusal(*, appointment: Appointment, now: datetime | None = None, for_staff: bool = False) -> str | None:
+def change_refusal(
+    *, appointment: Appointment, now: datetime | None = None, for_staff: bool = False
+) -> str | None:
     """Why this appointment cannot be moved or cancelled by this person now, or None."""
     now = now or timezone.now()
     if not appointment.is_active or appointment.status != Appointment.Status.BOOKED:
@@ -196,7 +217,9 @@ def change_refusal(*, appointment: Appointment, now: datetime | None = None, for
     return None
 
 
-def session_options(*, appointment: Appointment, now: datetime | None = None, for_staff: bool = False) -> list[Slot]:
+def session_options(
+    *, appointment: Appointment, now: datetime | None = None, for_staff: bool = False
+) -> list[Slot]:
     """Slots this session may move to while keeping the spacing with BOTH neighbouring sessions."""
     now = now or timezone.now()
     series = appointment.series
@@ -206,7 +229,10 @@ def session_options(*, appointment: Appointment, now: datetime | None = None, fo
     previous = sessions.get(appointment.session_number - 1)
     following = sessions.get(appointment.session_number + 1)
     window = availability.spacing_window(
-        previous.start if previous else None, following.start if following else None, spacing_of(treatment), tz
+        previous.start if previous else None,
+        following.start if following else None,
+        spacing_of(treatment),
+        tz,
     )
     rules = ClinicRules.load()
     if window is None:  # a one-session series: any day up to the horizon
@@ -223,9 +249,15 @@ def session_options(*, appointment: Appointment, now: datetime | None = None, fo
     )
     others = [as_slot(other) for number, other in sessions.items() if number != appointment.session_number]
     slots = availability.free_slots(
-        schedule, first_day=first_day, days=(last_day - first_day).days + 1, not_before=not_before, last_day=horizon_day
+        schedule,
+        first_day=first_day,
+        days=(last_day - first_day).days + 1,
+        not_before=not_before,
+        last_day=horizon_day,
     )
-    return [slot for slot in slots if not any(slot.overlaps(other, schedule.rules.buffer) for other in others)]
+    return [
+        slot for slot in slots if not any(slot.overlaps(other, schedule.rules.buffer) for other in others)
+    ]
 
 
 def reschedule_plan(
@@ -249,7 +281,9 @@ def reschedule_plan(
     last_day = new.start.astimezone(tz).date() + timedelta(
         days=later_sessions * spacing.max_days + availability.OVERFLOW_DAYS
     )
-    schedule = load_schedule(treatment=treatment, first_day=first_day, last_day=last_day, exclude=Q(series=series))
+    schedule = load_schedule(
+        treatment=treatment, first_day=first_day, last_day=last_day, exclude=Q(series=series)
+    )
     not_before, horizon_day = availability.booking_bounds(
         schedule.rules, now=now, tz=tz, for_staff=for_staff, first_session=appointment.session_number == 1
     )
@@ -266,7 +300,12 @@ def reschedule_plan(
     if problem:
         raise BookingError(problem)
     changed = availability.replan_after_move(
-        schedule, current=current, number=appointment.session_number, new=new, spacing=spacing, not_before=not_before
+        schedule,
+        current=current,
+        number=appointment.session_number,
+        new=new,
+        spacing=spacing,
+        not_before=not_before,
     )
     unplaced = next((session for session in changed if session.slot is None), None)
     if unplaced is not None:

@@ -88,7 +88,9 @@ def series_book(
     """Book every session of a series, or nothing at all."""
     now = now or timezone.now()
     if not (consent_treatment and consent_privacy):
-        raise BookingError("Please confirm both consents: agreement to the treatment and to how we keep your details.")
+        raise BookingError(
+            "Please confirm both consents: agreement to the treatment and to how we keep your details."
+        )
     slots = sorted(slots)
     if len(slots) != treatment.sessions_in_series:
         raise BookingError(
@@ -143,7 +145,9 @@ def series_book(
 
 def _patient_for(details: PatientDetails) -> Patient:
     """The patient with these exact name and e-mail, or a new one (details are never overwritten)."""
-    existing = Patient.objects.filter(name__iexact=details.name.strip(), email__iexact=details.email.strip()).first()
+    existing = Patient.objects.filter(
+        name__iexact=details.name.strip(), email__iexact=details.email.strip()
+    ).first()
     return existing or Patient.objects.create(
         name=details.name.strip(), email=details.email.strip(), phone=details.phone.strip()
     )
@@ -169,7 +173,9 @@ def _check_slots(
     if treatment.session_minutes * 60 > selectors.MAX_APPOINTMENT.total_seconds():
         raise BookingError("This treatment is too long to book online. Please call the clinic.")
     days = [sessions[number].start.astimezone(tz).date() for number in changed]
-    schedule = selectors.load_schedule(treatment=treatment, first_day=min(days), last_day=max(days), exclude=exclude)
+    schedule = selectors.load_schedule(
+        treatment=treatment, first_day=min(days), last_day=max(days), exclude=exclude
+    )
     spacing = selectors.spacing_of(treatment)
     for number in sorted(changed):
         slot = sessions[number]
@@ -182,7 +188,9 @@ def _check_slots(
                 problem = availability.spacing_problem(
                     sessions[earlier], sessions[earlier + 1], earlier + 1, spacing, tz, allow_longer=for_staff
                 )
-        if problem is None and any(slot.overlaps(sessions[other], schedule.rules.buffer) for other in sessions if other != number):
+        if problem is None and any(
+            slot.overlaps(sessions[other], schedule.rules.buffer) for other in sessions if other != number
+        ):
             problem = "That time clashes with another session of this series."
         if problem:
             raise BookingError(problem)
@@ -217,7 +225,12 @@ def _taken(treatment, slots: list[Slot], slot: Slot | None, *, now: datetime, fo
     previous = slots[index - 1] if index else None
     following = slots[index + 1] if index + 1 < len(slots) else None
     alternatives = nearest_free(
-        treatment, wanted=slot, previous=previous, following=following, now=now, for_staff=for_staff,
+        treatment,
+        wanted=slot,
+        previous=previous,
+        following=following,
+        now=now,
+        for_staff=for_staff,
         first_session=index == 0,
     )
     if len(slots) == 1:
@@ -243,8 +256,10 @@ def nearest_free(
     wanted_day = wanted.start.astimezone(tz).date()
     first_day, last_day = wanted_day - timedelta(days=days_around), wanted_day + timedelta(days=days_around)
     window = availability.spacing_window(
-        previous.start if previous else None, following.start if following else None,
-        selectors.spacing_of(treatment), tz,
+        previous.start if previous else None,
+        following.start if following else None,
+        selectors.spacing_of(treatment),
+        tz,
     )
     if window is not None:
         first_day, last_day = max(first_day, window[0]), min(last_day, window[1])
@@ -255,7 +270,10 @@ def nearest_free(
         schedule.rules, now=now, tz=tz, for_staff=for_staff, first_session=first_session
     )
     found = availability.free_slots(
-        schedule, first_day=first_day, days=(last_day - first_day).days + 1, not_before=not_before,
+        schedule,
+        first_day=first_day,
+        days=(last_day - first_day).days + 1,
+        not_before=not_before,
         last_day=horizon_day,
     )
     return sorted(found, key=lambda slot: abs(slot.start - wanted.start))[:ALTERNATIVES]
@@ -284,11 +302,16 @@ def appointments_reschedule(
             # Lock the series' live rows first: a concurrent cancel, move or check-in of the same
             # sessions waits here and then sees our result, instead of both acting on stale rows.
             live = list(
-                Appointment.objects.active().filter(series_id=series_ids.pop()).select_for_update().order_by("session_number")
+                Appointment.objects.active()
+                .filter(series_id=series_ids.pop())
+                .select_for_update()
+                .order_by("session_number")
             )
             moving = [appointment for appointment in live if appointment.pk in new_slots]
             if len(moving) != len(new_slots):
-                raise BookingError("This session can no longer be changed: it has been cancelled or has already taken place.")
+                raise BookingError(
+                    "This session can no longer be changed: it has been cancelled or has already taken place."
+                )
             for appointment in moving:
                 refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
                 if refusal:
@@ -332,7 +355,12 @@ def _move_taken(moves, slot: Slot | None, *, now: datetime, for_staff: bool) -> 
 
 
 def appointment_cancel(
-    *, appointment: Appointment, by=None, reason: str = "", now: datetime | None = None, for_staff: bool = False
+    *,
+    appointment: Appointment,
+    by=None,
+    reason: str = "",
+    now: datetime | None = None,
+    for_staff: bool = False,
 ) -> Appointment:
     """Cancel one session. The row stays (status, time and reason recorded); its time frees up."""
     now = now or timezone.now()
@@ -350,7 +378,13 @@ def appointment_cancel(
 
 
 def series_cancel_remaining(
-    *, series: Series, from_session: int, by=None, reason: str = "", now: datetime | None = None, for_staff: bool = False
+    *,
+    series: Series,
+    from_session: int,
+    by=None,
+    reason: str = "",
+    now: datetime | None = None,
+    for_staff: bool = False,
 ) -> list[Appointment]:
     """Cancel every booked session from `from_session` on, or none (a patient inside the cutoff calls)."""
     now = now or timezone.now()
@@ -384,7 +418,9 @@ MARKABLE = {
 }
 
 
-def appointment_mark(*, appointment: Appointment, status: str, by=None, now: datetime | None = None) -> Appointment:
+def appointment_mark(
+    *, appointment: Appointment, status: str, by=None, now: datetime | None = None
+) -> Appointment:
     """Staff record a check-in, a completed session or a no-show (a no-show frees its time)."""
     now = now or timezone.now()
     if status not in MARKABLE:
@@ -419,5 +455,7 @@ def _settle_series(series: Series) -> None:
     statuses = set(series.appointments.values_list("status", flat=True))
     if statuses & {Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN}:
         return
-    series.status = Series.Status.COMPLETED if Appointment.Status.COMPLETED in statuses else Series.Status.CANCELLED
+    series.status = (
+        Series.Status.COMPLETED if Appointment.Status.COMPLETED in statuses else Series.Status.CANCELLED
+    )
     series.save(update_fields=["status"])

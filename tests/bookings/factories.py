@@ -8,7 +8,16 @@ from django.conf import settings
 from factory.django import DjangoModelFactory
 
 from bookings.availability import Slot
-from bookings.models import Appointment, ClinicRules, Patient, Practitioner, Room, Series, TimeOff, WorkingHours
+from bookings.models import (
+    Appointment,
+    ClinicRules,
+    Patient,
+    Practitioner,
+    Room,
+    Series,
+    TimeOff,
+    WorkingHours,
+)
 from treatments.models import Treatment
 
 WEEKDAYS = range(5)
@@ -66,7 +75,12 @@ class PractitionerFactory(DjangoModelFactory):
             return
         blocks = extracted if extracted is not None else [(weekday, "09:00", "17:00") for weekday in WEEKDAYS]
         WorkingHours.objects.bulk_create(
-            WorkingHours(practitioner=self, weekday=weekday, start=time.fromisoformat(start), end=time.fromisoformat(end))
+            WorkingHours(
+                practitioner=self,
+                weekday=weekday,
+                start=time.fromisoformat(start),
+                end=time.fromisoformat(end),
+            )
             for weekday, start, end in blocks
         )
 

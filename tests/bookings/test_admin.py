@@ -8,12 +8,22 @@ from tests.bookings.factories import AppointmentFactory, TimeOffFactory, local, 
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["clinicrules", "room", "practitioner", "workinghours", "timeoff", "patient", "series", "questionnaire", "appointment"]
+MODELS = [
+    "clinicrules",
+    "room",
+    "practitioner",
+    "workinghours",
+    "timeoff",
+    "patient",
+    "series",
+    "questionnaire",
+    "appointment",
+]
 
 
 @pytest.mark.parametrize("model", MODELS)
 def test_every_bookings_model_has_a_working_changelist(admin_client, model):
-    treatment, (practitioner,), _ = microneedling_clinic(rooms=1)
+    _treatment, (practitioner,), _ = microneedling_clinic(rooms=1)
     AppointmentFactory(practitioner=practitioner)
     TimeOffFactory(practitioner=practitioner, start=local(2027, 3, 1), end=local(2027, 3, 2))
 
@@ -23,7 +33,7 @@ def test_every_bookings_model_has_a_working_changelist(admin_client, model):
 
 
 def test_practitioner_page_edits_hours_and_time_off_inline(admin_client):
-    treatment, (practitioner,), _ = microneedling_clinic()
+    _treatment, (practitioner,), _ = microneedling_clinic()
 
     response = admin_client.get(reverse("admin:bookings_practitioner_change", args=[practitioner.pk]))
 
@@ -31,7 +41,7 @@ def test_practitioner_page_edits_hours_and_time_off_inline(admin_client):
 
 
 def test_no_show_action_goes_through_the_service(admin_client):
-    treatment, (practitioner,), _ = microneedling_clinic()
+    _treatment, (practitioner,), _ = microneedling_clinic()
     past = AppointmentFactory(practitioner=practitioner, start=local(2020, 3, 2, 10))
     future = AppointmentFactory(practitioner=practitioner, start=local(2099, 3, 2, 10))
     url = reverse("admin:bookings_appointment_changelist")
@@ -49,4 +59,7 @@ def test_appointments_cannot_be_added_or_deleted_in_the_admin(admin_client):
     appointment = AppointmentFactory()
 
     assert admin_client.get(reverse("admin:bookings_appointment_add")).status_code == 403
-    assert admin_client.get(reverse("admin:bookings_appointment_delete", args=[appointment.pk])).status_code == 403
+    assert (
+        admin_client.get(reverse("admin:bookings_appointment_delete", args=[appointment.pk])).status_code
+        == 403
+    )

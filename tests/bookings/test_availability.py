@@ -56,7 +56,13 @@ MONDAY = date(2027, 3, 1)
 def test_slot_ending_exactly_at_closing_is_offered():
     sched = schedule(Diary(1, weekdays("09:00", "12:00")), minutes=60)
 
-    assert starts(day_slots(sched, MONDAY)) == ["Mon 09:00", "Mon 09:30", "Mon 10:00", "Mon 10:30", "Mon 11:00"]
+    assert starts(day_slots(sched, MONDAY)) == [
+        "Mon 09:00",
+        "Mon 09:30",
+        "Mon 10:00",
+        "Mon 10:30",
+        "Mon 11:00",
+    ]
 
 
 def test_slot_that_would_overrun_closing_is_not_offered():
@@ -81,7 +87,14 @@ def test_buffer_is_kept_after_and_before_an_appointment():
     busy = Diary(1, weekdays("08:30", "13:00"), appointments=[(at(2027, 3, 1, 10), at(2027, 3, 1, 11))])
     sched = schedule(busy, minutes=60, buffer=15, grid=15)
 
-    assert starts(day_slots(sched, MONDAY)) == ["Mon 08:30", "Mon 08:45", "Mon 11:15", "Mon 11:30", "Mon 11:45", "Mon 12:00"]
+    assert starts(day_slots(sched, MONDAY)) == [
+        "Mon 08:30",
+        "Mon 08:45",
+        "Mon 11:15",
+        "Mon 11:30",
+        "Mon 11:45",
+        "Mon 12:00",
+    ]
 
 
 def test_back_to_back_is_allowed_without_a_buffer():
@@ -92,9 +105,14 @@ def test_back_to_back_is_allowed_without_a_buffer():
 
 def test_time_off_spanning_days_blocks_every_day_it_covers():
     away = Diary(1, weekdays("09:00", "17:00"), time_off=[(at(2027, 3, 2, 14), at(2027, 3, 4, 12))])
-    slots = free_slots(schedule(away, minutes=60, grid=60), first_day=MONDAY, days=5, not_before=at(2000, 1, 1))
+    slots = free_slots(
+        schedule(away, minutes=60, grid=60), first_day=MONDAY, days=5, not_before=at(2000, 1, 1)
+    )
 
-    by_day = {day: [f"{s.start:%H:%M}" for s in slots if s.start.date() == day] for day in (date(2027, 3, d) for d in (2, 3, 4))}
+    by_day = {
+        day: [f"{s.start:%H:%M}" for s in slots if s.start.date() == day]
+        for day in (date(2027, 3, d) for d in (2, 3, 4))
+    }
     assert by_day[date(2027, 3, 2)] == ["09:00", "10:00", "11:00", "12:00", "13:00"]
     assert by_day[date(2027, 3, 3)] == []
     assert by_day[date(2027, 3, 4)] == ["12:00", "13:00", "14:00", "15:00", "16:00"]
@@ -204,13 +222,15 @@ def test_timeline_merges_touching_intervals():
 
 def test_slot_problem_names_the_rule_broken():
     sched = schedule(Diary(1, weekdays("09:00", "12:00"), time_off=[(at(2027, 3, 2), at(2027, 3, 3))]))
-    ok = dict(not_before=at(2027, 2, 1), last_day=None)
+    ok = {"not_before": at(2027, 2, 1), "last_day": None}
 
     assert slot_problem(sched, Slot(at(2027, 3, 1, 9), at(2027, 3, 1, 10), 1), **ok) is None
     assert "60 minutes" in slot_problem(sched, Slot(at(2027, 3, 1, 9), at(2027, 3, 1, 11), 1), **ok)
     assert "working hours" in slot_problem(sched, Slot(at(2027, 3, 1, 12), at(2027, 3, 1, 13), 1), **ok)
     assert "away" in slot_problem(sched, Slot(at(2027, 3, 2, 9), at(2027, 3, 2, 10), 1), **ok)
-    assert "too soon" in slot_problem(sched, Slot(at(2027, 3, 1, 9), at(2027, 3, 1, 10), 1), not_before=at(2027, 3, 1, 10), last_day=None)
+    assert "too soon" in slot_problem(
+        sched, Slot(at(2027, 3, 1, 9), at(2027, 3, 1, 10), 1), not_before=at(2027, 3, 1, 10), last_day=None
+    )
 
 
 # --- Series plans --------------------------------------------------------------------------------
@@ -236,7 +256,9 @@ def test_series_keeps_practitioner_weekday_and_time():
 def test_series_crossing_daylight_saving_keeps_ten_oclock_local():
     sched = schedule(Diary(1, weekdays()))
 
-    plan = plan_series(sched, first=first_slot(day=date(2027, 2, 15)), sessions=3, spacing=SPACING, not_before=at(2027, 2, 1))
+    plan = plan_series(
+        sched, first=first_slot(day=date(2027, 2, 15)), sessions=3, spacing=SPACING, not_before=at(2027, 2, 1)
+    )
 
     assert [f"{s.slot.start:%H:%M}" for s in plan.sessions] == ["10:00"] * 3
     assert [s.slot.start.astimezone(UTC).hour for s in plan.sessions] == [10, 10, 9]
@@ -244,7 +266,10 @@ def test_series_crossing_daylight_saving_keeps_ten_oclock_local():
 
 def test_series_prefers_another_day_with_the_same_practitioner_over_another_practitioner():
     mondays = [MONDAY + timedelta(days=days) for days in (28, 35, 42)]
-    away = [(datetime.combine(day, time(0), tzinfo=LONDON), datetime.combine(day, time(23), tzinfo=LONDON)) for day in mondays]
+    away = [
+        (datetime.combine(day, time(0), tzinfo=LONDON), datetime.combine(day, time(23), tzinfo=LONDON))
+        for day in mondays
+    ]
     sched = schedule(Diary(1, weekdays(), time_off=away), Diary(2, weekdays()))
 
     plan = plan_series(sched, first=first_slot(), sessions=2, spacing=SPACING, not_before=at(2027, 2, 1))
@@ -277,36 +302,59 @@ def test_unplaceable_session_says_which_and_offers_the_nearest_later_times():
     assert not plan.is_complete
     assert plan.sessions[1].slot is not None
     assert third.slot is None
-    assert third.problem.startswith("We could not find a free time for session 3 between Monday 26 April 2027")
+    assert third.problem.startswith(
+        "We could not find a free time for session 3 between Monday 26 April 2027"
+    )
     assert "Monday 10 May 2027" in third.problem
-    assert [f"{s.start:%d %b %H:%M}" for s in third.alternatives] == ["11 May 09:00", "11 May 09:30", "11 May 10:00"]
+    assert [f"{s.start:%d %b %H:%M}" for s in third.alternatives] == [
+        "11 May 09:00",
+        "11 May 09:30",
+        "11 May 10:00",
+    ]
     assert fourth.slot is None and "session 3" in fourth.problem
 
 
 def test_plan_never_double_books_itself_with_no_minimum_gap():
     sched = schedule(Diary(1, weekdays("09:00", "12:00")), buffer=15)
 
-    plan = plan_series(sched, first=first_slot(hour=9), sessions=2, spacing=Spacing(0, 0), not_before=at(2027, 2, 1))
+    plan = plan_series(
+        sched, first=first_slot(hour=9), sessions=2, spacing=Spacing(0, 0), not_before=at(2027, 2, 1)
+    )
 
     assert f"{plan.sessions[1].slot.start:%H:%M}" == "10:30"
 
 
 def test_moving_a_session_later_re_places_the_next_one_outside_its_window():
     sched = schedule(Diary(1, weekdays()))
-    current = {1: first_slot(), 2: first_slot(day=MONDAY + timedelta(days=28)), 3: first_slot(day=MONDAY + timedelta(days=56))}
+    current = {
+        1: first_slot(),
+        2: first_slot(day=MONDAY + timedelta(days=28)),
+        3: first_slot(day=MONDAY + timedelta(days=56)),
+    }
     new = first_slot(day=MONDAY + timedelta(days=42))
 
-    changed = replan_after_move(sched, current=current, number=2, new=new, spacing=SPACING, not_before=at(2027, 2, 1))
+    changed = replan_after_move(
+        sched, current=current, number=2, new=new, spacing=SPACING, not_before=at(2027, 2, 1)
+    )
 
-    assert [(s.number, s.slot.start.date()) for s in changed] == [(2, new.start.date()), (3, new.start.date() + timedelta(days=28))]
+    assert [(s.number, s.slot.start.date()) for s in changed] == [
+        (2, new.start.date()),
+        (3, new.start.date() + timedelta(days=28)),
+    ]
 
 
 def test_moving_a_session_within_the_window_leaves_the_others():
     sched = schedule(Diary(1, weekdays()))
-    current = {1: first_slot(), 2: first_slot(day=MONDAY + timedelta(days=28)), 3: first_slot(day=MONDAY + timedelta(days=63))}
+    current = {
+        1: first_slot(),
+        2: first_slot(day=MONDAY + timedelta(days=28)),
+        3: first_slot(day=MONDAY + timedelta(days=63)),
+    }
     new = first_slot(day=MONDAY + timedelta(days=30))
 
-    changed = replan_after_move(sched, current=current, number=2, new=new, spacing=SPACING, not_before=at(2027, 2, 1))
+    changed = replan_after_move(
+        sched, current=current, number=2, new=new, spacing=SPACING, not_before=at(2027, 2, 1)
+    )
 
     assert [s.number for s in changed] == [2]
 

@@ -72,7 +72,9 @@ shift_blocks = st.lists(
     grid=st.sampled_from([15, 30, 60]),
     minutes=st.sampled_from([30, 45, 60, 90]),
 )
-def test_free_slots_match_a_brute_force_oracle(first_day, shifts, appointments, time_off, buffer, grid, minutes):
+def test_free_slots_match_a_brute_force_oracle(
+    first_day, shifts, appointments, time_off, buffer, grid, minutes
+):
     origin = datetime.combine(first_day, time(0), tzinfo=LONDON).astimezone(UTC)
     busy = [(origin + start, origin + start + length) for start, length in appointments]
     away = [(origin + start, origin + start + length) for start, length in time_off]

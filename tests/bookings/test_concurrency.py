@@ -38,7 +38,9 @@ def race(treatment, series_per_racer: list[list]) -> list[object]:
             barrier.wait(timeout=10)
             outcomes[index] = services.series_book(
                 treatment=treatment,
-                patient=PatientDetails(name=f"Racer {index}", email=f"racer{index}@example.com", phone="07700 900000"),
+                patient=PatientDetails(
+                    name=f"Racer {index}", email=f"racer{index}@example.com", phone="07700 900000"
+                ),
                 slots=slots,
                 answers={},
                 consent_treatment=True,
@@ -133,11 +135,25 @@ def test_overlapping_series_for_one_room_one_wins_whole(precheck):
 def test_constraint_refuses_a_double_booking_written_without_any_check(precheck):
     """Sequential: with the check off the second booking reaches the database and is refused."""
     treatment, (practitioner,), (room,) = microneedling_clinic(rooms=1, sessions=1)
-    book = dict(answers={}, consent_treatment=True, consent_privacy=True, now=NOW, treatment=treatment)
-    services.series_book(patient=PatientDetails("A", "a@example.com", "1"), slots=[slot(DAY_1.replace(hour=10), practitioner, room)], **book)
+    book = {
+        "answers": {},
+        "consent_treatment": True,
+        "consent_privacy": True,
+        "now": NOW,
+        "treatment": treatment,
+    }
+    services.series_book(
+        patient=PatientDetails("A", "a@example.com", "1"),
+        slots=[slot(DAY_1.replace(hour=10), practitioner, room)],
+        **book,
+    )
 
     with pytest.raises(SlotTaken) as taken:
-        services.series_book(patient=PatientDetails("B", "b@example.com", "2"), slots=[slot(DAY_1.replace(hour=10, minute=30), practitioner, room)], **book)
+        services.series_book(
+            patient=PatientDetails("B", "b@example.com", "2"),
+            slots=[slot(DAY_1.replace(hour=10, minute=30), practitioner, room)],
+            **book,
+        )
 
     assert taken.value.alternatives
     assert Series.objects.count() == 1
@@ -145,7 +161,13 @@ def test_constraint_refuses_a_double_booking_written_without_any_check(precheck)
 
 def test_racing_moves_into_the_same_time_one_wins(precheck):
     treatment, (practitioner,), _ = microneedling_clinic()
-    book = dict(treatment=treatment, answers={}, consent_treatment=True, consent_privacy=True, now=NOW)
+    book = {
+        "treatment": treatment,
+        "answers": {},
+        "consent_treatment": True,
+        "consent_privacy": True,
+        "now": NOW,
+    }
     mine, theirs = (
         services.series_book(
             patient=PatientDetails(f"P{n}", f"p{n}@example.com", "0"),

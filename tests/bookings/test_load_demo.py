@@ -13,7 +13,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def microneedling():
-    return Treatment.objects.filter(slug="microneedling").first() or TreatmentFactory(slug="microneedling", sessions_in_series=4)
+    return Treatment.objects.filter(slug="microneedling").first() or TreatmentFactory(
+        slug="microneedling", sessions_in_series=4
+    )
 
 
 def counts():

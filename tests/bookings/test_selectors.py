@@ -29,7 +29,9 @@ def starts_on(slots, day: date) -> list[str]:
 def test_available_slots_use_at_most_five_queries(django_assert_max_num_queries):
     treatment, staff, rooms = microneedling_clinic(practitioners=5, rooms=2)
     for practitioner in staff:
-        AppointmentFactory(practitioner=practitioner, room=rooms[0], start=local(2027, 3, 2, 10 + staff.index(practitioner)))
+        AppointmentFactory(
+            practitioner=practitioner, room=rooms[0], start=local(2027, 3, 2, 10 + staff.index(practitioner))
+        )
         TimeOffFactory(practitioner=practitioner, start=local(2027, 3, 5, 9), end=local(2027, 3, 6, 9))
 
     with django_assert_max_num_queries(5):
@@ -63,7 +65,9 @@ def test_appointments_of_another_practitioner_do_not_block():
     treatment, (mine, other), _ = microneedling_clinic(practitioners=2)
     AppointmentFactory(practitioner=other, start=local(2027, 3, 1, 10))
 
-    slots = selectors.available_slots(treatment=treatment, start_date=MONDAY, days=1, practitioner=mine, now=NOW)
+    slots = selectors.available_slots(
+        treatment=treatment, start_date=MONDAY, days=1, practitioner=mine, now=NOW
+    )
 
     assert {s.practitioner_id for s in slots} == {mine.pk}
     assert "10:00" in starts_on(slots, MONDAY)
@@ -91,7 +95,7 @@ def test_patients_need_notice_but_staff_may_book_today():
 
 def test_practitioner_not_performing_the_treatment_is_never_offered():
     treatment, _, _ = microneedling_clinic()
-    other_treatment, (outsider,), _ = microneedling_clinic()
+    _other_treatment, (outsider,), _ = microneedling_clinic()
 
     slots = selectors.available_slots(treatment=treatment, start_date=MONDAY, days=1, now=NOW)
 
@@ -105,14 +109,18 @@ def test_series_plan_places_every_session():
     plan = selectors.series_plan(treatment=treatment, first=first, now=NOW)
 
     assert plan.is_complete
-    assert [s.slot.start for s in plan.sessions] == [s.start for s in series_slots(practitioner, first.start, 4)]
+    assert [s.slot.start for s in plan.sessions] == [
+        s.start for s in series_slots(practitioner, first.start, 4)
+    ]
 
 
 def test_series_plan_explains_a_first_slot_that_was_taken():
     treatment, (practitioner,), _ = microneedling_clinic()
     AppointmentFactory(practitioner=practitioner, start=local(2027, 3, 1, 10))
 
-    plan = selectors.series_plan(treatment=treatment, first=slot(local(2027, 3, 1, 10), practitioner), now=NOW)
+    plan = selectors.series_plan(
+        treatment=treatment, first=slot(local(2027, 3, 1, 10), practitioner), now=NOW
+    )
 
     assert not plan.is_complete
     assert plan.sessions[0].problem.startswith("That time was just taken")
@@ -121,21 +129,27 @@ def test_series_plan_explains_a_first_slot_that_was_taken():
 
 def test_session_options_keep_the_spacing_with_both_neighbours():
     treatment, (practitioner,), _ = microneedling_clinic()
-    first, second, third = _book(treatment, practitioner, local(2027, 3, 1, 10), gaps=(28, 30))
+    _first, second, _third = _book(treatment, practitioner, local(2027, 3, 1, 10), gaps=(28, 30))
 
     options = selectors.session_options(appointment=second, now=NOW)
 
     # 28–42 days after 1 March, and 28–42 days before 28 April: 29 to 31 March.
-    assert sorted({s.start.date() for s in options}) == [date(2027, 3, 29), date(2027, 3, 30), date(2027, 3, 31)]
+    assert sorted({s.start.date() for s in options}) == [
+        date(2027, 3, 29),
+        date(2027, 3, 30),
+        date(2027, 3, 31),
+    ]
     # Its own current time is an option (it does not block itself).
     assert local(2027, 3, 29, 10) in {s.start for s in options}
 
 
 def test_reschedule_plan_pushes_a_later_session_that_falls_out_of_its_window():
     treatment, (practitioner,), _ = microneedling_clinic()
-    first, second, third = _book(treatment, practitioner, local(2027, 3, 1, 10), gaps=(28, 28))
+    _first, second, _third = _book(treatment, practitioner, local(2027, 3, 1, 10), gaps=(28, 28))
 
-    plan = selectors.reschedule_plan(appointment=second, new=slot(local(2027, 4, 12, 10), practitioner), now=NOW)
+    plan = selectors.reschedule_plan(
+        appointment=second, new=slot(local(2027, 4, 12, 10), practitioner), now=NOW
+    )
 
     assert [(appointment.session_number, new.start) for appointment, new in plan] == [
         (2, local(2027, 4, 12, 10)),
@@ -145,7 +159,7 @@ def test_reschedule_plan_pushes_a_later_session_that_falls_out_of_its_window():
 
 def test_reschedule_plan_refuses_a_move_too_close_to_the_previous_session():
     treatment, (practitioner,), _ = microneedling_clinic()
-    first, second, third = _book(treatment, practitioner, local(2027, 3, 1, 10), gaps=(28, 28))
+    _first, second, _third = _book(treatment, practitioner, local(2027, 3, 1, 10), gaps=(28, 28))
 
     with pytest.raises(BookingError, match="Session 2 must be 28 to 42 days after session 1"):
         selectors.reschedule_plan(appointment=second, new=slot(local(2027, 3, 22, 10), practitioner), now=NOW)

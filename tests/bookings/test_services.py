@@ -23,19 +23,25 @@ pytestmark = pytest.mark.django_db
 
 NOW = local(2027, 2, 22, 9)
 FIRST = local(2027, 3, 1, 10)
-SAFE = {"pregnant": False, "isotretinoin": False, "active_skin_condition": False, "keloid": False, "blood_thinners": False}
+SAFE = {
+    "pregnant": False,
+    "isotretinoin": False,
+    "active_skin_condition": False,
+    "keloid": False,
+    "blood_thinners": False,
+}
 
 
 def book(treatment, slots, **overrides):
-    values = dict(
-        treatment=treatment,
-        patient=PatientDetails(name="Ada Lovelace", email="ada@example.com", phone="07700 900123"),
-        slots=slots,
-        answers=SAFE,
-        consent_treatment=True,
-        consent_privacy=True,
-        now=NOW,
-    )
+    values = {
+        "treatment": treatment,
+        "patient": PatientDetails(name="Ada Lovelace", email="ada@example.com", phone="07700 900123"),
+        "slots": slots,
+        "answers": SAFE,
+        "consent_treatment": True,
+        "consent_privacy": True,
+        "now": NOW,
+    }
     return services.series_book(**{**values, **overrides})
 
 
@@ -155,25 +161,34 @@ def test_a_returning_patient_is_not_duplicated():
 
 def booked_series(sessions=3, **clinic):
     treatment, (practitioner,), rooms = microneedling_clinic(sessions=sessions, **clinic)
-    series = book(treatment, series_slots(practitioner, FIRST, sessions=sessions, room=rooms[0] if rooms else None))
+    series = book(
+        treatment, series_slots(practitioner, FIRST, sessions=sessions, room=rooms[0] if rooms else None)
+    )
     return series, practitioner, list(series.appointments.order_by("session_number"))
 
 
 def test_reschedule_moves_a_session_and_re_places_the_next():
-    series, practitioner, (first, second, third) = booked_series()
-    plan = selectors.reschedule_plan(appointment=second, new=slot(local(2027, 4, 12, 11), practitioner), now=NOW)
+    series, practitioner, (_first, second, _third) = booked_series()
+    plan = selectors.reschedule_plan(
+        appointment=second, new=slot(local(2027, 4, 12, 11), practitioner), now=NOW
+    )
 
     services.appointments_reschedule(moves=plan, now=NOW)
 
     assert [a.start for a in series.appointments.order_by("session_number")] == [
-        FIRST, local(2027, 4, 12, 11), local(2027, 5, 10, 10)
+        FIRST,
+        local(2027, 4, 12, 11),
+        local(2027, 5, 10, 10),
     ]
 
 
 def test_reschedule_is_all_or_nothing():
-    series, practitioner, (first, second, third) = booked_series()
+    _series, practitioner, (_first, second, third) = booked_series()
     AppointmentFactory(practitioner=practitioner, start=local(2027, 5, 10, 10))
-    moves = [(second, slot(local(2027, 4, 12, 10), practitioner)), (third, slot(local(2027, 5, 10, 10), practitioner))]
+    moves = [
+        (second, slot(local(2027, 4, 12, 10), practitioner)),
+        (third, slot(local(2027, 5, 10, 10), practitioner)),
+    ]
 
     with pytest.raises(SlotTaken):
         services.appointments_reschedule(moves=moves, now=NOW)
@@ -183,16 +198,20 @@ def test_reschedule_is_all_or_nothing():
 
 
 def test_reschedule_refuses_to_break_the_spacing_with_the_next_session():
-    series, practitioner, (first, second, third) = booked_series()
+    _series, practitioner, (_first, second, _third) = booked_series()
 
     with pytest.raises(BookingError, match="Session 3 must be 28 to 42 days after session 2"):
-        services.appointments_reschedule(moves=[(second, slot(local(2027, 4, 12, 10), practitioner))], now=NOW)
+        services.appointments_reschedule(
+            moves=[(second, slot(local(2027, 4, 12, 10), practitioner))], now=NOW
+        )
 
 
 def test_moving_a_session_over_its_own_old_time_is_allowed():
-    series, practitioner, (first, second, third) = booked_series()
+    _series, practitioner, (_first, second, _third) = booked_series()
 
-    services.appointments_reschedule(moves=[(second, slot(local(2027, 3, 29, 10, 30), practitioner))], now=NOW)
+    services.appointments_reschedule(
+        moves=[(second, slot(local(2027, 3, 29, 10, 30), practitioner))], now=NOW
+    )
 
     second.refresh_from_db()
     assert second.start == local(2027, 3, 29, 10, 30)
@@ -202,7 +221,7 @@ def test_moving_a_session_over_its_own_old_time_is_allowed():
 
 
 def test_cancelling_keeps_the_row_and_frees_the_time():
-    series, practitioner, (first, *_) = booked_series()
+    series, _practitioner, (first, *_) = booked_series()
 
     services.appointment_cancel(appointment=first, reason="Feeling unwell", now=NOW)
 
@@ -213,7 +232,7 @@ def test_cancelling_keeps_the_row_and_frees_the_time():
 
 
 def test_patients_inside_the_cutoff_are_asked_to_call():
-    series, practitioner, (first, *_) = booked_series()
+    _series, _practitioner, (first, *_) = booked_series()
     inside = local(2027, 2, 27, 12)  # 46 hours before, cutoff 48
 
     with pytest.raises(BookingError, match=re.escape(f"call the clinic on {settings.CLINIC_PHONE}")):
@@ -223,7 +242,7 @@ def test_patients_inside_the_cutoff_are_asked_to_call():
 
 
 def test_cancel_remaining_cancels_later_sessions_and_closes_the_series():
-    series, practitioner, (first, second, third) = booked_series()
+    series, _practitioner, (_first, _second, _third) = booked_series()
 
     cancelled = services.series_cancel_remaining(series=series, from_session=1, reason="Moving away", now=NOW)
 
@@ -234,7 +253,7 @@ def test_cancel_remaining_cancels_later_sessions_and_closes_the_series():
 
 
 def test_cancel_remaining_refuses_patients_when_any_session_is_inside_the_cutoff():
-    series, practitioner, (first, *_) = booked_series()
+    series, _practitioner, (_first, *_) = booked_series()
 
     with pytest.raises(BookingError, match="call the clinic"):
         services.series_cancel_remaining(series=series, from_session=1, now=local(2027, 2, 28, 12))
@@ -243,9 +262,11 @@ def test_cancel_remaining_refuses_patients_when_any_session_is_inside_the_cutoff
 
 
 def test_a_no_show_frees_the_slot_and_is_recorded():
-    series, practitioner, (first, *_) = booked_series()
+    series, _practitioner, (first, *_) = booked_series()
 
-    services.appointment_mark(appointment=first, status=Appointment.Status.NO_SHOW, now=local(2027, 3, 1, 10, 20))
+    services.appointment_mark(
+        appointment=first, status=Appointment.Status.NO_SHOW, now=local(2027, 3, 1, 10, 20)
+    )
 
     first.refresh_from_db()
     assert first.status == "no_show"
@@ -256,7 +277,7 @@ def test_a_no_show_frees_the_slot_and_is_recorded():
 
 
 def test_a_no_show_cannot_be_recorded_before_the_start():
-    series, practitioner, (first, *_) = booked_series()
+    _series, _practitioner, (first, *_) = booked_series()
 
     with pytest.raises(BookingError, match="once its start time has passed"):
         services.appointment_mark(appointment=first, status=Appointment.Status.NO_SHOW, now=NOW)

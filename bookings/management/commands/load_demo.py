@@ -23,7 +23,11 @@ TREATMENT_SLUG = "microneedling"
 
 # name, username, weekly blocks (weekday, start, end) in local time; Monday = 0.
 PRACTITIONERS = [
-    ("Dr Amara Okafor", "amara", [(day, "09:00", "13:00") for day in range(4)] + [(day, "14:00", "17:30") for day in range(4)]),
+    (
+        "Dr Amara Okafor",
+        "amara",
+        [(day, "09:00", "13:00") for day in range(4)] + [(day, "14:00", "17:30") for day in range(4)],
+    ),
     ("Sophie Turner", "sophie", [(day, "10:00", "18:00") for day in (1, 2, 3, 4)] + [(5, "09:00", "14:00")]),
     ("James Whitfield", "james", [(day, "12:00", "20:00") for day in (0, 2, 4)]),
 ]
@@ -82,7 +86,9 @@ class Command(BaseCommand):
 
     def _practitioner(self, treatment, name: str, username: str, blocks) -> None:
         User = get_user_model()
-        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True, "first_name": name})
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"is_staff": True, "first_name": name}
+        )
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
@@ -98,7 +104,12 @@ class Command(BaseCommand):
         )
         if not practitioner.working_hours.exists():
             WorkingHours.objects.bulk_create(
-                WorkingHours(practitioner=practitioner, weekday=day, start=time.fromisoformat(start), end=time.fromisoformat(end))
+                WorkingHours(
+                    practitioner=practitioner,
+                    weekday=day,
+                    start=time.fromisoformat(start),
+                    end=time.fromisoformat(end),
+                )
                 for day, start, end in blocks
             )
 
@@ -121,7 +132,9 @@ class Command(BaseCommand):
                     try:
                         services.series_book(
                             treatment=treatment,
-                            patient=services.PatientDetails(name=name, email=email, phone="07700 900" + f"{index:03d}"),
+                            patient=services.PatientDetails(
+                                name=name, email=email, phone="07700 900" + f"{index:03d}"
+                            ),
                             slots=plan.slots,
                             answers=answers,
                             consent_treatment=True,
