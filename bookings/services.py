@@ -11,11 +11,15 @@ would not offer. Who gets what:
   longer gap than recommended between sessions. Nobody may book a gap shorter than the
   treatment's minimum, outside working hours, or over someone else's appointment.
 
-Double booking: a Python-side check gives the early, friendly refusal; the PostgreSQL exclusion
-constraints of migration 0002 are the guarantee when two requests race past that check. Either
-way the person sees SlotTaken ("That time was just taken…") with fresh alternatives, and the
-atomic block has rolled back everything the request wrote. On SQLite the settings open every
+Double booking: a Python-side guard (lock the practitioner and room rows, then check) gives the
+early, friendly refusal and keeps the cleaning buffer; the PostgreSQL exclusion constraints of
+migration 0002 are the guarantee against overlap whatever happens above them. Either way the
+person sees SlotTaken ("That time was just taken…") with fresh alternatives, and the atomic
+block has rolled back everything the request wrote. On SQLite the settings open every
 transaction IMMEDIATE, which serialises check-then-insert instead.
+
+BookingError and SlotTaken live in bookings/errors.py (selectors raise them too) and are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from django.utils import timezone
 from bookings import availability, notifications, questionnaire, selectors
 from bookings.availability import Slot
 from bookings.errors import BookingError, SlotTaken
-from bookings.models import Appointment, Patient, Questionnaire, Series
+from bookings.models import Appointment, Patient, Practitioner, Questionnaire, Room, Series
 
 __all__ = [
     "BookingError",
@@ -49,7 +53,8 @@ OVERLAP_CONSTRAINTS = frozenset({"appointment_no_practitioner_overlap", "appoint
 DEADLOCK_DETECTED = "40P01"
 
 # The seam the concurrency tests turn off (monkeypatch) to prove the database constraint alone
-# keeps practitioners and rooms from being double-booked. Always True in the application.
+# keeps practitioners and rooms from being double-booked: it switches off the Python-side guard
+# (resource locks and overlap check) as a whole. Always True in the application.
 PRECHECK_OVERLAPS = True
 
 ALTERNATIVES = 5
@@ -170,6 +175,8 @@ def _check_slots(
     """
     tz = selectors.clinic_zone()
     changed = set(sessions) if changed is None else changed
+    if PRECHECK_OVERLAPS:
+        _lock_resources([sessions[number] for number in changed])
     if treatment.session_minutes * 60 > selectors.MAX_APPOINTMENT.total_seconds():
         raise BookingError("This treatment is too long to book online. Please call the clinic.")
     days = [sessions[number].start.astimezone(tz).date() for number in changed]
@@ -196,6 +203,29 @@ def _check_slots(
             raise BookingError(problem)
         if PRECHECK_OVERLAPS and not schedule.is_free(slot):
             raise _Clash(slot)
+
+
+def _lock_resources(slots: list[Slot]) -> None:
+    """Row-lock the practitioners and rooms these slots use, until the transaction ends.
+
+    Why: the exclusion constraints refuse overlaps but know nothing of the cleaning buffer (it
+    changes with ClinicRules), so two requests racing for back-to-back times would both pass the
+    check below and both insert. Holding these rows serialises bookings per practitioner and
+    room: the second request waits here, then its check (a fresh READ COMMITTED snapshot) sees
+    the first one's rows. Always practitioners before rooms, each by id, so two bookings
+    locking the same resources cannot deadlock. (No-op on SQLite, whose IMMEDIATE transaction
+    already holds the database's single write lock.)
+    """
+    practitioner_ids = sorted({slot.practitioner_id for slot in slots})
+    room_ids = sorted({slot.room_id for slot in slots if slot.room_id is not None})
+    list(
+        Practitioner.objects.select_for_update()
+        .filter(pk__in=practitioner_ids)
+        .order_by("pk")
+        .values_list("pk")
+    )
+    if room_ids:
+        list(Room.objects.select_for_update().filter(pk__in=room_ids).order_by("pk").values_list("pk"))
 
 
 def is_overlap_error(exc: Exception) -> bool:

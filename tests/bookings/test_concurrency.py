@@ -199,3 +199,15 @@ def test_racing_moves_into_the_same_time_one_wins(precheck):
     assert sorted(type(outcome).__name__ for outcome in outcomes) == ["SlotTaken", "list"], outcomes
     assert Appointment.objects.filter(start=target.start).count() == 1
     assert_no_overlapping_rows()
+
+
+def test_back_to_back_racers_keep_the_cleaning_buffer():
+    """The constraint ignores buffers; the resource locks make the buffer check race-proof."""
+    treatment, (practitioner,), _ = microneedling_clinic(sessions=1, buffer_minutes=15)
+    racers = [[slot(DAY_1.replace(hour=10 + index % 2), practitioner)] for index in range(RACERS)]
+
+    outcomes = race(treatment, racers)
+
+    assert len([outcome for outcome in outcomes if isinstance(outcome, Series)]) == 1, outcomes
+    assert all(isinstance(outcome, (Series, SlotTaken)) for outcome in outcomes), outcomes
+    assert Appointment.objects.count() == 1
