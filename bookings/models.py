@@ -8,6 +8,7 @@ Meta, so the SQLite default can still migrate; there IMMEDIATE transactions seri
 """
 
 import uuid
+from datetime import time
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +33,36 @@ class ClinicRules(models.Model):
         default=48, help_text="Inside this, patients must call the clinic to cancel or move."
     )
     slot_minutes = models.PositiveSmallIntegerField(default=30, help_text="Start times are offered on this grid.")
+
+    # When the between-session e-mails go (bookings/reminders.py plans them; local clinic times).
+    reminder_days_before = models.PositiveSmallIntegerField(
+        default=2, help_text="A reminder goes this many days before each session, at the session's time of day. 0: none."
+    )
+    reminder_morning_time = models.TimeField(
+        default=time(8, 0), null=True, blank=True,
+        help_text="A reminder goes at this time on the morning of each session (at the latest an hour before "
+        "it starts). Empty: none.",
+    )
+    aftercare_evening_time = models.TimeField(
+        default=time(19, 0), null=True, blank=True,
+        help_text="Aftercare advice goes at this time on the evening of each session (at the earliest an hour "
+        "after it ends). Empty: none.",
+    )
+    aftercare_followup_days = models.PositiveSmallIntegerField(
+        default=3, help_text="A second aftercare e-mail goes this many days after each session. 0: none."
+    )
+    next_session_days_before = models.PositiveSmallIntegerField(
+        default=7, help_text="Between sessions, a 'your next session' e-mail goes this many days before sessions "
+        "2 onwards. 0: none.",
+    )
+    alert_days_before_window_closes = models.PositiveSmallIntegerField(
+        default=7, help_text="When a series has no next session booked, the patient is nudged the day its window "
+        "opens and the front desk is alerted this many days before it closes.",
+    )
+    message_time = models.TimeField(
+        default=time(10, 0),
+        help_text="Day-based e-mails (aftercare follow-up, next session, nudge, front-desk alert) go at this time.",
+    )
 
     class Meta:
         verbose_name = "clinic rules"
@@ -224,6 +255,11 @@ class Appointment(models.Model):
     start = models.DateTimeField()
     end = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOOKED)
+    # The reminder asks the patient to confirm their safety answers still hold (manage link).
+    answers_confirmed_at = models.DateTimeField(null=True, blank=True)
+    needs_review = models.BooleanField(
+        default=False, help_text="The patient said their safety answers changed: review before this session."
+    )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -255,3 +291,87 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE_STATUSES
+
+
+class OutboxMessageQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(status=OutboxMessage.Status.PENDING, due_at__lte=now)
+
+    def open(self):
+        """Not sent, failed or cancelled yet: what a replan may still change."""
+        return self.filter(status__in=(OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING))
+
+
+class OutboxMessage(models.Model):
+    """One e-mail to send: the plan is data (bookings/outbox.py writes it, bookings/tasks.py sends it).
+
+    `key` names the message itself (its kind, series, session and the time it was planned from),
+    so planning the same message twice is refused by the database, not by hope.
+    """
+
+    class Kind(models.TextChoices):
+        SERIES_BOOKED = "series_booked", "Booking confirmation"
+        RESCHEDULED = "appointments_rescheduled", "Change confirmation: moved"
+        CANCELLED = "appointments_cancelled", "Change confirmation: cancelled"
+        REMINDER = "reminder", "Reminder (days before)"
+        REMINDER_MORNING = "reminder_morning", "Reminder (morning of)"
+        AFTERCARE = "aftercare", "Aftercare (evening)"
+        AFTERCARE_FOLLOWUP = "aftercare_followup", "Aftercare (follow-up)"
+        NEXT_SESSION = "next_session", "Your next session"
+        NUDGE = "nudge", "Nudge: next session not booked"
+        FRONT_DESK_ALERT = "front_desk_alert", "Front desk: next session not booked"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="outbox_messages")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, null=True, blank=True, related_name="outbox_messages"
+    )
+    # The session the message is about (0: the whole series), and the start it was planned from:
+    # a session that moves no longer matches, so its old messages are stale and never sent.
+    session_number = models.PositiveSmallIntegerField(default=0)
+    anchor_at = models.DateTimeField(help_text="The session start (or change) this message was planned from.")
+    # Change confirmations list the appointments that changed.
+    appointment_ids = models.JSONField(default=list, blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Who is sending it: the dispatcher's claim (one per batch) and when; a claim older than the
+    # lease (settings.OUTBOX_CLAIM_LEASE_SECONDS) belonged to a worker that died, and is taken over.
+    claim = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OutboxMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = "outgoing e-mail"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="outbox_sent_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sending") | Q(claim__isnull=False), name="outbox_sending_has_claim"
+            ),
+        ]
+        indexes = [
+            # The dispatcher's query: due pending rows, oldest first (small: sent rows are not in it).
+            models.Index(fields=["due_at"], condition=Q(status="pending"), name="outbox_pending_due"),
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="outbox_sending_claimed"),
+            models.Index(fields=["claim"], name="outbox_claim"),
+            models.Index(fields=["status", "due_at"], name="outbox_status_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.series_id} due {self.due_at:%Y-%m-%d %H:%M}"
