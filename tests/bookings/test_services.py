@@ -1,7 +1,7 @@
 """Writes: booking a series, moving sessions, cancelling and recording no-shows."""
 
 import re
-from datetime import date
+from datetime import UTC, date
 
 import pytest
 from django.conf import settings
@@ -46,6 +46,7 @@ def book(treatment, slots, **overrides):
 
 
 def test_booking_a_series_writes_every_session_and_the_questionnaire():
+    # 1 March is GMT, 29 March and 26 April are BST: every session stays at 10:00 local.
     treatment, (practitioner,), (room,) = microneedling_clinic(rooms=1)
 
     series = book(treatment, series_slots(practitioner, FIRST, room=room))
@@ -55,6 +56,7 @@ def test_booking_a_series_writes_every_session_and_the_questionnaire():
         (2, local(2027, 3, 29, 10), room.pk),
         (3, local(2027, 4, 26, 10), room.pk),
     ]
+    assert [a.start.astimezone(UTC).hour for a in series.appointments.all()] == [10, 9, 9]
     answers = series.questionnaires.get()
     assert (answers.flagged, answers.wording_version, answers.submitted_at) == ([], WORDING_VERSION, NOW)
     assert not series.needs_review
