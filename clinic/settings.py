@@ -160,6 +160,15 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
+# acks_late tasks (the e-mail senders): each worker process takes one batch at a time.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 1)
+# What a task prints (the console e-mail backend of `make run`) is worker output, not a warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
+# Beat hands out due e-mails every minute (bookings/tasks.py); a tick not run within the minute
+# is dropped, as the next one does the same work.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-emails": {"task": "bookings.tasks.dispatch_due", "schedule": 60.0, "options": {"expires": 55}},
+}
 
 # --- Auth, i18n, time ---------------------------------------------------------------------------
 
@@ -234,6 +243,22 @@ CLINIC_NAME = os.environ.get("CLINIC_NAME", "Northlight Skin Clinic")
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "+44 20 7946 0321")
 CLINIC_EMAIL = os.environ.get("CLINIC_EMAIL", "hello@clinic.example")
 CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "12 Example Street, London")
+
+# --- E-mail outbox: reminders, aftercare, confirmations (bookings/outbox.py, bookings/tasks.py) ----
+
+# Alerts about series with no next session booked go here.
+FRONT_DESK_EMAIL = os.environ.get("FRONT_DESK_EMAIL", CLINIC_EMAIL)
+# The dispatcher claims due e-mails in batches of this many (one task, one SMTP connection each),
+# at most OUTBOX_DISPATCH_LIMIT per run.
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 100)
+OUTBOX_DISPATCH_LIMIT = env_int("OUTBOX_DISPATCH_LIMIT", 20_000)
+# A mail-server error is retried after 60 s, 120 s, 240 s… (capped), then the e-mail is failed.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6)
+OUTBOX_RETRY_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_RETRY_BACKOFF_SECONDS", "60"))
+OUTBOX_RETRY_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_BACKOFF_MAX_SECONDS", "1800"))
+# A batch still "sending" after this long belonged to a worker that died: it is handed out again.
+# Keep it above the longest backoff plus a batch's sending time.
+OUTBOX_CLAIM_LEASE_SECONDS = float(os.environ.get("OUTBOX_CLAIM_LEASE_SECONDS", "3600"))
 
 # --- Logging -------------------------------------------------------------------------------------
 
