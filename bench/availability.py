@@ -174,10 +174,10 @@ def add_history(treatment, first: int, last: int) -> None:
             """
             INSERT INTO bookings_appointment
                 (series_id, session_number, practitioner_id, room_id, start, "end", status, cancel_reason,
-                 created_at, updated_at)
+                 needs_review, created_at, updated_at)
             SELECT %(series)s + (i - %(first)s) / 6, (i - %(first)s) %% 6 + 1,
                    %(practitioner)s + i %% %(total)s, %(room)s + i %% %(total)s,
-                   t, t + interval '45 minutes', 'completed', '', now(), now()
+                   t, t + interval '45 minutes', 'completed', '', false, now(), now()
               FROM generate_series(%(first)s, %(last)s - 1) AS i,
                    LATERAL (SELECT %(day)s::timestamptz - ((i / %(total)s) / %(hours)s + 1) * interval '1 day'
                                    + (9 + (i / %(total)s) %% %(hours)s) * interval '1 hour' AS t) AS slot

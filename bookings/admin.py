@@ -196,8 +196,17 @@ def cancel(modeladmin, request, queryset):
 
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
-    list_display = ("start", "end", "series", "session_number", "practitioner", "room", "status")
-    list_filter = ("status", "practitioner", "room", "series__treatment")
+    list_display = (
+        "start",
+        "end",
+        "series",
+        "session_number",
+        "practitioner",
+        "room",
+        "status",
+        "needs_review",
+    )
+    list_filter = ("status", "needs_review", "practitioner", "room", "series__treatment")
     search_fields = (
         "series__patient__name",
         "series__patient__email",
