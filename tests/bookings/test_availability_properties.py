@@ -1,4 +1,4 @@
-"""Property tests: free slots against a brute-force oracle, around both daylight-saving changes."""
+"""Property tests: free slots against a brute-force oracle around both DST changes; plan invariants."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -6,7 +6,17 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookings.availability import Diary, Rules, Schedule, Shift, free_slots
+from bookings.availability import (
+    Diary,
+    Rules,
+    Schedule,
+    Shift,
+    Slot,
+    Spacing,
+    days_between,
+    free_slots,
+    plan_series,
+)
 
 LONDON = ZoneInfo("Europe/London")
 # Saturday to Monday around each change, so the change day (a Sunday) sits in the middle.
@@ -88,3 +98,45 @@ def test_free_slots_match_a_brute_force_oracle(
     )
     assert all(slot.duration == timedelta(minutes=minutes) for slot in slots)
     assert all(slot.start.tzinfo is LONDON for slot in slots)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    busy_days=st.lists(st.integers(0, 200), max_size=60),
+    min_days=st.integers(7, 28),
+    extra_days=st.integers(0, 14),
+    sessions=st.integers(2, 6),
+)
+def test_series_plans_keep_spacing_and_never_double_book(busy_days, min_days, extra_days, sessions):
+    """Whatever is booked, placed sessions keep the window, are free, and the gaps are explained."""
+    first_day = date(2027, 3, 1)
+    start = datetime.combine(first_day, time(10), tzinfo=LONDON)
+    first = Slot(start, start + timedelta(hours=1), 1)
+    # Practitioner 1 is fully booked on the given days; practitioner 2 works Mondays only.
+    full_days = [
+        (
+            datetime.combine(first_day + timedelta(days=d), time(0), tzinfo=LONDON),
+            datetime.combine(first_day + timedelta(days=d + 1), time(0), tzinfo=LONDON),
+        )
+        for d in busy_days
+        if d
+    ]
+    weekdays = [Shift(day, time(9), time(17)) for day in range(5)]
+    schedule = Schedule(
+        LONDON,
+        Rules(),
+        timedelta(hours=1),
+        [Diary(1, weekdays, appointments=full_days), Diary(2, [Shift(0, time(9), time(12))])],
+    )
+    spacing = Spacing(min_days, min_days + extra_days)
+
+    plan = plan_series(schedule, first=first, sessions=sessions, spacing=spacing, not_before=start)
+
+    placed = [session.slot for session in plan.sessions if session.slot]
+    for previous, following in zip(placed, placed[1:]):
+        assert spacing.min_days <= days_between(previous.start, following.start, LONDON) <= spacing.max_days
+    assert all(schedule.is_free(slot) and schedule.within_hours(slot) for slot in placed)
+    for session in plan.sessions:
+        assert (session.slot is None) == (session.problem is not None)
+        if session.slot is None:
+            assert f"session {session.number}" in session.problem.lower()
