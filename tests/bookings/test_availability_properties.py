@@ -1,5 +1,6 @@
 """Property tests: free slots against a brute-force oracle around both DST changes; plan invariants."""
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -133,7 +134,7 @@ def test_series_plans_keep_spacing_and_never_double_book(busy_days, min_days, ex
     plan = plan_series(schedule, first=first, sessions=sessions, spacing=spacing, not_before=start)
 
     placed = [session.slot for session in plan.sessions if session.slot]
-    for previous, following in zip(placed, placed[1:]):
+    for previous, following in itertools.pairwise(placed):
         assert spacing.min_days <= days_between(previous.start, following.start, LONDON) <= spacing.max_days
     assert all(schedule.is_free(slot) and schedule.within_hours(slot) for slot in placed)
     for session in plan.sessions:
