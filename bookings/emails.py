@@ -1,0 +1,136 @@
+"""
+What each e-mail says: one OutboxMessage in, one multipart message (plain text + HTML) out.
+
+Written from templates/emails/<kind>.txt|html on the shared base and footer: times on the
+clinic's wall clock, the patient's manage link, the clinic's phone. Building reads the series as
+it is now, so a message shows today's sessions even if it was planned weeks ago.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings import ics, reminders
+from bookings.models import Appointment, ClinicRules, OutboxMessage, Series
+from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
+from bookings.tokens import manage_token, manage_url
+
+Kind = OutboxMessage.Kind
+
+
+@dataclass(frozen=True)
+class Wording:
+    template: str
+    subject: str  # formatted with the context: {treatment}, {number}, {patient}
+    calendar: bool = False
+    to_front_desk: bool = False
+
+
+WORDING = {
+    Kind.SERIES_BOOKED: Wording("series_booked", "Your {treatment} series is booked", calendar=True),
+    # Change confirmations pick singular or plural below; the updated .ics replaces the old events.
+    Kind.RESCHEDULED: Wording("appointments_rescheduled", "", calendar=True),
+    Kind.CANCELLED: Wording("appointments_cancelled", ""),
+    Kind.REMINDER: Wording("reminder", "Reminder: your {treatment} session {number} is coming up"),
+    Kind.REMINDER_MORNING: Wording("reminder", "Today: your {treatment} session {number}"),
+    Kind.AFTERCARE: Wording("aftercare", "Caring for your skin after today's session"),
+    Kind.AFTERCARE_FOLLOWUP: Wording("aftercare", "How is your skin? Aftercare for the next few days"),
+    Kind.NEXT_SESSION: Wording("next_session", "Your next {treatment} session"),
+    Kind.NUDGE: Wording("nudge", "Time to book session {number} of your {treatment} series"),
+    Kind.FRONT_DESK_ALERT: Wording("front_desk_alert", "Unbooked: session {number} for {patient}", to_front_desk=True),
+}
+CHANGE_SUBJECTS = {
+    Kind.RESCHEDULED: ("Your appointment has moved", "Your appointments have moved"),
+    Kind.CANCELLED: ("Your appointment is cancelled", "Your appointments are cancelled"),
+}
+
+
+def clinic() -> dict:
+    return {
+        "name": settings.CLINIC_NAME,
+        "phone": settings.CLINIC_PHONE,
+        "email": settings.CLINIC_EMAIL,
+        "address": settings.CLINIC_ADDRESS,
+    }
+
+
+def message_id(message: OutboxMessage) -> str:
+    """A Message-ID fixed per row: if a crash makes us send a row twice, mail software can tell."""
+    domain = settings.SITE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "clinic.invalid"
+    return f"<outbox-{message.key.replace(':', '.')}@{domain}>"
+
+
+def build(message: OutboxMessage, *, appointments: list[Appointment], rules: ClinicRules) -> EmailMultiAlternatives:
+    """The e-mail for `message`, given every appointment of its series (with practitioners)."""
+    series: Series = message.series
+    wording = WORDING[message.kind]
+    zone = ZoneInfo(settings.TIME_ZONE)
+    live = sorted((a for a in appointments if a.is_active), key=lambda a: a.session_number)
+    by_pk = {appointment.pk: appointment for appointment in appointments}
+    session = by_pk.get(message.appointment_id)
+    token = manage_token(series)
+    context = {
+        "kind": message.kind,
+        "series": series,
+        "patient": series.patient,
+        "treatment": series.treatment,
+        "sessions": live,
+        "session": session,
+        "number": message.session_number,
+        "manage_url": manage_url(series),
+        "cutoff_hours": rules.cancellation_cutoff_hours,
+        "clinic": clinic(),
+    }
+    if message.kind == Kind.SERIES_BOOKED:
+        questionnaire = series.questionnaires.first()
+        keys = questionnaire.flagged if questionnaire else []
+        context["flagged"] = [QUESTIONS_BY_KEY[key] for key in keys if key in QUESTIONS_BY_KEY]
+    elif message.kind in CHANGE_SUBJECTS:
+        context["changed"] = [by_pk[pk] for pk in message.appointment_ids if pk in by_pk]
+    elif message.kind in (Kind.REMINDER, Kind.REMINDER_MORNING):
+        context["today"] = message.kind == Kind.REMINDER_MORNING
+        context["questions"] = QUESTIONS
+        context["answers_url"] = settings.SITE_URL + reverse(
+            "bookings:manage_answers", kwargs={"token": token, "number": message.session_number}
+        )
+    elif message.kind in (Kind.AFTERCARE, Kind.AFTERCARE_FOLLOWUP):
+        context["followup"] = message.kind == Kind.AFTERCARE_FOLLOWUP
+        context["next_session"] = next((a for a in live if a.session_number > message.session_number), None)
+    elif message.kind in (Kind.NUDGE, Kind.FRONT_DESK_ALERT):
+        previous = next((a for a in live if a.session_number == message.session_number - 1), None)
+        treatment = series.treatment
+        if previous is not None:
+            context["window"] = reminders.window(
+                previous.start, treatment.min_days_between, treatment.max_days_between, zone
+            )
+        context["admin_url"] = settings.SITE_URL + reverse("admin:bookings_series_change", args=[series.pk])
+
+    if message.kind in CHANGE_SUBJECTS:
+        one, many = CHANGE_SUBJECTS[message.kind]
+        subject = one if len(context["changed"]) == 1 else many
+    else:
+        subject = wording.subject.format(
+            treatment=series.treatment.name, number=message.session_number, patient=series.patient.name
+        )
+    # Patients read times on the clinic's wall clock, whatever zone the worker runs in.
+    with timezone.override(zone):
+        text = render_to_string(f"emails/{wording.template}.txt", context)
+        html = render_to_string(f"emails/{wording.template}.html", context)
+    email = EmailMultiAlternatives(
+        subject=f"{subject} — {settings.CLINIC_NAME}",
+        body=text,
+        to=[settings.FRONT_DESK_EMAIL if wording.to_front_desk else series.patient.email],
+        reply_to=[settings.CLINIC_EMAIL],
+        headers={"Message-ID": message_id(message)},
+    )
+    email.attach_alternative(html, "text/html")
+    if wording.calendar:
+        email.attach(ics.calendar_filename(series), ics.series_calendar(series), "text/calendar")
+    return email
