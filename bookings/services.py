@@ -41,6 +41,7 @@ __all__ = [
     "PatientDetails",
     "SlotTaken",
     "appointment_cancel",
+    "appointment_confirm_answers",
     "appointment_mark",
     "appointments_reschedule",
     "series_book",
@@ -138,7 +139,8 @@ def series_book(
                 )
                 for number, slot in enumerate(slots, start=1)
             )
-            notifications.after_commit(notifications.series_booked, series.pk)  # h4: e-mail once committed
+            # The confirmation and the series' reminders become outbox rows in this transaction.
+            notifications.series_booked(series=series, now=now)
     except _Clash as clash:
         raise _taken(treatment, slots, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
@@ -363,8 +365,8 @@ def appointments_reschedule(
                 appointment.start, appointment.end = slot.start, slot.end
                 appointment.practitioner_id, appointment.room_id = slot.practitioner_id, slot.room_id
                 appointment.save(update_fields=["start", "end", "practitioner", "room", "updated_at"])
-            # h4: e-mail once committed
-            notifications.after_commit(notifications.appointments_rescheduled, [a.pk for a in moving])
+            # Confirmation row, and the moved sessions' reminders planned again (old ones cancelled).
+            notifications.appointments_rescheduled(appointments=moving, now=now)
     except _Clash as clash:
         raise _move_taken(moves, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
@@ -402,8 +404,7 @@ def appointment_cancel(
             raise BookingError(refusal)
         _mark_cancelled(appointment, reason=reason, now=now)
         _settle_series(appointment.series)
-        # h4: e-mail once committed
-        notifications.after_commit(notifications.appointments_cancelled, [appointment.pk])
+        notifications.appointments_cancelled(appointments=[appointment], now=now)
     return appointment
 
 
@@ -436,8 +437,7 @@ def series_cancel_remaining(
         for appointment in remaining:
             _mark_cancelled(appointment, reason=reason, now=now)
         _settle_series(series)
-        # h4: e-mail once committed
-        notifications.after_commit(notifications.appointments_cancelled, [a.pk for a in remaining])
+        notifications.appointments_cancelled(appointments=remaining, now=now)
     return remaining
 
 
@@ -468,6 +468,7 @@ def appointment_mark(
         appointment.status = status
         appointment.save(update_fields=["status", "updated_at"])
         _settle_series(appointment.series)
+        notifications.appointment_marked(appointment=appointment, now=now)  # a no-show gets no aftercare
     return appointment
 
 
@@ -489,3 +490,22 @@ def _settle_series(series: Series) -> None:
         Series.Status.COMPLETED if Appointment.Status.COMPLETED in statuses else Series.Status.CANCELLED
     )
     series.save(update_fields=["status"])
+
+
+def appointment_confirm_answers(
+    *, appointment: Appointment, changed: bool, now: datetime | None = None
+) -> Appointment:
+    """The patient re-confirms their safety answers before a session; a change holds it for review."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Lock the row so a cancel or move racing the confirmation sees one result or the other.
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
+            raise BookingError(
+                "This session has been cancelled or has already taken place, so there is nothing to confirm."
+            )
+        appointment.answers_confirmed_at = now
+        # Once flagged, it stays flagged until a practitioner has reviewed it.
+        appointment.needs_review = appointment.needs_review or changed
+        appointment.save(update_fields=["answers_confirmed_at", "needs_review", "updated_at"])
+    return appointment
