@@ -36,3 +36,14 @@ def _fresh_cache():
     cache.clear()
     local_pages_clear()  # the explainer's in-process copies of cached pages
     yield
+
+
+@pytest.fixture(autouse=True)
+def _celery_tasks_inline():
+    """In-process tests run Celery tasks inline (eager), so an e-mail sent after commit lands in
+    `mailoutbox`. The broker and the worker are tested for real in tests/bookings/test_email_worker.py."""
+    from clinic.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
