@@ -18,6 +18,11 @@ urlpatterns = [
         views.manage_cancel_rest,
         name="manage_cancel_rest",
     ),
+    path(
+        "bookings/manage/<str:token>/sessions/<int:number>/answers/",
+        views.manage_answers,
+        name="manage_answers",
+    ),
     path("api/availability/", api.availability_list, name="api_availability"),
     path("api/series/", api.series_create, name="api_series"),
 ]

@@ -33,7 +33,7 @@ from bookings.forms import (
     week_start,
 )
 from bookings.models import Appointment, ClinicRules, Series
-from bookings.questionnaire import QUESTIONS_BY_KEY
+from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
 from bookings.tokens import manage_path, series_for_token
 from treatments.models import Treatment
 
@@ -462,3 +462,45 @@ def manage_cancel(request, token, number):
 def manage_cancel_rest(request, token, number):
     """Cancel this session and every later one, after a confirmation page."""
     return _cancel(request, token, number, rest=True)
+
+
+# --- Re-confirming the safety answers before a session (the reminder e-mail links here) ----------
+
+ANSWERS = {"unchanged": False, "changed": True}
+
+
+@require_http_methods(["GET", "POST"])
+def manage_answers(request, token, number):
+    """Before a session: one click says the safety answers still hold, or that something changed."""
+    series = series_for_token(token)
+    if series is None:
+        return _invalid_link(request)
+    appointment = (
+        series.appointments.filter(session_number=number, status=Appointment.Status.BOOKED)
+        .select_related("practitioner")
+        .first()
+    )
+    if appointment is None or appointment.end <= timezone.now():
+        messages.error(request, f"Session {number} is not booked ahead, so there are no answers to confirm for it.")
+        return redirect("bookings:manage", token=token)
+    if request.method == "POST":
+        if request.POST.get("answer") not in ANSWERS:
+            return render(request, "bookings/manage_answers.html", {
+                "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+                "error": "Please choose one of the two buttons.",
+            }, status=400)
+        changed = ANSWERS[request.POST["answer"]]
+        try:
+            services.appointment_confirm_answers(appointment=appointment, changed=changed)
+        except BookingError as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, (
+                f"Thank you. A practitioner will look at your answers before session {number} and may call you."
+                if changed else f"Thank you: your answers are confirmed for session {number}."
+            ))
+        return redirect("bookings:manage", token=token)
+    return render(request, "bookings/manage_answers.html", {
+        "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+    })
+
