@@ -15,6 +15,12 @@ def pytest_configure(config):
     if cache["BACKEND"].endswith("RedisCache"):
         base, _, number = cache["LOCATION"].rpartition("/")
         cache["LOCATION"] = f"{base}/{int(number or 0) + index}"
+    # The Celery broker of the worker tests: another database (eight further on), never the one
+    # the cache fixture flushes, and a queue of this run's own (tests/bookings/test_email_worker.py).
+    if settings.CELERY_BROKER_URL.startswith("redis://"):
+        base, _, number = settings.CELERY_BROKER_URL.rpartition("/")
+        settings.CELERY_BROKER_URL = f"{base}/{(int(number or 0) + index + 8) % 16}"
+    settings.CELERY_TASK_DEFAULT_QUEUE = f"clinic-tests-{worker}-{os.getpid()}"
 
 
 @pytest.fixture(autouse=True, scope="session")
