@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.test.utils import override_settings
 from django.utils import timezone
 
 from bookings import selectors, services
@@ -114,37 +113,40 @@ class Command(BaseCommand):
             )
 
     def _sample_series(self, treatment) -> int:
-        """Book each sample patient's series through the services, like the front desk would."""
+        """Book each sample patient's series through the services, like the front desk would.
+
+        Their confirmation and reminder e-mails go to the outbox like any other booking (the
+        addresses are example.com; in `make run` the console shows them when the worker sends).
+        """
         today = timezone.localdate()
         booked = 0
-        # The sample patients are fictional: do not print a confirmation e-mail for each of them.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-            for index, (name, email, days_ahead, answers) in enumerate(SAMPLE_SERIES):
-                if Patient.objects.filter(email=email).exists():
-                    continue
-                slots = selectors.available_slots(
-                    treatment=treatment, start_date=today + timedelta(days=days_ahead), days=7, for_staff=True
-                )
-                for first in slots[index * 3 :: 5]:
-                    plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
-                    if not plan.is_complete:
-                        continue
-                    try:
-                        services.series_book(
-                            treatment=treatment,
-                            patient=services.PatientDetails(
-                                name=name, email=email, phone="07700 900" + f"{index:03d}"
-                            ),
-                            slots=plan.slots,
-                            answers=answers,
-                            consent_treatment=True,
-                            consent_privacy=True,
-                            source=Series.Source.PHONE,
-                            for_staff=True,
-                        )
-                    except BookingError as refusal:
-                        self.stdout.write(f"Skipped a sample series for {name}: {refusal.message}")
-                        continue
-                    booked += 1
-                    break
+        for index, (name, email, days_ahead, answers) in enumerate(SAMPLE_SERIES):
+            if Patient.objects.filter(email=email).exists():
+                continue
+            slots = selectors.available_slots(
+                treatment=treatment, start_date=today + timedelta(days=days_ahead), days=7, for_staff=True
+            )
+            patient = services.PatientDetails(name=name, email=email, phone=f"07700 900{index:03d}")
+            # Spread the patients over the day; take the first start whose whole series fits.
+            booked += any(self._book(treatment, patient, first, answers) for first in slots[index * 3 :: 5])
         return booked
+
+    def _book(self, treatment, patient: services.PatientDetails, first, answers) -> bool:
+        plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
+        if not plan.is_complete:
+            return False
+        try:
+            services.series_book(
+                treatment=treatment,
+                patient=patient,
+                slots=plan.slots,
+                answers=answers,
+                consent_treatment=True,
+                consent_privacy=True,
+                source=Series.Source.PHONE,
+                for_staff=True,
+            )
+        except BookingError as refusal:
+            self.stdout.write(f"Skipped a sample series for {patient.name}: {refusal.message}")
+            return False
+        return True
