@@ -218,6 +218,13 @@ def days_between(earlier: datetime, later_: datetime, tz: ZoneInfo) -> int:
     return (later_.astimezone(tz).date() - earlier.astimezone(tz).date()).days
 
 
+def on_grid(moment: datetime, granularity: timedelta, tz: ZoneInfo) -> bool:
+    """True when `moment` is a grid start time: whole minutes from local midnight, in steps."""
+    wall = moment.astimezone(tz)
+    step = max(1, int(granularity.total_seconds() // 60))
+    return wall.second == 0 and wall.microsecond == 0 and (wall.hour * 60 + wall.minute) % step == 0
+
+
 def _grid_times(shift: Shift, granularity: timedelta) -> Iterator[time]:
     """Wall-clock start times on the grid (counted from local midnight) inside a shift."""
     step = max(1, int(granularity.total_seconds() // 60))
@@ -333,6 +340,8 @@ def slot_problem(
     tz = schedule.tz
     if slot.duration != schedule.duration:
         return f"A session lasts {int(schedule.duration.total_seconds() // 60)} minutes; please choose a listed time."
+    if not on_grid(slot.start, schedule.rules.granularity, tz):
+        return "Sessions start at the times the clinic lists; please choose one of them."
     if slot.start < not_before:
         return "That time is too soon to book. Please choose a later time or call the clinic."
     if last_day is not None and slot.start.astimezone(tz).date() > last_day:

@@ -228,6 +228,9 @@ def test_slot_problem_names_the_rule_broken():
     assert "60 minutes" in slot_problem(sched, Slot(at(2027, 3, 1, 9), at(2027, 3, 1, 11), 1), **ok)
     assert "working hours" in slot_problem(sched, Slot(at(2027, 3, 1, 12), at(2027, 3, 1, 13), 1), **ok)
     assert "away" in slot_problem(sched, Slot(at(2027, 3, 2, 9), at(2027, 3, 2, 10), 1), **ok)
+    assert "times the clinic lists" in slot_problem(
+        sched, Slot(at(2027, 3, 1, 9, 10), at(2027, 3, 1, 10, 10), 1), **ok
+    )
     assert "too soon" in slot_problem(
         sched, Slot(at(2027, 3, 1, 9), at(2027, 3, 1, 10), 1), not_before=at(2027, 3, 1, 10), last_day=None
     )

@@ -133,6 +133,14 @@ def test_outside_working_hours_is_refused():
         book(treatment, series_slots(practitioner, local(2027, 3, 1, 16, 30)))
 
 
+def test_a_time_off_the_booking_grid_is_refused_and_writes_nothing():
+    treatment, (practitioner,), _ = microneedling_clinic()
+
+    with pytest.raises(BookingError, match="times the clinic lists"):
+        book(treatment, series_slots(practitioner, local(2027, 3, 1, 10, 10)))
+    assert not Series.objects.exists()
+
+
 def test_a_taken_slot_gives_slot_taken_with_alternatives_and_writes_nothing():
     treatment, (practitioner,), _ = microneedling_clinic()
     AppointmentFactory(practitioner=practitioner, start=local(2027, 3, 29, 10, 30))
