@@ -8,7 +8,6 @@ as the transaction commits; reminders, aftercare and nudges wait as rows for the
 
 from collections.abc import Iterable
 from datetime import datetime
-from functools import partial
 
 from django.db import transaction
 
@@ -52,4 +51,8 @@ def send_on_commit(ids: list[int]) -> None:
     robust=True: a broker that is down must not turn a saved booking into an error page. The row
     is safe in the database; the dispatcher sends it within a minute of the broker coming back.
     """
-    transaction.on_commit(partial(tasks.send_now.delay, ids), robust=True)
+
+    def enqueue_send_now() -> None:
+        tasks.send_now.delay(ids)
+
+    transaction.on_commit(enqueue_send_now, robust=True)

@@ -1,13 +1,13 @@
-"""Patient e-mails: sent after commit, text + HTML, local times, the manage link, the .ics."""
+"""Patient e-mails: planned as outbox rows, sent after commit, text + HTML, local times, the manage link."""
 
-import logging
 import smtplib
 
 from django.core.mail.backends.base import BaseEmailBackend
 from icalendar import Calendar
 
-from bookings import notifications
+from bookings import emails, outbox, services
 from bookings.ics import appointment_uid
+from bookings.models import OutboxMessage
 from bookings.tokens import manage_url as absolute_manage_url
 from tests.bookings.factories import local
 from tests.bookings.patient_fixtures import (  # noqa: F401
@@ -19,16 +19,32 @@ from tests.bookings.patient_fixtures import (  # noqa: F401
     treatment,
 )
 
+Kind = OutboxMessage.Kind
+
 
 class BrokenBackend(BaseEmailBackend):
     def send_messages(self, messages):
         raise smtplib.SMTPServerDisconnected("mail server went away")
 
 
+def send(series, kind) -> None:
+    """Send the series' pending rows of `kind` now, as a worker would (claim, then send the claim)."""
+    ids = list(series.outbox_messages.filter(kind=kind, status="pending").values_list("pk", flat=True))
+    claim = outbox.messages_claim(ids=ids)
+    assert claim is not None, f"no pending {kind} e-mail"
+    outbox.messages_send(claim=claim)
+
+
 def calendar_of(message):
     (name, content, mimetype), = message.attachments
     assert mimetype == "text/calendar" and name.endswith(".ics")
     return Calendar.from_ical(content)
+
+
+def parts(message) -> tuple[str, str]:
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html"
+    return message.body, html
 
 
 def test_booking_e_mail_is_sent_only_after_commit(treatment, practitioner, django_capture_on_commit_callbacks,
@@ -39,16 +55,15 @@ def test_booking_e_mail_is_sent_only_after_commit(treatment, practitioner, djang
     assert mailoutbox == [] and len(callbacks) == 1
     callbacks[0]()
     assert len(mailoutbox) == 1
+    assert OutboxMessage.objects.get(kind=Kind.SERIES_BOOKED).status == "sent"
 
 
 def test_booking_e_mail_is_multipart_with_local_times_link_and_phone(series, mailoutbox):
-    notifications.series_booked(series.pk)
+    send(series, Kind.SERIES_BOOKED)
 
     message = mailoutbox[0]
-    html, mimetype = message.alternatives[0]
     assert message.to == ["jo@example.com"]
-    assert mimetype == "text/html"
-    for part in (message.body, html):
+    for part in parts(message):
         assert "Tuesday 6 April 2027, 10:00" in part  # 09:00 UTC: shown on the clinic's clock
         assert absolute_manage_url(series) in part
         assert "+44 20 7946 0321" in part
@@ -56,7 +71,7 @@ def test_booking_e_mail_is_multipart_with_local_times_link_and_phone(series, mai
 
 
 def test_booking_calendar_has_one_event_per_session_with_the_right_times(series, mailoutbox):
-    notifications.series_booked(series.pk)
+    send(series, Kind.SERIES_BOOKED)
 
     events = calendar_of(mailoutbox[0]).walk("VEVENT")
     appointments = list(series.appointments.order_by("session_number"))
@@ -90,36 +105,87 @@ def test_review_flag_is_explained_in_the_e_mail(series, mailoutbox):
     questionnaire.flagged = ["pregnant", "retired-question"]
     questionnaire.save()
 
-    notifications.series_booked(series.pk)
+    send(series, Kind.SERIES_BOOKED)
 
     assert "Are you pregnant or breastfeeding?" in mailoutbox[0].body
     assert "practitioner will review" in mailoutbox[0].body
 
 
-def test_change_e_mails_list_what_changed(series, mailoutbox):
-    second = series.appointments.get(session_number=2)
+def test_change_e_mails_list_what_changed(series, practitioner, mailoutbox):
+    from tests.bookings.factories import slot
 
-    notifications.appointments_rescheduled([second.pk])
-    notifications.appointments_cancelled([second.pk])
+    second = series.appointments.get(session_number=2)
+    services.appointments_reschedule(moves=[(second, slot(local(2027, 4, 6, 14), practitioner))])
+    services.appointment_cancel(appointment=second)
+    send(series, Kind.RESCHEDULED)
+    send(series, Kind.CANCELLED)
 
     moved, cancelled = mailoutbox
-    assert "Session 2: now Tuesday 6 April 2027, 10:00" in moved.body and moved.attachments
-    assert "cancelled" in cancelled.subject and "Session 2: Tuesday 6 April 2027, 10:00" in cancelled.body
+    assert "Session 2: now Tuesday 6 April 2027, 14:00" in moved.body and moved.attachments
+    assert moved.subject.startswith("Your appointment has moved")
+    assert "cancelled" in cancelled.subject and "Session 2: Tuesday 6 April 2027, 14:00" in cancelled.body
 
 
-def test_a_mail_failure_is_logged_not_raised(series, settings, caplog):
-    settings.EMAIL_BACKEND = "tests.bookings.test_emails.BrokenBackend"
+def test_reminder_asks_to_reconfirm_the_safety_answers_with_one_link(series, mailoutbox):
+    send(series, Kind.REMINDER)
 
-    with caplog.at_level(logging.ERROR, logger="bookings.notifications"):
-        notifications.series_booked(series.pk)
+    message = mailoutbox[0]
+    assert message.subject.startswith("Reminder: your Microneedling session 1")
+    for part in parts(message):
+        assert "Tuesday 9 March 2027, 10:00" in part
+        assert "Are you pregnant or breastfeeding?" in part
+        assert f"{absolute_manage_url(series)}sessions/1/answers/" in part
+        assert "+44 20 7946 0321" in part
 
-    assert "Could not send the series_booked e-mail" in caplog.text
+
+def test_aftercare_gives_the_aftercare_facts_and_the_next_session(series, mailoutbox):
+    send(series, Kind.AFTERCARE)
+
+    text, html = parts(mailoutbox[0])
+    for part in (text, html):
+        assert "No make-up for 24 hours" in part
+        assert "sunscreen" in part and "sauna" in part
+        assert "Tuesday 6 April 2027, 10:00" in part  # the next session
+    assert "signs of infection" in text
 
 
-def test_a_mail_failure_never_breaks_the_booking_page(client, settings, treatment, practitioner,
-                                                      django_capture_on_commit_callbacks):
-    from tests.bookings.test_flow import DETAILS, reach_details
+def test_front_desk_alert_goes_to_the_front_desk_with_the_patients_details(series, settings, mailoutbox):
+    settings.FRONT_DESK_EMAIL = "desk@clinic.example"
+    services.appointment_cancel(appointment=series.appointments.get(session_number=2))
+    send(series, Kind.FRONT_DESK_ALERT)
+
+    message = mailoutbox[-1]
+    assert message.to == ["desk@clinic.example"]
+    assert "Jo Bloggs has no session 2 booked" in message.body
+    assert "Tuesday 20 April 2027" in message.body  # 42 days after 9 March: the window closes
+    assert "07700 900123" in message.body
+    assert absolute_manage_url(series) not in message.body  # the patient's private link stays theirs
+
+
+def test_nudge_tells_the_patient_the_window_for_the_missing_session(series, mailoutbox):
+    services.appointment_cancel(appointment=series.appointments.get(session_number=2))
+    send(series, Kind.NUDGE)
+
+    text, html = parts(mailoutbox[-1])
+    for part in (text, html):
+        assert "Session 2 of your Microneedling series is not booked yet" in part
+        assert "Tuesday 6 April" in part and "Tuesday 20 April 2027" in part
+
+
+def test_every_row_has_its_own_fixed_message_id(series, mailoutbox):
+    send(series, Kind.SERIES_BOOKED)
+    send(series, Kind.REMINDER)
+
+    ids = [message.extra_headers["Message-ID"] for message in mailoutbox]
+    rows = series.outbox_messages.filter(status="sent")
+    assert len(set(ids)) == len(mailoutbox) == rows.count() == 4  # the confirmation, three reminders
+    assert set(ids) == {emails.message_id(row) for row in rows}
+
+
+def test_a_mail_failure_is_recorded_on_the_row_not_raised_at_the_patient(client, settings, treatment, practitioner,
+                                                                        django_capture_on_commit_callbacks):
     from tests.bookings.patient_fixtures import details
+    from tests.bookings.test_flow import DETAILS, reach_details
 
     settings.EMAIL_BACKEND = "tests.bookings.test_emails.BrokenBackend"
     reach_details(client, practitioner)
@@ -129,3 +195,6 @@ def test_a_mail_failure_never_breaks_the_booking_page(client, settings, treatmen
 
     assert response.status_code == 302
     assert treatment.series.count() == 1
+    confirmation = OutboxMessage.objects.get(kind=Kind.SERIES_BOOKED)
+    assert (confirmation.status, confirmation.attempts) == ("sending", 1)  # waiting for its retry
+    assert "mail server went away" in confirmation.last_error
