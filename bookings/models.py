@@ -284,6 +284,12 @@ class Appointment(models.Model):
             models.Index(fields=["room", "start", "end"]),
             models.Index(fields=["start"]),
         ]
+        # The staff workspace's roles (granted to groups by migration 0005).
+        permissions = [
+            ("view_all_diaries", "Can see every practitioner's diary and patients"),
+            ("mark_appointment", "Can check a patient in and mark a session completed"),
+            ("clear_review", "Can clear a questionnaire review flag"),
+        ]
 
     def __str__(self):
         return f"{self.series} — session {self.session_number}"
@@ -375,3 +381,45 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.series_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class AuditEvent(models.Model):
+    """One change to an appointment: who made it, when, and the appointment before and after.
+
+    Written by bookings/audit.py inside the service's own transaction, so a change and its record
+    commit or roll back together. Never edited: the admin shows it read-only.
+    """
+
+    class Action(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        MOVED = "moved", "Moved"
+        CANCELLED = "cancelled", "Cancelled"
+        CHECKED_IN = "checked_in", "Checked in"
+        COMPLETED = "completed", "Completed"
+        NO_SHOW = "no_show", "No-show"
+        ANSWERS_CONFIRMED = "answers_confirmed", "Safety answers re-confirmed"
+        REVIEW_CLEARED = "review_cleared", "Review flag cleared"
+
+    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="audit_events")
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept as text too: it names patients (no user) and survives the user's deletion.
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=24, choices=Action.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [
+            models.Index(fields=["appointment", "at"]),
+            models.Index(fields=["series", "at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.actor_label} at {self.at:%Y-%m-%d %H:%M}"
