@@ -32,9 +32,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from bookings import availability, notifications, questionnaire, selectors
+from bookings.audit import PATIENT_MANAGE_LINK, PATIENT_ONLINE, SYSTEM, audit_record, snapshot
 from bookings.availability import Slot
 from bookings.errors import BookingError, SlotTaken
-from bookings.models import Appointment, Patient, Practitioner, Questionnaire, Room, Series
+from bookings.models import Appointment, AuditEvent, Patient, Practitioner, Questionnaire, Room, Series
 
 __all__ = [
     "BookingError",
@@ -43,7 +44,9 @@ __all__ = [
     "appointment_cancel",
     "appointment_confirm_answers",
     "appointment_mark",
+    "appointment_review_clear",
     "appointments_reschedule",
+    "patient_create",
     "series_book",
     "series_cancel_remaining",
 ]
@@ -128,7 +131,7 @@ def series_book(
             # One INSERT, rows in time order. On PostgreSQL the exclusion constraints check each
             # row against every committed or in-flight appointment; a racer's conflicting row
             # makes this statement wait for that transaction and fail if it commits.
-            Appointment.objects.bulk_create(
+            booked = Appointment.objects.bulk_create(
                 Appointment(
                     series=series,
                     session_number=number,
@@ -138,6 +141,14 @@ def series_book(
                     end=slot.end,
                 )
                 for number, slot in enumerate(slots, start=1)
+            )
+            audit_record(
+                action=AuditEvent.Action.BOOKED,
+                changes=[(appointment, {}) for appointment in booked],
+                by=by,
+                default_actor=PATIENT_ONLINE,
+                at=now,
+                series=series,
             )
             # The confirmation and the series' reminders become outbox rows in this transaction.
             notifications.series_booked(series=series, now=now)
@@ -360,11 +371,19 @@ def appointments_reschedule(
                 changed={appointment.session_number for appointment in moving},
                 exclude=Q(pk__in=list(new_slots)),
             )
+            before = {appointment.pk: snapshot(appointment) for appointment in moving}
             for appointment in moving:
                 slot = new_slots[appointment.pk]
                 appointment.start, appointment.end = slot.start, slot.end
                 appointment.practitioner_id, appointment.room_id = slot.practitioner_id, slot.room_id
                 appointment.save(update_fields=["start", "end", "practitioner", "room", "updated_at"])
+            audit_record(
+                action=AuditEvent.Action.MOVED,
+                changes=[(appointment, before[appointment.pk]) for appointment in moving],
+                by=by,
+                default_actor=PATIENT_MANAGE_LINK,
+                at=now,
+            )
             # Confirmation row, and the moved sessions' reminders planned again (old ones cancelled).
             notifications.appointments_rescheduled(appointments=moving, now=now)
     except _Clash as clash:
@@ -402,7 +421,9 @@ def appointment_cancel(
         refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
         if refusal:
             raise BookingError(refusal)
+        before = snapshot(appointment)
         _mark_cancelled(appointment, reason=reason, now=now)
+        _audit_cancelled([(appointment, before)], by=by, now=now)
         _settle_series(appointment.series)
         notifications.appointments_cancelled(appointments=[appointment], now=now)
     return appointment
@@ -434,8 +455,10 @@ def series_cancel_remaining(
             refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
             if refusal:
                 raise BookingError(refusal)
+        changes = [(appointment, snapshot(appointment)) for appointment in remaining]
         for appointment in remaining:
             _mark_cancelled(appointment, reason=reason, now=now)
+        _audit_cancelled(changes, by=by, now=now)
         _settle_series(series)
         notifications.appointments_cancelled(appointments=remaining, now=now)
     return remaining
@@ -465,11 +488,19 @@ def appointment_mark(
             )
         if status == Appointment.Status.NO_SHOW and now < appointment.start:
             raise BookingError("A session can be marked as a no-show only once its start time has passed.")
+        before = snapshot(appointment)
         appointment.status = status
         appointment.save(update_fields=["status", "updated_at"])
+        audit_record(action=status, changes=[(appointment, before)], by=by, default_actor=SYSTEM, at=now)
         _settle_series(appointment.series)
         notifications.appointment_marked(appointment=appointment, now=now)  # a no-show gets no aftercare
     return appointment
+
+
+def _audit_cancelled(changes: list[tuple[Appointment, dict]], *, by, now: datetime) -> None:
+    audit_record(
+        action=AuditEvent.Action.CANCELLED, changes=changes, by=by, default_actor=PATIENT_MANAGE_LINK, at=now
+    )
 
 
 def _mark_cancelled(appointment: Appointment, *, reason: str, now: datetime) -> None:
@@ -504,8 +535,49 @@ def appointment_confirm_answers(
             raise BookingError(
                 "This session has been cancelled or has already taken place, so there is nothing to confirm."
             )
+        before = snapshot(appointment)
         appointment.answers_confirmed_at = now
         # Once flagged, it stays flagged until a practitioner has reviewed it.
         appointment.needs_review = appointment.needs_review or changed
         appointment.save(update_fields=["answers_confirmed_at", "needs_review", "updated_at"])
+        audit_record(
+            action=AuditEvent.Action.ANSWERS_CONFIRMED,
+            changes=[(appointment, before)],
+            by=None,
+            default_actor=PATIENT_MANAGE_LINK,
+            at=now,
+        )
     return appointment
+
+
+def appointment_review_clear(*, appointment: Appointment, by, now: datetime | None = None) -> Appointment:
+    """A practitioner has reviewed the safety answers: clear the flag on the session and its series."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Lock the row so two people clearing (or a patient re-flagging) record one result each.
+        appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+        series = appointment.series
+        if not (appointment.needs_review or series.needs_review):
+            raise BookingError("This session is not waiting for a review.")
+        before = {**snapshot(appointment), "needs_review": True}
+        appointment.needs_review = False
+        appointment.save(update_fields=["needs_review", "updated_at"])
+        Series.objects.filter(pk=series.pk).update(needs_review=False)
+        audit_record(
+            action=AuditEvent.Action.REVIEW_CLEARED,
+            changes=[(appointment, before)],
+            by=by,
+            default_actor=SYSTEM,
+            at=now,
+        )
+    return appointment
+
+
+# --- Patients ----------------------------------------------------------------------------------------
+
+
+def patient_create(*, details: PatientDetails) -> Patient:
+    """A patient registered by the front desk (typically on the phone, before booking)."""
+    return Patient.objects.create(
+        name=" ".join(details.name.split()), email=details.email.strip(), phone=details.phone.strip()
+    )
