@@ -1,0 +1,129 @@
+"""Forms of the staff workspace: login (rate-limited), day picker, patient search and details, cancel."""
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+from django_ratelimit.core import is_ratelimited
+
+from bookings.forms import FURTHEST_AHEAD, DetailsForm, validate_phone
+from bookings.models import Practitioner
+from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT
+from treatments.models import Treatment
+
+LOGIN_LIMITED = (
+    "Too many sign-in attempts. For your security, please wait 15 minutes before trying again, "
+    "or ask a manager to reset your password."
+)
+
+
+def _login_username(group, request) -> str:
+    return request.POST.get("username", "").strip().lower()
+
+
+class StaffLoginForm(AuthenticationForm):
+    """Django's login form, refusing further guesses from one address or at one username for a while.
+
+    The counts live in the shared cache (Redis), so every web process enforces the same limit.
+    """
+
+    rate_limited = False
+
+    def clean(self):
+        limits = [("ip", settings.STAFF_LOGIN_RATE_PER_IP), (_login_username, settings.STAFF_LOGIN_RATE_PER_USERNAME)]
+        # Every limit counts this attempt (no short-circuit), so one cannot be drained through the other.
+        hits = [
+            is_ratelimited(self.request, group="staff-login", key=key, rate=rate, method="POST", increment=True)
+            for key, rate in limits
+        ]
+        if any(hits):
+            self.rate_limited = True
+            raise forms.ValidationError(LOGIN_LIMITED, code="rate_limited")
+        return super().clean()
+
+
+class DayForm(forms.Form):
+    """Which day (or week) the diary shows; a bad value falls back to today."""
+
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="Go to date",
+                           widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class WeekForm(DayForm):
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), label="Practitioner",
+                                          empty_label=None)
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(label="Name, e-mail or phone", min_length=2, max_length=100,
+                        error_messages={"min_length": "Type at least 2 characters to search.",
+                                        "required": "Type a name, e-mail or phone number to search."})
+
+
+class PatientForm(forms.Form):
+    """A new patient's contact details, as the front desk takes them on the phone."""
+
+    name = forms.CharField(max_length=120, label="Full name", error_messages={"required": "Enter the patient's full name."})
+    email = forms.EmailField(max_length=254, label="Email address",
+                             error_messages={"required": "Enter the patient's email address.",
+                                             "invalid": "Enter an email address like name@example.com."})
+    phone = forms.CharField(max_length=32, label="Phone number", validators=[validate_phone],
+                            error_messages={"required": "Enter a phone number so we can reach the patient."},
+                            widget=forms.TextInput(attrs={"type": "tel"}))
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Enter the patient's full name.")
+        return name
+
+
+class BookStartForm(forms.Form):
+    """The treatment and week to look for a first session in (phone booking)."""
+
+    treatment = forms.ModelChoiceField(queryset=Treatment.objects.published(), label="Treatment",
+                                       empty_label=None, to_field_name="slug")
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="Week starting",
+                           widget=forms.DateInput(attrs={"type": "date"}))
+    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.active(), required=False,
+                                          label="Practitioner", empty_label="Any practitioner")
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day and abs(day - timezone.localdate()) > FURTHEST_AHEAD:
+            raise forms.ValidationError("Choose a date within two years of today.")
+        return day
+
+
+class PhoneAnswersForm(DetailsForm):
+    """The safety questions and consents, asked on the phone (the patient's details are on file)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "email", "phone"):
+            del self.fields[name]
+        self.fields["consent_treatment"].label = f"Read out and agreed by the patient: “{CONSENT_TREATMENT_TEXT}”"
+        self.fields["consent_privacy"].label = f"Read out and agreed by the patient: “{CONSENT_PRIVACY_TEXT}”"
+        self.fields["consent_treatment"].error_messages["required"] = "The patient must agree to the treatment."
+        self.fields["consent_privacy"].error_messages["required"] = "The patient must agree to the privacy notice."
+        self.helper.layout = Layout(
+            Fieldset("Safety questions (ask the patient)", *self.answer_fields),
+            Fieldset("Consent", "consent_treatment", "consent_privacy"),
+        )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=300, label="Reason for cancelling",
+                             error_messages={"required": "Give a reason for cancelling: it is kept on the record."})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True

@@ -1,0 +1,189 @@
+"""
+Reads for the staff workspace: who may see what, the diary grid, patient search.
+
+A user with `bookings.view_all_diaries` (front desk, managers) sees every practitioner and
+patient; anyone else (a practitioner) only their own diary and the patients booked with them.
+The diary costs a fixed number of queries whatever the number of appointments: practitioners,
+their hours, their time off, and the appointments of the window (with patient and treatment).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import F, Func, Q, QuerySet, Value
+
+from bookings.models import Appointment, Patient, Practitioner, TimeOff, WorkingHours
+from bookings.selectors import clinic_zone, local_midnight
+
+DEFAULT_OPENING = (time(9, 0), time(17, 0))
+SEARCH_LIMIT = 50
+
+
+# --- Who sees what --------------------------------------------------------------------------------
+
+
+def sees_all(user) -> bool:
+    return user.has_perm("bookings.view_all_diaries")
+
+
+def visible_practitioners(user) -> QuerySet[Practitioner]:
+    practitioners = Practitioner.objects.active()
+    return practitioners if sees_all(user) else practitioners.filter(user=user)
+
+
+def visible_appointments(user) -> QuerySet[Appointment]:
+    return Appointment.objects.all() if sees_all(user) else Appointment.objects.filter(practitioner__user=user)
+
+
+def visible_patients(user) -> QuerySet[Patient]:
+    if sees_all(user):
+        return Patient.objects.all()
+    booked_with_me = Appointment.objects.filter(practitioner__user=user).values("series__patient_id")
+    return Patient.objects.filter(pk__in=booked_with_me)
+
+
+# --- The diary grid ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Band:
+    """A stretch of a column, in minutes from the top of the grid (working hours, time off)."""
+
+    top: int
+    length: int
+    label: str = ""
+
+
+@dataclass
+class Block:
+    appointment: Appointment
+    top: int
+    length: int
+
+    @property
+    def needs_review(self) -> bool:
+        return self.appointment.needs_review or self.appointment.series.needs_review
+
+
+@dataclass
+class Column:
+    key: str
+    heading: str
+    practitioner: Practitioner
+    day: date
+    shifts: list[Band] = field(default_factory=list)
+    off: list[Band] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Diary:
+    start_minute: int  # local minutes after midnight at the top of the grid
+    end_minute: int
+    columns: list[Column]
+    others: list[Appointment]  # cancelled and no-show: listed below the grid, not in it
+
+    @property
+    def length(self) -> int:
+        return self.end_minute - self.start_minute
+
+    @property
+    def hours(self) -> list[Band]:
+        return [
+            Band(minute - self.start_minute, 60, f"{minute // 60:02d}:00")
+            for minute in range(self.start_minute, self.end_minute, 60)
+        ]
+
+
+def _minute(moment: datetime, day: date) -> int:
+    """Local wall-clock minutes from `day`'s midnight (negative before it, over 1440 after it)."""
+    local = moment.astimezone(clinic_zone())
+    return (local.date() - day).days * 1440 + local.hour * 60 + local.minute
+
+
+def _clock(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def diary(*, practitioners: list[Practitioner], days: list[date]) -> Diary:
+    """Columns for each (practitioner, day) pair: one practitioner's week, or everyone's day."""
+    tz = clinic_zone()
+    window_start, window_end = local_midnight(days[0], tz), local_midnight(days[-1] + timedelta(days=1), tz)
+    ids = [practitioner.pk for practitioner in practitioners]
+    weekdays = {day.weekday() for day in days}
+    hours = WorkingHours.objects.filter(practitioner_id__in=ids, weekday__in=weekdays).values_list(
+        "practitioner_id", "weekday", "start", "end"
+    )
+    time_off = TimeOff.objects.filter(practitioner_id__in=ids, start__lt=window_end, end__gt=window_start)
+    appointments = (
+        Appointment.objects.filter(practitioner_id__in=ids)
+        .overlapping(window_start, window_end)
+        .select_related("series__patient", "series__treatment", "practitioner", "room")
+        .order_by("start", "pk")
+    )
+    single_day = len(days) == 1
+    columns = {
+        (practitioner.pk, day): Column(
+            key=f"{practitioner.pk}-{day:%Y%m%d}",
+            heading=practitioner.name if single_day else f"{day:%a} {day.day} {day:%b}",
+            practitioner=practitioner,
+            day=day,
+        )
+        for practitioner in practitioners
+        for day in days
+    }
+    days_by_weekday = {day.weekday(): day for day in days}
+    for practitioner_id, weekday, start, end in hours:
+        column = columns[practitioner_id, days_by_weekday[weekday]]
+        column.shifts.append(Band(_clock(start), _clock(end) - _clock(start)))
+    for block in time_off:
+        for day in days:
+            top, bottom = max(_minute(block.start, day), 0), min(_minute(block.end, day), 1440)
+            if top < bottom:
+                columns[block.practitioner_id, day].off.append(Band(top, bottom - top, block.reason))
+    others = []
+    for appointment in appointments:
+        day = appointment.start.astimezone(tz).date()
+        if not appointment.is_active:
+            others.append(appointment)
+            continue
+        top = _minute(appointment.start, day)
+        length = int((appointment.end - appointment.start).total_seconds() // 60)
+        if (appointment.practitioner_id, day) in columns:
+            columns[appointment.practitioner_id, day].blocks.append(Block(appointment, top, length))
+    return _framed(list(columns.values()), others)
+
+
+def _framed(columns: list[Column], others: list[Appointment]) -> Diary:
+    """Grid bounds: whole hours around every shift and appointment (09:00–17:00 when empty)."""
+    edges = [(band.top, band.top + band.length) for column in columns for band in column.shifts]
+    edges += [(block.top, block.top + block.length) for column in columns for block in column.blocks]
+    first = min((top for top, _ in edges), default=_clock(DEFAULT_OPENING[0]))
+    last = max((bottom for _, bottom in edges), default=_clock(DEFAULT_OPENING[1]))
+    start, end = max(first // 60 * 60, 0), min(-(-last // 60) * 60, 1440)
+    for column in columns:
+        for band in [*column.shifts, *column.blocks]:
+            band.top -= start
+        clipped = [(max(band.top, start), min(band.top + band.length, end), band.label) for band in column.off]
+        column.off = [Band(top - start, bottom - top, label) for top, bottom, label in clipped if top < bottom]
+    return Diary(start_minute=start, end_minute=end, columns=columns, others=others)
+
+
+# --- Patients ---------------------------------------------------------------------------------------
+
+
+def patient_search(*, user, query: str) -> list[Patient]:
+    """Patients whose name or e-mail contains `query`, or whose phone contains its digits."""
+    condition = Q(name__icontains=query) | Q(email__icontains=query)
+    digits = re.sub(r"\D", "", query)
+    patients = visible_patients(user)
+    if len(digits) >= 3:
+        # Stored as typed ("07700 900123"): compare digits only, so any spacing finds it.
+        patients = patients.annotate(
+            phone_digits=Func(F("phone"), Value(r"\D"), Value(""), Value("g"), function="regexp_replace")
+        )
+        condition |= Q(phone_digits__contains=digits)
+    return list(patients.filter(condition).order_by("name", "pk")[:SEARCH_LIMIT])

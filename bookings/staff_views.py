@@ -1,0 +1,471 @@
+"""
+The front-desk workspace under /staff/: the day and week diaries, actions on an appointment,
+patients, and booking a series by phone. Thin views: forms validate, the booking services write
+(with `for_staff=True` and `by=request.user`, so the audit trail names the person), selectors read.
+
+Every page needs a login; every action a permission (bookings/migrations/0005 gives them to the
+Front desk, Practitioner and Manager groups). A practitioner without `view_all_diaries` reaches
+only their own appointments and patients: other rows answer 404, as if they did not exist.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from bookings import selectors, services, staff_selectors
+from bookings.audit import changed_fields
+from bookings.errors import BookingError, SlotTaken
+from bookings.forms import SeriesReviewForm, clinic_zone, practitioner_names, slot_key, slot_label, week_start
+from bookings.models import Appointment, AuditEvent, OutboxMessage, Practitioner, Series
+from bookings.questionnaire import QUESTIONS
+from bookings.staff_forms import (
+    BookStartForm,
+    CancelForm,
+    DayForm,
+    PatientForm,
+    PatientSearchForm,
+    PhoneAnswersForm,
+    StaffLoginForm,
+    WeekForm,
+)
+from bookings.views import plan_fingerprint, slot_days
+from treatments.models import Treatment
+
+
+def staff_only(permission: str):
+    """Login first (anonymous people go to the login page), then the permission (else 403)."""
+
+    def decorate(view):
+        return login_required(permission_required(permission, raise_exception=True)(view))
+
+    return decorate
+
+
+# --- Signing in ------------------------------------------------------------------------------------
+
+
+class StaffLoginView(auth_views.LoginView):
+    """The staff sign-in page; too many attempts answer 429 with a sentence, not a lock-out of everyone."""
+
+    template_name = "staff/login.html"
+    authentication_form = StaffLoginForm
+    next_page = reverse_lazy("staff:day")
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.rate_limited:
+            response.status_code = 429
+        return response
+
+
+class StaffLogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("staff:login")
+
+
+# --- The diary ---------------------------------------------------------------------------------------
+
+
+def _day(query) -> date:
+    form = DayForm(query)
+    return (form.cleaned_data.get("date") if form.is_valid() else None) or timezone.localdate()
+
+
+@require_GET
+@staff_only("bookings.view_appointment")
+def day_view(request):
+    """Every practitioner's column for one day (today unless ?date=YYYY-MM-DD)."""
+    day = _day(request.GET)
+    practitioners = list(staff_selectors.visible_practitioners(request.user))
+    diary = staff_selectors.diary(practitioners=practitioners, days=[day]) if practitioners else None
+    return render(request, "staff/day.html", {
+        "day": day,
+        "diary": diary,
+        "previous": day - timedelta(days=1),
+        "next": day + timedelta(days=1),
+        "today": timezone.localdate(),
+        "form": DayForm(initial={"date": day}),
+        "here": request.get_full_path(),
+    })
+
+
+@require_GET
+@staff_only("bookings.view_appointment")
+def week_view(request):
+    """One practitioner's week, Monday to Sunday."""
+    practitioners = staff_selectors.visible_practitioners(request.user)
+    form = WeekForm(request.GET, practitioners=practitioners)
+    form.is_valid()  # bad values fall back to this week and the first practitioner
+    practitioner = form.cleaned_data.get("practitioner") or practitioners.first()
+    if practitioner is None:
+        raise Http404("No practitioner to show.")
+    start = week_start(form.cleaned_data.get("date") or timezone.localdate())
+    days = [start + timedelta(days=n) for n in range(7)]
+    return render(request, "staff/week.html", {
+        "practitioner": practitioner,
+        "start": start,
+        "end": days[-1],
+        "diary": staff_selectors.diary(practitioners=[practitioner], days=days),
+        "previous": start - timedelta(days=7),
+        "next": start + timedelta(days=7),
+        "form": WeekForm(initial={"date": start, "practitioner": practitioner}, practitioners=practitioners),
+        "here": request.get_full_path(),
+    })
+
+
+# --- One appointment -----------------------------------------------------------------------------------
+
+
+def _appointment(request, pk: int) -> Appointment:
+    appointments = staff_selectors.visible_appointments(request.user).select_related(
+        "series__patient", "series__treatment", "practitioner", "room"
+    )
+    return get_object_or_404(appointments, pk=pk)
+
+
+def audit_rows(events, names: dict[int, str]) -> list[dict]:
+    """Each event with its changes in words ('start: Tue 9 Mar 10:00 → Wed 10 Mar 11:00')."""
+    return [
+        {"event": event, "changes": [(field, _shown(field, old, names), _shown(field, new, names))
+                                     for field, old, new in changed_fields(event)]}
+        for event in events
+    ]
+
+
+def _shown(field: str, value, names: dict[int, str]) -> str:
+    if value in (None, ""):
+        return "—"
+    if field in ("start", "end"):
+        return f"{datetime.fromisoformat(value).astimezone(clinic_zone()):%a %-d %b %Y %H:%M}"
+    if field == "practitioner_id":
+        return names.get(value, f"#{value}")
+    if field == "status":
+        return Appointment.Status(value).label if value in Appointment.Status.values else value
+    if field == "needs_review":
+        return "yes" if value else "no"
+    return str(value)
+
+
+def messages_for(appointments) -> dict[int, list[OutboxMessage]]:
+    """The e-mails planned, sent or failed about each appointment (reminders and confirmations)."""
+    ids = [appointment.pk for appointment in appointments]
+    found: dict[int, list[OutboxMessage]] = {pk: [] for pk in ids}
+    condition = Q(appointment_id__in=ids)
+    for pk in ids:
+        condition |= Q(appointment_ids__contains=[pk])
+    for message in OutboxMessage.objects.filter(condition).order_by("due_at", "pk"):
+        for pk in {message.appointment_id, *message.appointment_ids} & set(ids):
+            found[pk].append(message)
+    return found
+
+
+def _actions(user, appointment: Appointment) -> dict[str, bool]:
+    booked = appointment.status == Appointment.Status.BOOKED
+    can_mark, can_change = user.has_perm("bookings.mark_appointment"), user.has_perm("bookings.change_appointment")
+    return {
+        "check_in": can_mark and booked,
+        "complete": can_mark and appointment.status in (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
+        "no_show": can_change and booked and appointment.start <= timezone.now(),
+        "move": can_change and booked,
+        "cancel": can_change and booked,
+        "clear_review": user.has_perm("bookings.clear_review")
+        and (appointment.needs_review or appointment.series.needs_review),
+    }
+
+
+def _appointment_page(request, appointment: Appointment, *, cancel_form=None, status: int = 200):
+    events = list(appointment.audit_events.select_related("actor"))
+    names = dict(Practitioner.objects.values_list("pk", "name"))
+    return render(request, "staff/appointment.html", {
+        "appointment": appointment,
+        "series": appointment.series,
+        "patient": appointment.series.patient,
+        "actions": _actions(request.user, appointment),
+        "cancel_form": cancel_form or CancelForm(),
+        "audit": audit_rows(events, names),
+        "outbox": messages_for([appointment])[appointment.pk],
+        "here": request.get_full_path(),
+    }, status=status)
+
+
+@require_GET
+@staff_only("bookings.view_appointment")
+def appointment_detail(request, pk):
+    return _appointment_page(request, _appointment(request, pk))
+
+
+def _back(request, appointment: Appointment):
+    """Back where the action was started (the diary, usually), else the appointment page."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("staff:appointment", pk=appointment.pk)
+
+
+@dataclass(frozen=True)
+class Action:
+    permission: str
+    done: str
+
+
+ACTIONS = {
+    "check-in": Action("bookings.mark_appointment", "checked in"),
+    "complete": Action("bookings.mark_appointment", "marked as completed"),
+    "no-show": Action("bookings.change_appointment", "marked as a no-show"),
+    "clear-review": Action("bookings.clear_review", "cleared for treatment (review done)"),
+}
+MARK_STATUS = {
+    "check-in": Appointment.Status.CHECKED_IN,
+    "complete": Appointment.Status.COMPLETED,
+    "no-show": Appointment.Status.NO_SHOW,
+}
+
+
+@require_POST
+@login_required
+def appointment_action(request, pk, action):
+    """Check in, complete, no-show or clear the review flag, then go back where the click came from."""
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    if not request.user.has_perm(ACTIONS[action].permission):
+        raise PermissionDenied
+    appointment = _appointment(request, pk)
+    try:
+        if action == "clear-review":
+            services.appointment_review_clear(appointment=appointment, by=request.user)
+        else:
+            services.appointment_mark(appointment=appointment, status=MARK_STATUS[action], by=request.user)
+    except BookingError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        patient = appointment.series.patient
+        messages.success(request, f"{patient.name}, session {appointment.session_number}: {ACTIONS[action].done}.")
+    return _back(request, appointment)
+
+
+@require_POST
+@staff_only("bookings.change_appointment")
+def appointment_cancel(request, pk):
+    """Cancel one session with a reason (staff: the patients' cutoff does not apply)."""
+    appointment = _appointment(request, pk)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return _appointment_page(request, appointment, cancel_form=form, status=400)
+    try:
+        services.appointment_cancel(
+            appointment=appointment, by=request.user, reason=form.cleaned_data["reason"], for_staff=True
+        )
+    except BookingError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, f"Session {appointment.session_number} for {appointment.series.patient.name} is cancelled.")
+    return redirect("staff:appointment", pk=appointment.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only("bookings.change_appointment")
+def appointment_move(request, pk):
+    """Offer only the times the engine allows (keeping both neighbours' spacing); confirm knock-on moves."""
+    appointment = _appointment(request, pk)
+    refusal = selectors.change_refusal(appointment=appointment, for_staff=True)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("staff:appointment", pk=appointment.pk)
+    current = slot_key(selectors.as_slot(appointment))
+    options = [
+        slot
+        for slot in selectors.session_options(appointment=appointment, for_staff=True)
+        if slot_key(slot) != current
+    ]
+    names = practitioner_names(options + [selectors.as_slot(appointment)])
+    context = {
+        "appointment": appointment,
+        "patient": appointment.series.patient,
+        "current_label": slot_label(selectors.as_slot(appointment), names),
+        "days": slot_days(options, names),
+    }
+    if request.method == "GET":
+        return render(request, "staff/move.html", context)
+    new = {slot_key(slot): slot for slot in options}.get(request.POST.get("slot", ""))
+    if new is None:
+        return render(request, "staff/move.html", {**context, "error": "That time is no longer free. Please choose another."}, status=400)
+    try:
+        moves = selectors.reschedule_plan(appointment=appointment, new=new, for_staff=True)
+        if len(moves) > 1 and request.POST.get("confirm") != plan_fingerprint(moves):
+            all_names = practitioner_names([slot for _, slot in moves] + [selectors.as_slot(a) for a, _ in moves])
+            return render(request, "staff/move_confirm.html", {
+                **context,
+                "slot": slot_key(new),
+                "fingerprint": plan_fingerprint(moves),
+                "changes": [
+                    {"number": moving.session_number,
+                     "old": slot_label(selectors.as_slot(moving), all_names),
+                     "new": slot_label(slot, all_names)}
+                    for moving, slot in moves
+                ],
+            })
+        services.appointments_reschedule(moves=moves, by=request.user, for_staff=True)
+    except BookingError as refusal:
+        return render(request, "staff/move.html", {**context, "error": refusal.message}, status=409)
+    moved = "; ".join(
+        f"session {moving.session_number} to {slot_label(slot, practitioner_names([slot]))}" for moving, slot in moves
+    )
+    messages.success(request, f"Moved {moved}. The patient is e-mailed the new times.")
+    return redirect("staff:appointment", pk=appointment.pk)
+
+
+# --- Patients -------------------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_only("bookings.view_patient")
+def patient_list(request):
+    """Search patients by name, e-mail or phone."""
+    form = PatientSearchForm(request.GET or None)
+    patients = (
+        staff_selectors.patient_search(user=request.user, query=form.cleaned_data["q"]) if form.is_valid() else None
+    )
+    return render(request, "staff/patients.html", {"form": form, "patients": patients})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only("bookings.add_patient")
+def patient_create(request):
+    """Register a caller as a patient, then book from their page."""
+    form = PatientForm(request.POST or None)
+    if form.is_valid():
+        patient = services.patient_create(details=services.PatientDetails(**form.cleaned_data))
+        messages.success(request, f"{patient.name} is registered.")
+        return redirect("staff:patient", pk=patient.pk)
+    return render(request, "staff/patient_new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _patient(request, pk: int):
+    return get_object_or_404(staff_selectors.visible_patients(request.user), pk=pk)
+
+
+@require_GET
+@staff_only("bookings.view_patient")
+def patient_detail(request, pk):
+    """Contact details, answers and consents, each series as a timeline with its e-mails and history."""
+    patient = _patient(request, pk)
+    series_list = list(
+        patient.series.select_related("treatment").prefetch_related(
+            Prefetch("appointments", Appointment.objects.select_related("practitioner").order_by("session_number", "created_at")),
+            "questionnaires",
+            Prefetch("audit_events", AuditEvent.objects.select_related("actor")),
+        )
+    )
+    appointments = [appointment for series in series_list for appointment in series.appointments.all()]
+    outbox = messages_for(appointments)
+    names = {appointment.practitioner_id: appointment.practitioner.name for appointment in appointments}
+    names |= dict(Practitioner.objects.values_list("pk", "name"))
+    timelines = []
+    for series in series_list:
+        events = audit_rows(series.audit_events.all(), names)
+        timelines.append({
+            "series": series,
+            "questionnaire": next(iter(series.questionnaires.all()), None),
+            "completed": sum(a.status == Appointment.Status.COMPLETED for a in series.appointments.all()),
+            "sessions": [
+                {"appointment": appointment, "messages": outbox[appointment.pk],
+                 "events": [row for row in events if row["event"].appointment_id == appointment.pk]}
+                for appointment in series.appointments.all()
+            ],
+        })
+    return render(request, "staff/patient.html", {
+        "patient": patient, "timelines": timelines, "questions": QUESTIONS,
+    })
+
+
+# --- Booking by phone ------------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_only("bookings.add_series")
+def book_start(request, pk):
+    """Step 1: the treatment and a week of free first-session times (staff: no notice or horizon)."""
+    patient = _patient(request, pk)
+    form = BookStartForm(request.GET or None)
+    days, chosen = [], None
+    if form.is_bound and form.is_valid():
+        chosen = form.cleaned_data
+        start = chosen["date"] or timezone.localdate()
+        slots = selectors.available_slots(
+            treatment=chosen["treatment"], start_date=start, days=7,
+            practitioner=chosen["practitioner"], for_staff=True,
+        )
+        days = slot_days(slots, practitioner_names(slots))
+        chosen = {**chosen, "start": start, "end": start + timedelta(days=6),
+                  "earlier": start - timedelta(days=7), "later": start + timedelta(days=7)}
+    return render(request, "staff/book_start.html", {
+        "patient": patient, "form": form, "days": days, "chosen": chosen,
+    }, status=400 if form.errors else 200)
+
+
+def _first_slot(treatment: Treatment, key: str):
+    """The free slot named by `key` (its UTC start and practitioner), or None."""
+    try:
+        start = datetime.strptime(key.split("-")[0], "%Y%m%dT%H%M").replace(tzinfo=ZoneInfo("UTC"))
+    except ValueError:
+        return None
+    day = start.astimezone(clinic_zone()).date()
+    slots = selectors.available_slots(treatment=treatment, start_date=day, days=1, for_staff=True)
+    return {slot_key(slot): slot for slot in slots}.get(key)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only("bookings.add_series")
+def book_plan(request, pk, slug):
+    """Step 2: the series planned from the first time, the safety questions and consent; books it."""
+    patient = _patient(request, pk)
+    treatment = get_object_or_404(Treatment.objects.published(), slug=slug)
+    first = _first_slot(treatment, request.GET.get("first", ""))
+    back = reverse("staff:book", kwargs={"pk": patient.pk}) + f"?treatment={treatment.slug}"
+    if first is None:
+        messages.error(request, "That first time is no longer free. Please choose another.")
+        return redirect(back)
+    plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
+    names = practitioner_names(plan.slots + [slot for s in plan.sessions for slot in s.alternatives])
+    bound = request.POST if request.method == "POST" else None
+    form = answers = None
+    error = ""
+    if plan.is_complete:
+        options = [[session.slot, *session.alternatives] for session in plan.sessions[1:]]
+        form = SeriesReviewForm(bound, first=first, sessions=options, initial_slots=[o[0] for o in options],
+                                names=names, treatment=treatment)
+        answers = PhoneAnswersForm(bound)
+        if bound is not None and form.is_valid() and answers.is_valid():
+            try:
+                series = services.series_book(
+                    treatment=treatment, patient=patient, slots=[first, *form.chosen_slots],
+                    answers=answers.answers, consent_treatment=answers.cleaned_data["consent_treatment"],
+                    consent_privacy=answers.cleaned_data["consent_privacy"], source=Series.Source.PHONE,
+                    by=request.user, for_staff=True,
+                )
+            except SlotTaken:
+                error = "One of these times was just taken by someone else. The plan below is fresh: check it again."
+            except BookingError as refusal:
+                error = refusal.message
+            else:
+                held = " It is held for a practitioner's review (safety answers)." if series.needs_review else ""
+                messages.success(request, f"Booked {treatment.sessions_in_series} sessions of {treatment.name} "
+                                          f"for {patient.name}.{held}")
+                return redirect("staff:patient", pk=patient.pk)
+    invalid = bool(error or (form and form.errors) or (answers and answers.errors))
+    return render(request, "staff/book_plan.html", {
+        "patient": patient, "treatment": treatment, "plan": plan, "form": form, "answers": answers,
+        "first_label": slot_label(first, names), "back": back, "error": error,
+        "problems": [session for session in plan.sessions if session.problem],
+    }, status=(409 if error else 400) if invalid else 200)
