@@ -180,7 +180,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "staff:login"
+# Sign-in guesses (bookings/staff_forms.py, counted in the shared cache so every web process agrees):
+# per client address, and per username whoever tries it. django-ratelimit rates: "<count>/<n><s|m|h|d>".
+STAFF_LOGIN_RATE_PER_IP = os.environ.get("STAFF_LOGIN_RATE_PER_IP", "20/15m")
+STAFF_LOGIN_RATE_PER_USERNAME = os.environ.get("STAFF_LOGIN_RATE_PER_USERNAME", "5/15m")
 
 LANGUAGE_CODE = "en-gb"
 # Every appointment is shown and planned in the clinic's wall-clock zone; stored in UTC.
