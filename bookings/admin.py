@@ -7,11 +7,12 @@ actions that call those services.
 
 from django.contrib import admin, messages
 
-from bookings import services
+from bookings import outbox, services
 from bookings.errors import BookingError
 from bookings.models import (
     Appointment,
     ClinicRules,
+    OutboxMessage,
     Patient,
     Practitioner,
     Questionnaire,
@@ -34,6 +35,19 @@ class ClinicRulesAdmin(admin.ModelAdmin):
         "cancellation_cutoff_hours",
         "slot_minutes",
     )
+    fieldsets = (
+        ("Booking", {"fields": (
+            "min_notice_hours", "horizon_days", "buffer_minutes", "cancellation_cutoff_hours", "slot_minutes",
+        )}),
+        ("E-mails between sessions", {
+            "description": "Clinic-time settings for the reminders, aftercare and nudges. A change applies to "
+            "series booked or changed from now on.",
+            "fields": (
+                "reminder_days_before", "reminder_morning_time", "aftercare_evening_time", "aftercare_followup_days",
+                "next_session_days_before", "alert_days_before_window_closes", "message_time",
+            ),
+        }),
+    )  # fmt: skip
 
     def has_add_permission(self, request):
         return not ClinicRules.objects.exists()
@@ -228,3 +242,33 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # cancelling never deletes a row
+
+
+@admin.action(description="Send again (failed e-mails: pending now, attempts reset)")
+def send_again(modeladmin, request, queryset):
+    count = outbox.messages_retry(ids=queryset.values_list("pk", flat=True))
+    modeladmin.message_user(request, f"{count} e-mail(s) will be sent within a minute.", messages.SUCCESS)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Every e-mail planned, sent, failed or cancelled: read-only, so the record stays true."""
+
+    list_display = ("due_at", "kind", "series", "session_number", "status", "attempts", "sent_at", "last_error")
+    list_filter = ("status", "kind", ("due_at", admin.DateFieldListFilter))
+    search_fields = ("series__patient__name", "series__patient__email", "key")
+    list_select_related = ("series__patient", "series__treatment")
+    date_hierarchy = "due_at"
+    ordering = ("-due_at",)
+    actions = (send_again,)
+    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # planned by the booking services
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # shown, never edited (the send-again action goes through bookings/outbox.py)
+
