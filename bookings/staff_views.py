@@ -134,10 +134,16 @@ def _appointment(request, pk: int) -> Appointment:
     return get_object_or_404(appointments, pk=pk)
 
 
+FIELD_LABELS = {
+    "status": "Status", "start": "Start", "end": "End", "practitioner_id": "Practitioner", "room_id": "Room",
+    "needs_review": "Review needed", "cancel_reason": "Reason",
+}
+
+
 def audit_rows(events, names: dict[int, str]) -> list[dict]:
     """Each event with its changes in words ('start: Tue 9 Mar 10:00 → Wed 10 Mar 11:00')."""
     return [
-        {"event": event, "changes": [(field, _shown(field, old, names), _shown(field, new, names))
+        {"event": event, "changes": [(FIELD_LABELS[field], _shown(field, old, names), _shown(field, new, names))
                                      for field, old, new in changed_fields(event)]}
         for event in events
     ]
@@ -374,9 +380,15 @@ def patient_detail(request, pk):
     timelines = []
     for series in series_list:
         events = audit_rows(series.audit_events.all(), names)
+        questionnaire = next(iter(series.questionnaires.all()), None)  # the latest
         timelines.append({
             "series": series,
-            "questionnaire": next(iter(series.questionnaires.all()), None),
+            "questionnaire": questionnaire,
+            "answers": [
+                {"question": question.text, "answer": questionnaire.answers.get(question.key),
+                 "flagged": question.key in questionnaire.flagged}
+                for question in QUESTIONS
+            ] if questionnaire else [],
             "completed": sum(a.status == Appointment.Status.COMPLETED for a in series.appointments.all()),
             "sessions": [
                 {"appointment": appointment, "messages": outbox[appointment.pk],
@@ -384,9 +396,7 @@ def patient_detail(request, pk):
                 for appointment in series.appointments.all()
             ],
         })
-    return render(request, "staff/patient.html", {
-        "patient": patient, "timelines": timelines, "questions": QUESTIONS,
-    })
+    return render(request, "staff/patient.html", {"patient": patient, "timelines": timelines})
 
 
 # --- Booking by phone ------------------------------------------------------------------------------------
