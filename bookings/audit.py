@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils import timezone
+
 from bookings.models import Appointment, AuditEvent, Series
 
 PATIENT_ONLINE = "patient (online booking)"
@@ -27,11 +29,11 @@ def actor_label(by, *, default: str) -> str:
 
 
 def snapshot(appointment: Appointment) -> dict:
-    """The appointment's recorded state (times as ISO 8601 with their offset)."""
+    """The appointment's recorded state (times as ISO 8601 on the clinic's clock, with the offset)."""
     return {
         "status": appointment.status,
-        "start": appointment.start.isoformat(),
-        "end": appointment.end.isoformat(),
+        "start": timezone.localtime(appointment.start).isoformat(),
+        "end": timezone.localtime(appointment.end).isoformat(),
         "practitioner_id": appointment.practitioner_id,
         "room_id": appointment.room_id,
         "needs_review": appointment.needs_review,
