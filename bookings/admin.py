@@ -11,6 +11,7 @@ from bookings import outbox, services
 from bookings.errors import BookingError
 from bookings.models import (
     Appointment,
+    AuditEvent,
     ClinicRules,
     OutboxMessage,
     Patient,
@@ -99,11 +100,24 @@ class TimeOffAdmin(admin.ModelAdmin):
     date_hierarchy = "start"
 
 
+class PatientSeriesInline(admin.TabularInline):
+    model = Series
+    fields = ("treatment", "status", "source", "needs_review", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # booked through the booking services
+
+
 @admin.register(Patient)
 class PatientAdmin(admin.ModelAdmin):
     list_display = ("name", "email", "phone", "created_at")
     search_fields = ("name", "email", "phone")
     date_hierarchy = "created_at"
+    inlines = (PatientSeriesInline,)
 
 
 class AppointmentInline(admin.TabularInline):
@@ -208,6 +222,39 @@ def cancel(modeladmin, request, queryset):
     _run(modeladmin, request, queryset, cancel_one, "cancelled")
 
 
+class ReadOnlyAudit:
+    """The audit trail is evidence: shown to those allowed to see it, never added, changed or deleted."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditEventInline(ReadOnlyAudit, admin.TabularInline):
+    model = AuditEvent
+    fk_name = "appointment"
+    fields = ("at", "action", "actor_label", "before", "after")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAudit, admin.ModelAdmin):
+    list_display = ("at", "action", "actor_label", "appointment", "series")
+    list_filter = ("action", ("at", admin.DateFieldListFilter))
+    search_fields = ("actor_label", "series__patient__name", "series__patient__email")
+    list_select_related = ("series__patient", "series__treatment", "appointment__series__treatment",
+                           "appointment__series__patient")
+    readonly_fields = ("at", "action", "actor", "actor_label", "series", "appointment", "before", "after")
+    date_hierarchy = "at"
+    ordering = ("-at", "-pk")
+
+
 @admin.register(Appointment)
 class AppointmentAdmin(admin.ModelAdmin):
     list_display = (
@@ -236,6 +283,7 @@ class AppointmentAdmin(admin.ModelAdmin):
         _mark_action(Appointment.Status.NO_SHOW, "Mark as no-show (frees the time)", "marked as no-show"),
         cancel,
     )
+    inlines = (AuditEventInline,)
 
     def has_add_permission(self, request):
         return False  # booked through the services, which check spacing and double booking
