@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from bookings import emails, reminders
@@ -258,27 +259,31 @@ def retry_delay(attempts: int) -> float:
 def messages_send(*, claim: uuid.UUID, now: Callable[[], datetime] = timezone.now) -> SendReport:
     """Send the rows of one claim over one mail connection; raise MailServerError to retry later.
 
-    Every row is re-read and locked before it is sent: one that was sent, cancelled or handed to
-    a newer claim meanwhile is skipped; one whose session moved or was cancelled is marked
-    cancelled (stale). On a mail-server error the rest of the batch goes back to pending (for the
-    next dispatch, so one troubled message does not hold the others) and the caller retries the
-    failing row with backoff; after OUTBOX_MAX_ATTEMPTS it is marked failed.
+    Each row is won before it is sent: one that was sent, cancelled or handed to a newer claim
+    meanwhile is skipped; one whose session moved or was cancelled is marked cancelled (stale).
+    On a mail-server error the rest of the batch goes back to pending (for the next dispatch, so
+    one troubled message does not hold up the others) and the caller retries the failing row with
+    backoff; after OUTBOX_MAX_ATTEMPTS it is marked failed.
     """
-    ids = list(
-        OutboxMessage.objects.filter(claim=claim, status=Status.SENDING).order_by("due_at", "pk").values_list("pk", flat=True)
+    # The batch's rows with their series and patient, read once: the per-row work below is one
+    # UPDATE, one read of the series' sessions, the SMTP exchange and the COMMIT.
+    messages = list(
+        OutboxMessage.objects.filter(claim=claim, status=Status.SENDING)
+        .select_related("series__patient", "series__treatment")
+        .order_by("due_at", "pk")
     )
     report = SendReport()
-    if not ids:
+    if not messages:
         return report
     rules = ClinicRules.load()
     connection = get_connection()
     opened = False
     try:
-        for index, pk in enumerate(ids):
+        for index, message in enumerate(messages):
             try:
-                opened = _send_one(pk, claim, connection, rules, report, opened=opened, now=now)
+                opened = _send_one(message, claim, connection, rules, report, opened=opened, now=now)
             except MailServerError:
-                _release(ids[index + 1 :], claim)
+                _release([later.pk for later in messages[index + 1 :]], claim)
                 raise
     finally:
         if opened:
@@ -286,29 +291,37 @@ def messages_send(*, claim: uuid.UUID, now: Callable[[], datetime] = timezone.no
     return report
 
 
-def _send_one(pk: int, claim: uuid.UUID, connection, rules: ClinicRules, report: SendReport, *, opened: bool, now) -> bool:
+def _send_one(
+    message: OutboxMessage, claim: uuid.UUID, connection, rules: ClinicRules, report: SendReport, *, opened: bool, now
+) -> bool:
     """Send one row of the claim in its own transaction; return whether the connection is open."""
+    pk = message.pk
     failure = None
     with transaction.atomic():
-        # The row lock is held while the mail server takes the message, so a service cancelling
-        # or moving the session waits for "sent" (and then leaves the row alone) instead of both
-        # going ahead. SKIP LOCKED: if a duplicate delivery of this task holds it, it sends it.
-        message = (
-            OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("series__patient", "series__treatment")
-            .filter(pk=pk, claim=claim, status=Status.SENDING)
-            .first()
-        )
-        if message is None:
+        # Win the row first: a conditional UPDATE that marks it sent only if this claim still
+        # holds it. It takes the row lock until COMMIT, i.e. through the SMTP exchange below, so:
+        # - a duplicate delivery of this batch waits here, then finds claim/status changed: skip;
+        # - a service cancelling or moving the session waits for our COMMIT, then leaves the sent
+        #   row alone (the e-mail went before the change); a service that committed first has
+        #   cancelled the row already, and this UPDATE matches nothing.
+        # If sending fails, the same transaction rewrites the row (below); if the worker dies,
+        # PostgreSQL rolls it back and the row is still "sending" under this claim (lease).
+        sent_at = now()
+        won = OutboxMessage.objects.filter(pk=pk, claim=claim, status=Status.SENDING).update(
+            status=Status.SENT, sent_at=sent_at, attempts=F("attempts") + 1, claim=None, last_error="",
+            updated_at=sent_at,
+        )  # fmt: skip
+        if not won:
             report.skipped.append(pk)
             return opened
+        attempts = message.attempts + 1  # only this claim's holder changes attempts
+        # Read after winning the row, so a change committed before it is seen.
         appointments = list(message.series.appointments.select_related("practitioner"))
-        if not still_wanted(message, appointments, rules, now=now()):
-            _finish(message, Status.CANCELLED, error=STALE)
+        if not still_wanted(message, appointments, rules, now=sent_at):
+            _rewrite(pk, Status.CANCELLED, attempts=attempts - 1, error=STALE)
             report.stale.append(pk)
             return opened
         email = emails.build(message, appointments=appointments, rules=rules)
-        message.attempts += 1
         try:
             if not opened:
                 connection.open()
@@ -317,23 +330,21 @@ def _send_one(pk: int, claim: uuid.UUID, connection, rules: ClinicRules, report:
         except (smtplib.SMTPRecipientsRefused, ValueError) as error:
             # The server refused this address, or the mail library refused a header: trying the
             # same message again cannot help. Marked failed for staff; the batch goes on.
-            _finish(message, Status.FAILED, error=repr(error))
+            _rewrite(pk, Status.FAILED, attempts=attempts, error=repr(error))
             report.failed.append(pk)
             logger.error("Outbox message %s failed for good: %r", pk, error)
             return opened
         except (smtplib.SMTPException, OSError) as error:
-            # The server (or the network) failed. Record the attempt; renewing claimed_at keeps
-            # the claim's lease while the task waits to retry.
-            gave_up = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
-            message.claimed_at = now()
-            _finish(message, Status.FAILED if gave_up else Status.SENDING, error=repr(error))
-            failure = MailServerError(pk, message.attempts, retry=not gave_up, error=error)
+            # The server (or the network) failed: record the attempt. The row stays with this
+            # claim for the task's retry, with claimed_at renewed so its lease covers the wait.
+            gave_up = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+            status = Status.FAILED if gave_up else Status.SENDING
+            _rewrite(pk, status, attempts=attempts, error=repr(error), claim=None if gave_up else claim, claimed_at=now())
+            failure = MailServerError(pk, attempts, retry=not gave_up, error=error)
         else:
-            message.sent_at = now()
-            _finish(message, Status.SENT)
             report.sent.append(pk)
     if failure is not None:
-        # Outside the atomic block, so the attempt recorded above is committed, not rolled back.
+        # Raised outside the atomic block, so the attempt recorded above is committed.
         if opened:
             connection.close()  # it may be broken: the retry opens a fresh one
         logger.warning("%s", failure)
@@ -341,12 +352,12 @@ def _send_one(pk: int, claim: uuid.UUID, connection, rules: ClinicRules, report:
     return opened
 
 
-def _finish(message: OutboxMessage, status: str, *, error: str = "") -> None:
-    message.status = status
-    message.last_error = error
-    if status != Status.SENDING:
-        message.claim = None  # done with; claimed_at stays as a record of the last hand-out
-    message.save(update_fields=["status", "last_error", "attempts", "sent_at", "claim", "claimed_at", "updated_at"])
+def _rewrite(pk: int, status: str, *, attempts: int, error: str, claim=None, claimed_at=None) -> None:
+    """Replace the optimistic "sent" of this transaction with what really happened."""
+    values = {"status": status, "attempts": attempts, "last_error": error, "sent_at": None, "claim": claim}
+    if claimed_at is not None:
+        values["claimed_at"] = claimed_at
+    OutboxMessage.objects.filter(pk=pk).update(**values, updated_at=timezone.now())
 
 
 def _release(ids: list[int], claim: uuid.UUID) -> None:
