@@ -374,7 +374,14 @@ def patient_detail(request, pk):
         )
     )
     appointments = [appointment for series in series_list for appointment in series.appointments.all()]
-    outbox = messages_for(appointments)
+    outbox: dict[int, list[OutboxMessage]] = {appointment.pk: [] for appointment in appointments}
+    series_outbox: dict[int, list[OutboxMessage]] = {series.pk: [] for series in series_list}
+    for message in OutboxMessage.objects.filter(series__in=series_list).order_by("due_at", "pk"):
+        about = {message.appointment_id, *message.appointment_ids} & set(outbox)
+        for pk in about:
+            outbox[pk].append(message)
+        if not about:  # the booking confirmation and other series-wide e-mails
+            series_outbox[message.series_id].append(message)
     names = {appointment.practitioner_id: appointment.practitioner.name for appointment in appointments}
     names |= dict(Practitioner.objects.values_list("pk", "name"))
     timelines = []
@@ -389,6 +396,7 @@ def patient_detail(request, pk):
                  "flagged": question.key in questionnaire.flagged}
                 for question in QUESTIONS
             ] if questionnaire else [],
+            "messages": series_outbox[series.pk],
             "completed": sum(a.status == Appointment.Status.COMPLETED for a in series.appointments.all()),
             "sessions": [
                 {"appointment": appointment, "messages": outbox[appointment.pk],
