@@ -67,18 +67,18 @@ def celery_worker(
 ) -> Iterator[Worker]:
     """Start a worker consuming `queue`, wait until it is ready (bounded), always stop it."""
     with tempfile.TemporaryDirectory(prefix="clinic-worker-") as var_dir, tempfile.TemporaryFile("w+") as log:
-        env = project_env(
-            DEBUG="1",
-            DATABASE_URL=database_url,
-            REDIS_URL=broker_url,
-            CELERY_QUEUE=queue,
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=str(smtp_port),
-            EMAIL_USE_TLS="0",
-            EMAIL_TIMEOUT="20",
-            CLINIC_VAR_DIR=var_dir,
-            **settings,
-        )
+        env = project_env(**{
+            "DEBUG": "1",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": broker_url,
+            "CELERY_QUEUE": queue,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_port),
+            "EMAIL_USE_TLS": "0",
+            "EMAIL_TIMEOUT": "20",
+            "CLINIC_VAR_DIR": var_dir,
+            **settings,  # these win (DEBUG, SECRET_KEY… for a production-like worker)
+        })
         argv = [
             CELERY, "-A", "clinic", "worker", "--pool=prefork", f"--concurrency={concurrency}",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
