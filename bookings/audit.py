@@ -68,7 +68,10 @@ def audit_record(
 
 
 def changed_fields(event: AuditEvent) -> list[tuple[str, object, object]]:
-    """(field, before, after) for each recorded field whose value changed."""
+    """(field, before, after) for each recorded field whose value changed; for a new appointment,
+    (field, None, value) for each field that has a value."""
+    if not event.before:
+        return [(name, None, event.after[name]) for name in FIELDS if event.after.get(name) not in (None, "")]
     return [
         (name, event.before.get(name), event.after.get(name))
         for name in FIELDS

@@ -143,8 +143,11 @@ FIELD_LABELS = {
 def audit_rows(events, names: dict[int, str]) -> list[dict]:
     """Each event with its changes in words ('start: Tue 9 Mar 10:00 → Wed 10 Mar 11:00')."""
     return [
-        {"event": event, "changes": [(FIELD_LABELS[field], _shown(field, old, names), _shown(field, new, names))
-                                     for field, old, new in changed_fields(event)]}
+        {"event": event, "changes": [
+            (FIELD_LABELS[field], None if old is None and not event.before else _shown(field, old, names),
+             _shown(field, new, names))
+            for field, old, new in changed_fields(event)
+        ]}
         for event in events
     ]
 

@@ -199,4 +199,5 @@ def test_appointment_page_shows_the_history_and_planned_emails(client, front_des
     page = client.get(reverse("staff:appointment", args=[first.pk])).content.decode()
 
     assert "patient (online booking)" in page
+    assert "Status: Booked" in page and "Reason:" not in page  # a new appointment: its values, no arrows
     assert "Reminder (days before)" in page and "Pending" in page
