@@ -60,29 +60,44 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         pass
 
 
+def worker_env(*, database_url: str, broker_url: str, queue: str, smtp_port: int, var_dir: str, **settings: str) -> dict:
+    """A worker's environment: this database, broker and queue, the local SMTP server; `settings` win."""
+    return project_env(**{
+        "DEBUG": "1",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": broker_url,
+        "CELERY_QUEUE": queue,
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "EMAIL_USE_TLS": "0",
+        "EMAIL_TIMEOUT": "20",
+        "CLINIC_VAR_DIR": var_dir,
+        **settings,  # DEBUG, SECRET_KEY… for a production-like worker
+    })
+
+
 @contextmanager
 def celery_worker(
-    *, database_url: str, broker_url: str, queue: str, smtp_port: int, concurrency: int = 1, timeout: float = 60,
-    **settings: str,
+    *, database_url: str, broker_url: str, queue: str, smtp_port: int, concurrency: int = 1, **settings: str
 ) -> Iterator[Worker]:
-    """Start a worker consuming `queue`, wait until it is ready (bounded), always stop it."""
-    with tempfile.TemporaryDirectory(prefix="clinic-worker-") as var_dir, tempfile.TemporaryFile("w+") as log:
-        env = project_env(**{
-            "DEBUG": "1",
-            "DATABASE_URL": database_url,
-            "REDIS_URL": broker_url,
-            "CELERY_QUEUE": queue,
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(smtp_port),
-            "EMAIL_USE_TLS": "0",
-            "EMAIL_TIMEOUT": "20",
-            "CLINIC_VAR_DIR": var_dir,
-            **settings,  # these win (DEBUG, SECRET_KEY… for a production-like worker)
-        })
+    """Start a worker consuming `queue` on this database and broker, sending to the SMTP sink."""
+    with tempfile.TemporaryDirectory(prefix="clinic-worker-") as var_dir:
+        env = worker_env(
+            database_url=database_url, broker_url=broker_url, queue=queue, smtp_port=smtp_port, var_dir=var_dir,
+            **settings,
+        )
+        with celery_process(env, concurrency=concurrency, name=queue) as worker:
+            yield worker
+
+
+@contextmanager
+def celery_process(env: dict, *, concurrency: int = 1, name: str = "worker", timeout: float = 60) -> Iterator[Worker]:
+    """`celery -A clinic worker` with `env`; wait until it is ready (bounded); always stop it."""
+    with tempfile.TemporaryFile("w+") as log:
         argv = [
             CELERY, "-A", "clinic", "worker", "--pool=prefork", f"--concurrency={concurrency}",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
-            f"--hostname={queue}-{time.monotonic_ns()}@%h",
+            f"--hostname={name}-{time.monotonic_ns()}@%h",
         ]  # fmt: skip
         process = subprocess.Popen(argv, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         worker = Worker(process, log)
