@@ -22,6 +22,10 @@ from bookings.models import (
     TimeOff,
     WorkingHours,
 )
+from bookings.staff_forms import AdminLoginForm
+
+# The admin's sign-in page counts guesses with the staff sign-in page (bookings/staff_forms.py).
+admin.site.login_form = AdminLoginForm
 
 APPOINTMENT_TIMES = ("series", "session_number", "practitioner", "room", "start", "end")
 

@@ -4,6 +4,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
@@ -23,19 +24,25 @@ def _login_username(group, request) -> str:
     return request.POST.get("username", "").strip().lower()
 
 
-class StaffLoginForm(AuthenticationForm):
-    """Django's login form, refusing further guesses from one address or at one username for a while.
+class LoginRateLimit:
+    """Refuses further guesses from one address, or at one username, for a while (before checking).
 
-    The counts live in the shared cache (Redis), so every web process enforces the same limit.
+    The counts live in the shared cache (Redis), so every web process enforces the same limit; the
+    staff and the admin sign-in pages share them, so neither is a way round the other.
     """
 
     rate_limited = False
 
     def clean(self):
-        limits = [("ip", settings.STAFF_LOGIN_RATE_PER_IP), (_login_username, settings.STAFF_LOGIN_RATE_PER_USERNAME)]
+        limits = [
+            ("ip", settings.STAFF_LOGIN_RATE_PER_IP),
+            (_login_username, settings.STAFF_LOGIN_RATE_PER_USERNAME),
+        ]
         # Every limit counts this attempt (no short-circuit), so one cannot be drained through the other.
         hits = [
-            is_ratelimited(self.request, group="staff-login", key=key, rate=rate, method="POST", increment=True)
+            is_ratelimited(
+                self.request, group="staff-login", key=key, rate=rate, method="POST", increment=True
+            )
             for key, rate in limits
         ]
         if any(hits):
@@ -44,16 +51,29 @@ class StaffLoginForm(AuthenticationForm):
         return super().clean()
 
 
+class StaffLoginForm(LoginRateLimit, AuthenticationForm):
+    """The staff sign-in page's form."""
+
+
+class AdminLoginForm(LoginRateLimit, AdminAuthenticationForm):
+    """The Django admin's sign-in form (staff accounts only), under the same limits."""
+
+
 class DayForm(forms.Form):
     """Which day (or week) the diary shows; a bad value falls back to today."""
 
-    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="Go to date",
-                           widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        label="Go to date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
 
 class WeekForm(DayForm):
-    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), label="Practitioner",
-                                          empty_label=None)
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.none(), label="Practitioner", empty_label=None
+    )
 
     def __init__(self, *args, practitioners, **kwargs):
         super().__init__(*args, **kwargs)
@@ -61,21 +81,38 @@ class WeekForm(DayForm):
 
 
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(label="Name, e-mail or phone", min_length=2, max_length=100,
-                        error_messages={"min_length": "Type at least 2 characters to search.",
-                                        "required": "Type a name, e-mail or phone number to search."})
+    q = forms.CharField(
+        label="Name, e-mail or phone",
+        min_length=2,
+        max_length=100,
+        error_messages={
+            "min_length": "Type at least 2 characters to search.",
+            "required": "Type a name, e-mail or phone number to search.",
+        },
+    )
 
 
 class PatientForm(forms.Form):
     """A new patient's contact details, as the front desk takes them on the phone."""
 
-    name = forms.CharField(max_length=120, label="Full name", error_messages={"required": "Enter the patient's full name."})
-    email = forms.EmailField(max_length=254, label="Email address",
-                             error_messages={"required": "Enter the patient's email address.",
-                                             "invalid": "Enter an email address like name@example.com."})
-    phone = forms.CharField(max_length=32, label="Phone number", validators=[validate_phone],
-                            error_messages={"required": "Enter a phone number so we can reach the patient."},
-                            widget=forms.TextInput(attrs={"type": "tel"}))
+    name = forms.CharField(
+        max_length=120, label="Full name", error_messages={"required": "Enter the patient's full name."}
+    )
+    email = forms.EmailField(
+        max_length=254,
+        label="Email address",
+        error_messages={
+            "required": "Enter the patient's email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+    phone = forms.CharField(
+        max_length=32,
+        label="Phone number",
+        validators=[validate_phone],
+        error_messages={"required": "Enter a phone number so we can reach the patient."},
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
@@ -87,12 +124,21 @@ class PatientForm(forms.Form):
 class BookStartForm(forms.Form):
     """The treatment and week to look for a first session in (phone booking)."""
 
-    treatment = forms.ModelChoiceField(queryset=Treatment.objects.published(), label="Treatment",
-                                       empty_label=None, to_field_name="slug")
-    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], label="Week starting",
-                           widget=forms.DateInput(attrs={"type": "date"}))
-    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.active(), required=False,
-                                          label="Practitioner", empty_label="Any practitioner")
+    treatment = forms.ModelChoiceField(
+        queryset=Treatment.objects.published(), label="Treatment", empty_label=None, to_field_name="slug"
+    )
+    date = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        label="Week starting",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.active(),
+        required=False,
+        label="Practitioner",
+        empty_label="Any practitioner",
+    )
 
     def clean_date(self):
         day = self.cleaned_data["date"]
@@ -108,10 +154,16 @@ class PhoneAnswersForm(DetailsForm):
         super().__init__(*args, **kwargs)
         for name in ("name", "email", "phone"):
             del self.fields[name]
-        self.fields["consent_treatment"].label = f"Read out and agreed by the patient: “{CONSENT_TREATMENT_TEXT}”"
+        self.fields[
+            "consent_treatment"
+        ].label = f"Read out and agreed by the patient: “{CONSENT_TREATMENT_TEXT}”"
         self.fields["consent_privacy"].label = f"Read out and agreed by the patient: “{CONSENT_PRIVACY_TEXT}”"
-        self.fields["consent_treatment"].error_messages["required"] = "The patient must agree to the treatment."
-        self.fields["consent_privacy"].error_messages["required"] = "The patient must agree to the privacy notice."
+        self.fields["consent_treatment"].error_messages["required"] = (
+            "The patient must agree to the treatment."
+        )
+        self.fields["consent_privacy"].error_messages["required"] = (
+            "The patient must agree to the privacy notice."
+        )
         self.helper.layout = Layout(
             Fieldset("Safety questions (ask the patient)", *self.answer_fields),
             Fieldset("Consent", "consent_treatment", "consent_privacy"),
@@ -119,8 +171,11 @@ class PhoneAnswersForm(DetailsForm):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(max_length=300, label="Reason for cancelling",
-                             error_messages={"required": "Give a reason for cancelling: it is kept on the record."})
+    reason = forms.CharField(
+        max_length=300,
+        label="Reason for cancelling",
+        error_messages={"required": "Give a reason for cancelling: it is kept on the record."},
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from bookings.models import Appointment, AuditEvent
-from tests.bookings.staff_fixtures import *  # noqa: F403
+from tests.bookings.staff_fixtures import *
 from tests.bookings.staff_fixtures import PASSWORD, staff_user
 
 LOGIN = reverse("staff:login")
@@ -36,10 +36,14 @@ def test_groups_exist_with_their_roles(db):
         return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
 
     assert {"change_appointment", "add_series", "view_all_diaries"} <= codenames("Front desk")
-    assert not {"change_workinghours", "change_timeoff", "change_clinicrules", "clear_review"} & codenames("Front desk")
+    assert not {"change_workinghours", "change_timeoff", "change_clinicrules", "clear_review"} & codenames(
+        "Front desk"
+    )
     assert {"mark_appointment", "clear_review"} <= codenames("Practitioner")
     assert not {"change_appointment", "view_all_diaries", "add_series"} & codenames("Practitioner")
-    assert {"change_workinghours", "change_timeoff", "change_clinicrules", "view_all_diaries"} <= codenames("Manager")
+    assert {"change_workinghours", "change_timeoff", "change_clinicrules", "view_all_diaries"} <= codenames(
+        "Manager"
+    )
     assert not {"add_auditevent", "change_auditevent", "delete_auditevent"} & codenames("Manager")
 
 
@@ -88,10 +92,15 @@ def test_booking_and_registering_need_the_csrf_token(manager, series):
     client.force_login(manager)
 
     assert client.post(reverse("staff:patient_new"), {"name": "A B"}).status_code == 403
-    assert client.post(reverse("staff:book_plan", args=[series.patient.pk, series.treatment.slug])).status_code == 403
+    assert (
+        client.post(reverse("staff:book_plan", args=[series.patient.pk, series.treatment.slug])).status_code
+        == 403
+    )
 
 
-def test_practitioner_cannot_open_another_practitioners_patient_or_appointment(client, ana, series, colleague_series):
+def test_practitioner_cannot_open_another_practitioners_patient_or_appointment(
+    client, ana, series, colleague_series
+):
     client.force_login(ana)
 
     assert client.get(reverse("staff:patient", args=[series.patient.pk])).status_code == 200
@@ -122,7 +131,9 @@ def test_practitioner_checks_in_their_own_patient_but_not_another(client, ana, s
 def test_practitioner_cannot_cancel_or_reschedule(client, ana, series, url_name):
     client.force_login(ana)
 
-    response = client.post(reverse(f"staff:{url_name}", args=[first_of(series).pk]), {"reason": "x", "slot": "x"})
+    response = client.post(
+        reverse(f"staff:{url_name}", args=[first_of(series).pk]), {"reason": "x", "slot": "x"}
+    )
 
     assert response.status_code == 403
     assert first_of(series).status == Appointment.Status.BOOKED
@@ -169,7 +180,10 @@ def test_audit_trail_is_read_only_in_the_admin(client, manager, series):
     assert client.get(reverse("admin:bookings_auditevent_changelist")).status_code == 200
     page = client.get(reverse("admin:bookings_auditevent_change", args=[event.pk]))
     assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
-    assert client.post(reverse("admin:bookings_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:bookings_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
@@ -225,3 +239,15 @@ def test_sign_out_needs_a_post(client, front_desk):
 
     assert response.url == LOGIN
     assert client.get(reverse("staff:day")).status_code == 302
+
+
+def test_the_admin_sign_in_shares_the_limit(settings, manager):
+    settings.STAFF_LOGIN_RATE_PER_USERNAME = "2/15m"
+    for _ in range(2):
+        Client().post(LOGIN, {"username": "max", "password": "guess"})
+
+    response = Client().post(reverse("admin:login"), {"username": "max", "password": PASSWORD})
+
+    assert response.status_code == 200  # the admin's own page, with the sentence instead of a session
+    assert "Too many sign-in attempts" in response.content.decode()
+    assert "sessionid" not in response.cookies
