@@ -21,32 +21,35 @@ import os
 import statistics
 import sys
 import time
-from datetime import date, datetime, time as clock, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DATABASE_URL = os.environ.get("BENCH_STAFF_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_bench_staff")
+DATABASE_URL = os.environ.get(
+    "BENCH_STAFF_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_bench_staff"
+)
 os.environ.update(
     DATABASE_URL=DATABASE_URL, DEBUG="1", DJANGO_SETTINGS_MODULE="clinic.settings", LOG_LEVEL="WARNING"
 )
 os.environ.pop("REDIS_URL", None)
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.contrib.auth.models import Group, User  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from bench._harness import database_create_if_missing  # noqa: E402
-from bookings import selectors  # noqa: E402
-from bookings.models import Appointment, Patient, Practitioner, Series, WorkingHours  # noqa: E402
-from treatments.models import Treatment  # noqa: E402
+from bench._harness import database_create_if_missing
+from bookings import selectors
+from bookings.models import Appointment, Patient, Practitioner, Series, WorkingHours
+from treatments.models import Treatment
 
 PRACTITIONERS = 5
 QUIET_DAY, FULL_DAY = date(2027, 3, 9), date(2027, 3, 10)  # a Tuesday and a Wednesday
@@ -73,7 +76,9 @@ def build() -> User:
         defaults={"name": "Bench microneedling", "summary": "Benchmark.", "sessions_in_series": 4,
                   "min_days_between": 28, "max_days_between": 42, "session_minutes": 15},
     )  # fmt: skip
-    practitioners = Practitioner.objects.bulk_create(Practitioner(name=f"Dr Bench {n}") for n in range(PRACTITIONERS))
+    practitioners = Practitioner.objects.bulk_create(
+        Practitioner(name=f"Dr Bench {n}") for n in range(PRACTITIONERS)
+    )
     WorkingHours.objects.bulk_create(
         WorkingHours(practitioner=p, weekday=day, start=clock(9), end=clock(19))
         for p in practitioners
@@ -87,11 +92,14 @@ def build() -> User:
                 start = local(day, 9) + timedelta(minutes=15 * n * (40 // per_practitioner))
                 rows.append((practitioner, start))
     patients = Patient.objects.bulk_create(
-        Patient(name=f"Patient {n}", email=f"patient{n}@example.com", phone="07700 900000") for n in range(len(rows))
+        Patient(name=f"Patient {n}", email=f"patient{n}@example.com", phone="07700 900000")
+        for n in range(len(rows))
     )
     series = Series.objects.bulk_create(Series(patient=patient, treatment=treatment) for patient in patients)
     Appointment.objects.bulk_create(
-        Appointment(series=s, session_number=2, practitioner=p, start=start, end=start + timedelta(minutes=15))
+        Appointment(
+            series=s, session_number=2, practitioner=p, start=start, end=start + timedelta(minutes=15)
+        )
         for s, (p, start) in zip(series, rows)
     )
     user, _ = User.objects.get_or_create(username="bench-front-desk")
@@ -127,7 +135,7 @@ def main() -> None:
                 client.get(path)
                 timings[day].append((time.perf_counter() - begun) * 1000)
 
-    print(f"Staff day view, {PRACTITIONERS} practitioners, rendered in-process (test client, logged-in front desk)")
+    print(f"Staff day view, {PRACTITIONERS} practitioners, rendered in-process (test client, front desk)")
     for day, count in DAYS.items():
         ordered = sorted(timings[day])
         p90 = ordered[int(0.9 * (len(ordered) - 1))]
@@ -137,8 +145,10 @@ def main() -> None:
         )
     ratio = statistics.median(timings[FULL_DAY]) / statistics.median(timings[QUIET_DAY])
     print(f"  ratio 200 / 20: {ratio:.2f}")
-    print(f"({len(timings[QUIET_DAY])} timed renders per day over {options.rounds} alternating rounds; "
-          f"whole run {time.perf_counter() - started:.1f} s)")
+    print(
+        f"({len(timings[QUIET_DAY])} timed renders per day over {options.rounds} alternating rounds; "
+        f"whole run {time.perf_counter() - started:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

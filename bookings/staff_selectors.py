@@ -35,7 +35,9 @@ def visible_practitioners(user) -> QuerySet[Practitioner]:
 
 
 def visible_appointments(user) -> QuerySet[Appointment]:
-    return Appointment.objects.all() if sees_all(user) else Appointment.objects.filter(practitioner__user=user)
+    return (
+        Appointment.objects.all() if sees_all(user) else Appointment.objects.filter(practitioner__user=user)
+    )
 
 
 def visible_patients(user) -> QuerySet[Patient]:
@@ -167,8 +169,12 @@ def _framed(columns: list[Column], others: list[Appointment]) -> Diary:
     for column in columns:
         for band in [*column.shifts, *column.blocks]:
             band.top -= start
-        clipped = [(max(band.top, start), min(band.top + band.length, end), band.label) for band in column.off]
-        column.off = [Band(top - start, bottom - top, label) for top, bottom, label in clipped if top < bottom]
+        clipped = [
+            (max(band.top, start), min(band.top + band.length, end), band.label) for band in column.off
+        ]
+        column.off = [
+            Band(top - start, bottom - top, label) for top, bottom, label in clipped if top < bottom
+        ]
     return Diary(start_minute=start, end_minute=end, columns=columns, others=others)
 
 

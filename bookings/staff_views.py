@@ -89,15 +89,19 @@ def day_view(request):
     day = _day(request.GET)
     practitioners = list(staff_selectors.visible_practitioners(request.user))
     diary = staff_selectors.diary(practitioners=practitioners, days=[day]) if practitioners else None
-    return render(request, "staff/day.html", {
-        "day": day,
-        "diary": diary,
-        "previous": day - timedelta(days=1),
-        "next": day + timedelta(days=1),
-        "today": timezone.localdate(),
-        "form": DayForm(initial={"date": day}),
-        "here": request.get_full_path(),
-    })
+    return render(
+        request,
+        "staff/day.html",
+        {
+            "day": day,
+            "diary": diary,
+            "previous": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+            "today": timezone.localdate(),
+            "form": DayForm(initial={"date": day}),
+            "here": request.get_full_path(),
+        },
+    )
 
 
 @require_GET
@@ -112,16 +116,22 @@ def week_view(request):
         raise Http404("No practitioner to show.")
     start = week_start(form.cleaned_data.get("date") or timezone.localdate())
     days = [start + timedelta(days=n) for n in range(7)]
-    return render(request, "staff/week.html", {
-        "practitioner": practitioner,
-        "start": start,
-        "end": days[-1],
-        "diary": staff_selectors.diary(practitioners=[practitioner], days=days),
-        "previous": start - timedelta(days=7),
-        "next": start + timedelta(days=7),
-        "form": WeekForm(initial={"date": start, "practitioner": practitioner}, practitioners=practitioners),
-        "here": request.get_full_path(),
-    })
+    return render(
+        request,
+        "staff/week.html",
+        {
+            "practitioner": practitioner,
+            "start": start,
+            "end": days[-1],
+            "diary": staff_selectors.diary(practitioners=[practitioner], days=days),
+            "previous": start - timedelta(days=7),
+            "next": start + timedelta(days=7),
+            "form": WeekForm(
+                initial={"date": start, "practitioner": practitioner}, practitioners=practitioners
+            ),
+            "here": request.get_full_path(),
+        },
+    )
 
 
 # --- One appointment -----------------------------------------------------------------------------------
@@ -135,19 +145,30 @@ def _appointment(request, pk: int) -> Appointment:
 
 
 FIELD_LABELS = {
-    "status": "Status", "start": "Start", "end": "End", "practitioner_id": "Practitioner", "room_id": "Room",
-    "needs_review": "Review needed", "cancel_reason": "Reason",
+    "status": "Status",
+    "start": "Start",
+    "end": "End",
+    "practitioner_id": "Practitioner",
+    "room_id": "Room",
+    "needs_review": "Review needed",
+    "cancel_reason": "Reason",
 }
 
 
 def audit_rows(events, names: dict[int, str]) -> list[dict]:
     """Each event with its changes in words ('start: Tue 9 Mar 10:00 → Wed 10 Mar 11:00')."""
     return [
-        {"event": event, "changes": [
-            (FIELD_LABELS[field], None if old is None and not event.before else _shown(field, old, names),
-             _shown(field, new, names))
-            for field, old, new in changed_fields(event)
-        ]}
+        {
+            "event": event,
+            "changes": [
+                (
+                    FIELD_LABELS[field],
+                    None if old is None and not event.before else _shown(field, old, names),
+                    _shown(field, new, names),
+                )
+                for field, old, new in changed_fields(event)
+            ],
+        }
         for event in events
     ]
 
@@ -181,10 +202,14 @@ def messages_for(appointments) -> dict[int, list[OutboxMessage]]:
 
 def _actions(user, appointment: Appointment) -> dict[str, bool]:
     booked = appointment.status == Appointment.Status.BOOKED
-    can_mark, can_change = user.has_perm("bookings.mark_appointment"), user.has_perm("bookings.change_appointment")
+    can_mark, can_change = (
+        user.has_perm("bookings.mark_appointment"),
+        user.has_perm("bookings.change_appointment"),
+    )
     return {
         "check_in": can_mark and booked,
-        "complete": can_mark and appointment.status in (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
+        "complete": can_mark
+        and appointment.status in (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
         "no_show": can_change and booked and appointment.start <= timezone.now(),
         "move": can_change and booked,
         "cancel": can_change and booked,
@@ -196,16 +221,21 @@ def _actions(user, appointment: Appointment) -> dict[str, bool]:
 def _appointment_page(request, appointment: Appointment, *, cancel_form=None, status: int = 200):
     events = list(appointment.audit_events.select_related("actor"))
     names = dict(Practitioner.objects.values_list("pk", "name"))
-    return render(request, "staff/appointment.html", {
-        "appointment": appointment,
-        "series": appointment.series,
-        "patient": appointment.series.patient,
-        "actions": _actions(request.user, appointment),
-        "cancel_form": cancel_form or CancelForm(),
-        "audit": audit_rows(events, names),
-        "outbox": messages_for([appointment])[appointment.pk],
-        "here": request.get_full_path(),
-    }, status=status)
+    return render(
+        request,
+        "staff/appointment.html",
+        {
+            "appointment": appointment,
+            "series": appointment.series,
+            "patient": appointment.series.patient,
+            "actions": _actions(request.user, appointment),
+            "cancel_form": cancel_form or CancelForm(),
+            "audit": audit_rows(events, names),
+            "outbox": messages_for([appointment])[appointment.pk],
+            "here": request.get_full_path(),
+        },
+        status=status,
+    )
 
 
 @require_GET
@@ -217,7 +247,9 @@ def appointment_detail(request, pk):
 def _back(request, appointment: Appointment):
     """Back where the action was started (the diary, usually), else the appointment page."""
     target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(target)
     return redirect("staff:appointment", pk=appointment.pk)
 
@@ -259,7 +291,9 @@ def appointment_action(request, pk, action):
         messages.error(request, refusal.message)
     else:
         patient = appointment.series.patient
-        messages.success(request, f"{patient.name}, session {appointment.session_number}: {ACTIONS[action].done}.")
+        messages.success(
+            request, f"{patient.name}, session {appointment.session_number}: {ACTIONS[action].done}."
+        )
     return _back(request, appointment)
 
 
@@ -278,7 +312,10 @@ def appointment_cancel(request, pk):
     except BookingError as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, f"Session {appointment.session_number} for {appointment.series.patient.name} is cancelled.")
+        messages.success(
+            request,
+            f"Session {appointment.session_number} for {appointment.series.patient.name} is cancelled.",
+        )
     return redirect("staff:appointment", pk=appointment.pk)
 
 
@@ -308,27 +345,41 @@ def appointment_move(request, pk):
         return render(request, "staff/move.html", context)
     new = {slot_key(slot): slot for slot in options}.get(request.POST.get("slot", ""))
     if new is None:
-        return render(request, "staff/move.html", {**context, "error": "That time is no longer free. Please choose another."}, status=400)
+        return render(
+            request,
+            "staff/move.html",
+            {**context, "error": "That time is no longer free. Please choose another."},
+            status=400,
+        )
     try:
         moves = selectors.reschedule_plan(appointment=appointment, new=new, for_staff=True)
         if len(moves) > 1 and request.POST.get("confirm") != plan_fingerprint(moves):
-            all_names = practitioner_names([slot for _, slot in moves] + [selectors.as_slot(a) for a, _ in moves])
-            return render(request, "staff/move_confirm.html", {
-                **context,
-                "slot": slot_key(new),
-                "fingerprint": plan_fingerprint(moves),
-                "changes": [
-                    {"number": moving.session_number,
-                     "old": slot_label(selectors.as_slot(moving), all_names),
-                     "new": slot_label(slot, all_names)}
-                    for moving, slot in moves
-                ],
-            })
+            all_names = practitioner_names(
+                [slot for _, slot in moves] + [selectors.as_slot(a) for a, _ in moves]
+            )
+            return render(
+                request,
+                "staff/move_confirm.html",
+                {
+                    **context,
+                    "slot": slot_key(new),
+                    "fingerprint": plan_fingerprint(moves),
+                    "changes": [
+                        {
+                            "number": moving.session_number,
+                            "old": slot_label(selectors.as_slot(moving), all_names),
+                            "new": slot_label(slot, all_names),
+                        }
+                        for moving, slot in moves
+                    ],
+                },
+            )
         services.appointments_reschedule(moves=moves, by=request.user, for_staff=True)
     except BookingError as refusal:
         return render(request, "staff/move.html", {**context, "error": refusal.message}, status=409)
     moved = "; ".join(
-        f"session {moving.session_number} to {slot_label(slot, practitioner_names([slot]))}" for moving, slot in moves
+        f"session {moving.session_number} to {slot_label(slot, practitioner_names([slot]))}"
+        for moving, slot in moves
     )
     messages.success(request, f"Moved {moved}. The patient is e-mailed the new times.")
     return redirect("staff:appointment", pk=appointment.pk)
@@ -343,7 +394,9 @@ def patient_list(request):
     """Search patients by name, e-mail or phone."""
     form = PatientSearchForm(request.GET or None)
     patients = (
-        staff_selectors.patient_search(user=request.user, query=form.cleaned_data["q"]) if form.is_valid() else None
+        staff_selectors.patient_search(user=request.user, query=form.cleaned_data["q"])
+        if form.is_valid()
+        else None
     )
     return render(request, "staff/patients.html", {"form": form, "patients": patients})
 
@@ -371,7 +424,10 @@ def patient_detail(request, pk):
     patient = _patient(request, pk)
     series_list = list(
         patient.series.select_related("treatment").prefetch_related(
-            Prefetch("appointments", Appointment.objects.select_related("practitioner").order_by("session_number", "created_at")),
+            Prefetch(
+                "appointments",
+                Appointment.objects.select_related("practitioner").order_by("session_number", "created_at"),
+            ),
             "questionnaires",
             Prefetch("audit_events", AuditEvent.objects.select_related("actor")),
         )
@@ -381,8 +437,8 @@ def patient_detail(request, pk):
     series_outbox: dict[int, list[OutboxMessage]] = {series.pk: [] for series in series_list}
     for message in OutboxMessage.objects.filter(series__in=series_list).order_by("due_at", "pk"):
         about = {message.appointment_id, *message.appointment_ids} & set(outbox)
-        for pk in about:
-            outbox[pk].append(message)
+        for appointment_id in about:
+            outbox[appointment_id].append(message)
         if not about:  # the booking confirmation and other series-wide e-mails
             series_outbox[message.series_id].append(message)
     names = {appointment.practitioner_id: appointment.practitioner.name for appointment in appointments}
@@ -391,22 +447,32 @@ def patient_detail(request, pk):
     for series in series_list:
         events = audit_rows(series.audit_events.all(), names)
         questionnaire = next(iter(series.questionnaires.all()), None)  # the latest
-        timelines.append({
-            "series": series,
-            "questionnaire": questionnaire,
-            "answers": [
-                {"question": question.text, "answer": questionnaire.answers.get(question.key),
-                 "flagged": question.key in questionnaire.flagged}
-                for question in QUESTIONS
-            ] if questionnaire else [],
-            "messages": series_outbox[series.pk],
-            "completed": sum(a.status == Appointment.Status.COMPLETED for a in series.appointments.all()),
-            "sessions": [
-                {"appointment": appointment, "messages": outbox[appointment.pk],
-                 "events": [row for row in events if row["event"].appointment_id == appointment.pk]}
-                for appointment in series.appointments.all()
-            ],
-        })
+        timelines.append(
+            {
+                "series": series,
+                "questionnaire": questionnaire,
+                "answers": [
+                    {
+                        "question": question.text,
+                        "answer": questionnaire.answers.get(question.key),
+                        "flagged": question.key in questionnaire.flagged,
+                    }
+                    for question in QUESTIONS
+                ]
+                if questionnaire
+                else [],
+                "messages": series_outbox[series.pk],
+                "completed": sum(a.status == Appointment.Status.COMPLETED for a in series.appointments.all()),
+                "sessions": [
+                    {
+                        "appointment": appointment,
+                        "messages": outbox[appointment.pk],
+                        "events": [row for row in events if row["event"].appointment_id == appointment.pk],
+                    }
+                    for appointment in series.appointments.all()
+                ],
+            }
+        )
     return render(request, "staff/patient.html", {"patient": patient, "timelines": timelines})
 
 
@@ -424,15 +490,31 @@ def book_start(request, pk):
         chosen = form.cleaned_data
         start = chosen["date"] or timezone.localdate()
         slots = selectors.available_slots(
-            treatment=chosen["treatment"], start_date=start, days=7,
-            practitioner=chosen["practitioner"], for_staff=True,
+            treatment=chosen["treatment"],
+            start_date=start,
+            days=7,
+            practitioner=chosen["practitioner"],
+            for_staff=True,
         )
         days = slot_days(slots, practitioner_names(slots))
-        chosen = {**chosen, "start": start, "end": start + timedelta(days=6),
-                  "earlier": start - timedelta(days=7), "later": start + timedelta(days=7)}
-    return render(request, "staff/book_start.html", {
-        "patient": patient, "form": form, "days": days, "chosen": chosen,
-    }, status=400 if form.errors else 200)
+        chosen = {
+            **chosen,
+            "start": start,
+            "end": start + timedelta(days=6),
+            "earlier": start - timedelta(days=7),
+            "later": start + timedelta(days=7),
+        }
+    return render(
+        request,
+        "staff/book_start.html",
+        {
+            "patient": patient,
+            "form": form,
+            "days": days,
+            "chosen": chosen,
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _first_slot(treatment: Treatment, key: str):
@@ -464,29 +546,58 @@ def book_plan(request, pk, slug):
     error = ""
     if plan.is_complete:
         options = [[session.slot, *session.alternatives] for session in plan.sessions[1:]]
-        form = SeriesReviewForm(bound, first=first, sessions=options, initial_slots=[o[0] for o in options],
-                                names=names, treatment=treatment)
+        form = SeriesReviewForm(
+            bound,
+            first=first,
+            sessions=options,
+            initial_slots=[o[0] for o in options],
+            names=names,
+            treatment=treatment,
+        )
         answers = PhoneAnswersForm(bound)
         if bound is not None and form.is_valid() and answers.is_valid():
             try:
                 series = services.series_book(
-                    treatment=treatment, patient=patient, slots=[first, *form.chosen_slots],
-                    answers=answers.answers, consent_treatment=answers.cleaned_data["consent_treatment"],
-                    consent_privacy=answers.cleaned_data["consent_privacy"], source=Series.Source.PHONE,
-                    by=request.user, for_staff=True,
+                    treatment=treatment,
+                    patient=patient,
+                    slots=[first, *form.chosen_slots],
+                    answers=answers.answers,
+                    consent_treatment=answers.cleaned_data["consent_treatment"],
+                    consent_privacy=answers.cleaned_data["consent_privacy"],
+                    source=Series.Source.PHONE,
+                    by=request.user,
+                    for_staff=True,
                 )
             except SlotTaken:
-                error = "One of these times was just taken by someone else. The plan below is fresh: check it again."
+                error = (
+                    "One of these times was just taken by someone else. The plan below is fresh: check it."
+                )
             except BookingError as refusal:
                 error = refusal.message
             else:
-                held = " It is held for a practitioner's review (safety answers)." if series.needs_review else ""
-                messages.success(request, f"Booked {treatment.sessions_in_series} sessions of {treatment.name} "
-                                          f"for {patient.name}.{held}")
+                held = (
+                    " It is held for a practitioner's review (safety answers)." if series.needs_review else ""
+                )
+                messages.success(
+                    request,
+                    f"Booked {treatment.sessions_in_series} sessions of {treatment.name} "
+                    f"for {patient.name}.{held}",
+                )
                 return redirect("staff:patient", pk=patient.pk)
     invalid = bool(error or (form and form.errors) or (answers and answers.errors))
-    return render(request, "staff/book_plan.html", {
-        "patient": patient, "treatment": treatment, "plan": plan, "form": form, "answers": answers,
-        "first_label": slot_label(first, names), "back": back, "error": error,
-        "problems": [session for session in plan.sessions if session.problem],
-    }, status=(409 if error else 400) if invalid else 200)
+    return render(
+        request,
+        "staff/book_plan.html",
+        {
+            "patient": patient,
+            "treatment": treatment,
+            "plan": plan,
+            "form": form,
+            "answers": answers,
+            "first_label": slot_label(first, names),
+            "back": back,
+            "error": error,
+            "problems": [session for session in plan.sessions if session.problem],
+        },
+        status=(409 if error else 400) if invalid else 200,
+    )

@@ -8,13 +8,26 @@ from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 VIEW_BOOKINGS = [
-    "view_appointment", "view_series", "view_patient", "view_questionnaire", "view_practitioner",
-    "view_workinghours", "view_timeoff", "view_auditevent", "view_outboxmessage",
+    "view_appointment",
+    "view_series",
+    "view_patient",
+    "view_questionnaire",
+    "view_practitioner",
+    "view_workinghours",
+    "view_timeoff",
+    "view_auditevent",
+    "view_outboxmessage",
 ]
 GROUPS = {
     "Front desk": [
-        *VIEW_BOOKINGS, "view_room", "view_clinicrules",
-        "add_patient", "change_patient", "add_series", "change_appointment", "mark_appointment",
+        *VIEW_BOOKINGS,
+        "view_room",
+        "view_clinicrules",
+        "add_patient",
+        "change_patient",
+        "add_series",
+        "change_appointment",
+        "mark_appointment",
         "view_all_diaries",
     ],
     "Practitioner": [*VIEW_BOOKINGS, "mark_appointment", "clear_review"],
@@ -40,7 +53,9 @@ def create_groups(apps, schema_editor):
                 content_type__app_label__in=["bookings", "treatments"]
             ).exclude(codename__in=NEVER)
         else:
-            permissions = Permission.objects.filter(content_type__app_label="bookings", codename__in=codenames)
+            permissions = Permission.objects.filter(
+                content_type__app_label="bookings", codename__in=codenames
+            )
             if name == "Front desk":
                 permissions = permissions | Permission.objects.filter(
                     content_type__app_label="treatments", codename="view_treatment"

@@ -12,13 +12,15 @@ from bookings import selectors, services
 from bookings.availability import Slot
 from bookings.questionnaire import QUESTIONS
 from tests.bookings.factories import PractitionerFactory
-from tests.bookings.patient_fixtures import *  # noqa: F403 (frozen, treatment, practitioner, series…)
+from tests.bookings.patient_fixtures import *
 from tests.bookings.patient_fixtures import local
 
 PASSWORD = "a long enough test password"
 
 
-def book_for(treatment, first_start, practitioner, *, name="Sam Other", email="sam@example.com", flagged=(), by=None):
+def book_for(
+    treatment, first_start, practitioner, *, name="Sam Other", email="sam@example.com", flagged=(), by=None
+):
     """A series for another patient, planned from `first_start` (staff rules when `by` is given)."""
     first = Slot(first_start, first_start + timedelta(minutes=treatment.session_minutes), practitioner.pk)
     plan = selectors.series_plan(treatment=treatment, first=first, for_staff=by is not None)
@@ -62,7 +64,9 @@ def ana(practitioner):
 @pytest.fixture
 def colleague(treatment):
     """A second practitioner with a login, and a series of their own patient."""
-    other = PractitionerFactory(name="Dr Ben Okafor", treatments=[treatment], user=staff_user("ben", "Practitioner"))
+    other = PractitionerFactory(
+        name="Dr Ben Okafor", treatments=[treatment], user=staff_user("ben", "Practitioner")
+    )
     return other
 
 

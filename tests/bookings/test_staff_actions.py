@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from bookings.models import Appointment, AuditEvent
 from bookings.tokens import manage_path
-from tests.bookings.staff_fixtures import *  # noqa: F403
+from tests.bookings.staff_fixtures import *
 from tests.bookings.staff_fixtures import book_for, key, local
 
 
@@ -96,7 +96,9 @@ def test_staff_cancel_inside_the_patients_cutoff_with_a_reason(client, front_des
     first = session(series, 1)
 
     with time_machine.travel(local(2027, 3, 9, 8), tick=False):  # two hours before: patients must call
-        response = client.post(reverse("staff:cancel", args=[first.pk]), {"reason": "Called in sick"}, follow=True)
+        response = client.post(
+            reverse("staff:cancel", args=[first.pk]), {"reason": "Called in sick"}, follow=True
+        )
 
     assert "is cancelled" in response.content.decode()
     first.refresh_from_db()
@@ -135,8 +137,9 @@ def test_reschedule_moves_the_session_and_records_before_and_after(client, front
     second = session(series, 2)
     new_start = local(2027, 4, 6, 14)
 
-    response = client.post(reverse("staff:move", args=[second.pk]), {"slot": key(new_start, second.practitioner)},
-                           follow=True)
+    response = client.post(
+        reverse("staff:move", args=[second.pk]), {"slot": key(new_start, second.practitioner)}, follow=True
+    )
 
     assert "Moved session 2 to Tuesday 6 April, 14:00" in response.content.decode()
     second.refresh_from_db()
@@ -153,7 +156,9 @@ def test_reschedule_to_a_time_not_offered_is_refused(client, front_desk, series,
     second = session(series, 2)
     taken = session(colleague_series, 2)  # another practitioner's busy time
 
-    response = client.post(reverse("staff:move", args=[second.pk]), {"slot": key(taken.start, taken.practitioner)})
+    response = client.post(
+        reverse("staff:move", args=[second.pk]), {"slot": key(taken.start, taken.practitioner)}
+    )
 
     assert response.status_code == 400
     assert "no longer free" in response.content.decode()

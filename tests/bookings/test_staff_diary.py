@@ -13,14 +13,16 @@ from tests.bookings.factories import (
     TimeOffFactory,
     TreatmentFactory,
 )
-from tests.bookings.staff_fixtures import *  # noqa: F403
+from tests.bookings.staff_fixtures import *
 from tests.bookings.staff_fixtures import book_for, local
 
 DAY = reverse("staff:day")
 WEEK = reverse("staff:week")
 
 
-def test_day_view_shows_each_practitioner_and_each_appointment_block(client, front_desk, series, colleague_series):
+def test_day_view_shows_each_practitioner_and_each_appointment_block(
+    client, front_desk, series, colleague_series
+):
     client.force_login(front_desk)
 
     response = client.get(DAY, {"date": "2027-03-09"})
@@ -87,7 +89,9 @@ def test_day_view_lists_cancelled_sessions_below_the_grid_not_in_it(client, fron
 
 def test_day_view_shows_time_off(client, front_desk, practitioner):
     client.force_login(front_desk)
-    TimeOffFactory(practitioner=practitioner, start=local(2027, 3, 9, 13), end=local(2027, 3, 9, 15), reason="Training")
+    TimeOffFactory(
+        practitioner=practitioner, start=local(2027, 3, 9, 13), end=local(2027, 3, 9, 15), reason="Training"
+    )
 
     page = client.get(DAY, {"date": "2027-03-09"}).content.decode()
 
@@ -117,7 +121,9 @@ def test_practitioner_sees_only_their_own_column(client, ana, series, colleague_
 def test_week_view_shows_one_practitioners_week(client, front_desk, series, colleague):
     client.force_login(front_desk)
 
-    response = client.get(WEEK, {"practitioner": series.appointments.first().practitioner_id, "date": "2027-03-10"})
+    response = client.get(
+        WEEK, {"practitioner": series.appointments.first().practitioner_id, "date": "2027-03-10"}
+    )
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -154,8 +160,13 @@ def test_day_view_with_five_practitioners_and_200_appointments_costs_at_most_8_q
         series = SeriesFactory(treatment=treatment)
         for n in range(40):  # 15-minute sessions back to back: 40 per column
             start = day_start + timedelta(minutes=15 * n)
-            AppointmentFactory(series=series, practitioner=practitioner, session_number=n + 1,
-                               start=start, end=start + timedelta(minutes=15))
+            AppointmentFactory(
+                series=series,
+                practitioner=practitioner,
+                session_number=n + 1,
+                start=start,
+                end=start + timedelta(minutes=15),
+            )
     assert Appointment.objects.count() == 200
     client.force_login(front_desk)
 

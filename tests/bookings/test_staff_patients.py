@@ -8,7 +8,7 @@ from bookings import services
 from bookings.models import AuditEvent, Patient, Series
 from bookings.questionnaire import QUESTIONS
 from tests.bookings.factories import PatientFactory
-from tests.bookings.staff_fixtures import *  # noqa: F403
+from tests.bookings.staff_fixtures import *
 from tests.bookings.staff_fixtures import book_for, key, local
 
 
@@ -36,7 +36,10 @@ def test_search_by_name_email_or_phone_digits(client, front_desk, db):
     PatientFactory(name="Tom Jones", email="tom@example.com", phone="+44 20 7946 0000")
 
     def found(query):
-        return re.findall(r'href="/staff/patients/\d+/">([^<]+)<', client.get(reverse("staff:patients"), {"q": query}).content.decode())
+        return re.findall(
+            r'href="/staff/patients/\d+/">([^<]+)<',
+            client.get(reverse("staff:patients"), {"q": query}).content.decode(),
+        )
 
     assert found("priya") == ["Priya Shah"]
     assert found("TOM@EXAMPLE") == ["Tom Jones"]
@@ -56,8 +59,10 @@ def test_a_one_letter_search_asks_for_more(client, front_desk, db):
 def test_register_a_new_patient(client, front_desk, db):
     client.force_login(front_desk)
 
-    response = client.post(reverse("staff:patient_new"),
-                           {"name": "  Lee   Chan ", "email": "lee@example.com", "phone": "07700 900321"})
+    response = client.post(
+        reverse("staff:patient_new"),
+        {"name": "  Lee   Chan ", "email": "lee@example.com", "phone": "07700 900321"},
+    )
 
     patient = Patient.objects.get(email="lee@example.com")
     assert response.url == reverse("staff:patient", args=[patient.pk])
@@ -82,8 +87,12 @@ def test_register_refuses_bad_details_with_sentences(client, front_desk, db):
 
 def test_patient_page_shows_contact_answers_timeline_emails_and_history(client, front_desk, series):
     client.force_login(front_desk)
-    services.appointment_mark(appointment=series.appointments.get(session_number=1), status="checked_in",
-                              by=front_desk, now=local(2027, 3, 9, 10))
+    services.appointment_mark(
+        appointment=series.appointments.get(session_number=1),
+        status="checked_in",
+        by=front_desk,
+        now=local(2027, 3, 9, 10),
+    )
 
     page = client.get(reverse("staff:patient", args=[series.patient.pk])).content.decode()
 
@@ -102,13 +111,17 @@ def test_book_start_offers_times_inside_the_patients_notice(client, front_desk, 
     client.force_login(front_desk)
     patient = PatientFactory()
 
-    page = client.get(reverse("staff:book", args=[patient.pk]), {"treatment": treatment.slug}).content.decode()
+    page = client.get(
+        reverse("staff:book", args=[patient.pk]), {"treatment": treatment.slug}
+    ).content.decode()
 
     assert key(local(2027, 3, 1, 14), practitioner) in page  # today at 14:00: patients need 24 hours' notice
     assert key(local(2027, 3, 1, 7), practitioner) not in page  # before opening
 
 
-def test_phone_booking_books_the_planned_series_as_the_staff_member(client, front_desk, treatment, practitioner):
+def test_phone_booking_books_the_planned_series_as_the_staff_member(
+    client, front_desk, treatment, practitioner
+):
     client.force_login(front_desk)
     patient = PatientFactory(name="Priya Shah")
     first = key(local(2027, 3, 1, 14), practitioner)
@@ -116,14 +129,17 @@ def test_phone_booking_books_the_planned_series_as_the_staff_member(client, fron
     page = client.get(plan_url(patient, treatment, first)).content.decode()
     assert "Monday 1 March, 14:00 with Dr Ana Silva" in page
     assert set(proposed(page)) == {"session_2", "session_3"}
-    response = client.post(plan_url(patient, treatment, first), answers(answer_keloid="yes", **proposed(page)),
-                           follow=True)
+    response = client.post(
+        plan_url(patient, treatment, first), answers(answer_keloid="yes", **proposed(page)), follow=True
+    )
 
     assert "Booked 3 sessions of Microneedling for Priya Shah" in response.content.decode()
     series = Series.objects.get(patient=patient)
     assert (series.source, series.created_by, series.needs_review) == (Series.Source.PHONE, front_desk, True)
     assert series.appointments.count() == 3
-    assert set(AuditEvent.objects.filter(series=series).values_list("action", "actor")) == {("booked", front_desk.pk)}
+    assert set(AuditEvent.objects.filter(series=series).values_list("action", "actor")) == {
+        ("booked", front_desk.pk)
+    }
 
 
 def test_phone_booking_needs_the_consents(client, front_desk, treatment, practitioner):
@@ -149,7 +165,9 @@ def test_phone_booking_never_double_books(client, front_desk, series, practition
     assert not Series.objects.filter(patient=patient).exists()
 
 
-def test_phone_booking_of_a_garbage_first_time_goes_back_to_the_times(client, front_desk, treatment, practitioner):
+def test_phone_booking_of_a_garbage_first_time_goes_back_to_the_times(
+    client, front_desk, treatment, practitioner
+):
     client.force_login(front_desk)
     patient = PatientFactory()
 
@@ -159,11 +177,16 @@ def test_phone_booking_of_a_garbage_first_time_goes_back_to_the_times(client, fr
     assert response.url == reverse("staff:book", args=[patient.pk]) + f"?treatment={treatment.slug}"
 
 
-def test_phone_booking_when_a_session_is_taken_meanwhile_shows_a_fresh_plan(client, front_desk, treatment, practitioner):
+def test_phone_booking_when_a_session_is_taken_meanwhile_shows_a_fresh_plan(
+    client, front_desk, treatment, practitioner
+):
     client.force_login(front_desk)
     patient = PatientFactory()
     url = plan_url(patient, treatment, key(local(2027, 3, 2, 10), practitioner))
-    form = answers(session_2=key(local(2027, 3, 30, 10), practitioner), session_3=key(local(2027, 4, 27, 10), practitioner))
+    form = answers(
+        session_2=key(local(2027, 3, 30, 10), practitioner),
+        session_3=key(local(2027, 4, 27, 10), practitioner),
+    )
     book_for(treatment, local(2027, 3, 30, 10), practitioner, by=front_desk)  # someone takes session 2's time
     response = client.post(url, form)
 

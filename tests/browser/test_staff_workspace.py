@@ -63,7 +63,9 @@ def test_front_desk_books_by_phone_reschedules_and_checks_in(page, clinic):
     page.get_by_label("Treatment").select_option(label="Microneedling course")
     page.get_by_role("button", name="Show free times").click()
     check(page)
-    page.get_by_role("link", name=re.compile(r"^First session .*, 1[0-5]:00 with Dr Ana Silva$")).first.click()
+    page.get_by_role(
+        "link", name=re.compile(r"^First session .*, 1[0-5]:00 with Dr Ana Silva$")
+    ).first.click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Microneedling course for Priya Shah")
     check(page)
@@ -73,7 +75,9 @@ def test_front_desk_books_by_phone_reschedules_and_checks_in(page, clinic):
     page.get_by_label(re.compile("I agree that the clinic stores")).check()
     page.get_by_role("button", name="Book 3 sessions").click()
 
-    expect(page.get_by_role("status")).to_contain_text("Booked 3 sessions of Microneedling course for Priya Shah")
+    expect(page.get_by_role("status")).to_contain_text(
+        "Booked 3 sessions of Microneedling course for Priya Shah"
+    )
     check(page)
     series = Series.objects.get(patient__name="Priya Shah")
     assert series.source == Series.Source.PHONE and series.appointments.active().count() == 3
