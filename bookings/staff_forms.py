@@ -1,4 +1,4 @@
-"""Forms of the staff workspace: login (rate-limited), day picker, patient search and details, cancel."""
+"""Forms of the staff workspace: login (rate-limited), day picker, patients, cancel, hours and time off."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 
 from bookings.forms import FURTHEST_AHEAD, DetailsForm, validate_phone
-from bookings.models import Practitioner
+from bookings.models import Practitioner, TimeOff, WorkingHours
 from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT
 from treatments.models import Treatment
 
@@ -182,3 +182,48 @@ class CancelForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+
+# --- A practitioner's hours and time off (managers) ----------------------------------------------------
+
+
+class WorkingHoursForm(forms.ModelForm):
+    class Meta:
+        model = WorkingHours
+        fields = ["weekday", "start", "end"]
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}),
+            "end": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] >= cleaned["end"]:
+            self.add_error("end", "The end must be later than the start.")
+        return cleaned
+
+
+class TimeOffForm(forms.ModelForm):
+    """Time off in the clinic's local time (Django reads and shows datetimes in settings.TIME_ZONE)."""
+
+    class Meta:
+        model = TimeOff
+        fields = ["start", "end", "reason"]
+        widgets = {
+            "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] >= cleaned["end"]:
+            self.add_error("end", "The end must be later than the start.")
+        return cleaned
+
+
+WorkingHoursFormSet = forms.inlineformset_factory(
+    Practitioner, WorkingHours, form=WorkingHoursForm, extra=2, can_delete=True
+)
+TimeOffFormSet = forms.inlineformset_factory(
+    Practitioner, TimeOff, form=TimeOffForm, extra=1, can_delete=True
+)

@@ -18,4 +18,6 @@ urlpatterns = [
     path("patients/<int:pk>/", staff_views.patient_detail, name="patient"),
     path("patients/<int:pk>/book/", staff_views.book_start, name="book"),
     path("patients/<int:pk>/book/<slug:slug>/", staff_views.book_plan, name="book_plan"),
+    path("practitioners/", staff_views.practitioner_list, name="practitioners"),
+    path("practitioners/<int:pk>/hours/", staff_views.practitioner_hours, name="hours"),
 ]

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,7 +39,9 @@ from bookings.staff_forms import (
     PatientSearchForm,
     PhoneAnswersForm,
     StaffLoginForm,
+    TimeOffFormSet,
     WeekForm,
+    WorkingHoursFormSet,
 )
 from bookings.views import plan_fingerprint, slot_days
 from treatments.models import Treatment
@@ -600,4 +603,56 @@ def book_plan(request, pk, slug):
             "problems": [session for session in plan.sessions if session.problem],
         },
         status=(409 if error else 400) if invalid else 200,
+    )
+
+
+# --- Practitioners' hours and time off (managers) ---------------------------------------------------------
+
+
+@require_GET
+@staff_only("bookings.change_workinghours")
+def practitioner_list(request):
+    return render(request, "staff/practitioners.html", {"practitioners": Practitioner.objects.all()})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only("bookings.change_workinghours")
+def practitioner_hours(request, pk):
+    """Edit the regular week and time off; availability reads them directly, so it changes at once."""
+    if not request.user.has_perm("bookings.change_timeoff"):
+        raise PermissionDenied
+    practitioner = get_object_or_404(Practitioner, pk=pk)
+    bound = request.POST if request.method == "POST" else None
+    hours = WorkingHoursFormSet(bound, instance=practitioner, prefix="hours")
+    time_off = TimeOffFormSet(
+        bound,
+        instance=practitioner,
+        prefix="off",
+        queryset=practitioner.time_off.filter(end__gt=timezone.now()),
+    )
+    if bound is not None and hours.is_valid() and time_off.is_valid():
+        # Plain data, saved as the admin saves it; no booking moves because of it (see below).
+        with transaction.atomic():
+            hours.save()
+            time_off.save()
+        stranded = staff_selectors.stranded_appointments(practitioner=practitioner, now=timezone.now())
+        messages.success(request, f"Saved {practitioner.name}'s hours and time off.")
+        if stranded:
+            messages.warning(
+                request,
+                f"{len(stranded)} booked session{'s' if len(stranded) != 1 else ''} now fall outside "
+                f"{practitioner.name}'s hours or in time off: they are listed below to move or confirm.",
+            )
+        return redirect("staff:hours", pk=practitioner.pk)
+    invalid = bool(bound is not None)
+    return render(
+        request,
+        "staff/hours.html",
+        {
+            "practitioner": practitioner,
+            "hours": hours,
+            "time_off": time_off,
+            "stranded": staff_selectors.stranded_appointments(practitioner=practitioner, now=timezone.now()),
+        },
+        status=400 if invalid else 200,
     )

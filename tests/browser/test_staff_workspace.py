@@ -107,3 +107,27 @@ def test_front_desk_books_by_phone_reschedules_and_checks_in(page, clinic):
     expect(block.filter(has_text="Priya Shah")).to_contain_text("Checked in")
     check(page)
     assert Appointment.objects.get(pk=first.pk).status == Appointment.Status.CHECKED_IN
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", ["desktop"], indirect=True)
+def test_manager_edits_hours_and_sees_them_in_the_week(page, clinic):
+    manager = User.objects.create_user("max", password=PASSWORD, first_name="Max")
+    manager.groups.add(Group.objects.get(name="Manager"))
+    page.goto("/staff/login/")
+    page.get_by_label("Username").fill("max")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    menu_link(page, "Hours").click()
+    check(page)
+    page.get_by_role("link", name="Dr Ana Silva").click()
+    check(page)
+    page.get_by_label("To, row 1").fill("18:30")
+    page.get_by_role("button", name="Save hours and time off").click()
+
+    expect(page.get_by_role("status")).to_contain_text("Saved Dr Ana Silva's hours")
+    check(page)
+    menu_link(page, "Week").click()
+    expect(page.get_by_role("region", name=re.compile("^Diary for the week"))).to_contain_text("18:00")
+    check(page)
