@@ -7,7 +7,7 @@ from django.urls import reverse
 from bookings import selectors
 from bookings.models import TimeOff
 from tests.bookings.staff_fixtures import *
-from tests.bookings.staff_fixtures import key, local
+from tests.bookings.staff_fixtures import local
 
 
 def hours_form(
