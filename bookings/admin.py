@@ -6,8 +6,9 @@ actions that call those services.
 """
 
 from django.contrib import admin, messages
+from django.db import transaction
 
-from bookings import outbox, services
+from bookings import outbox, services, tasks
 from bookings.errors import BookingError
 from bookings.models import (
     Appointment,
@@ -27,6 +28,10 @@ from bookings.staff_forms import AdminLoginForm
 # The admin's sign-in page counts guesses with the staff sign-in page (bookings/staff_forms.py).
 admin.site.login_form = AdminLoginForm
 
+EMAIL_TIMINGS = (
+    "reminder_days_before", "reminder_morning_time", "aftercare_evening_time", "aftercare_followup_days",
+    "next_session_days_before", "alert_days_before_window_closes", "message_time",
+)  # fmt: skip
 APPOINTMENT_TIMES = ("series", "session_number", "practitioner", "room", "start", "end")
 
 
@@ -45,17 +50,21 @@ class ClinicRulesAdmin(admin.ModelAdmin):
             "min_notice_hours", "horizon_days", "buffer_minutes", "cancellation_cutoff_hours", "slot_minutes",
         )}),
         ("E-mails between sessions", {
-            "description": "Clinic-time settings for the reminders, aftercare and nudges. A change applies to "
-            "series booked or changed from now on.",
-            "fields": (
-                "reminder_days_before", "reminder_morning_time", "aftercare_evening_time", "aftercare_followup_days",
-                "next_session_days_before", "alert_days_before_window_closes", "message_time",
-            ),
+            "description": "Clinic-time settings for the reminders, aftercare and nudges. Saving a change "
+            "moves the e-mails not sent yet to the new times.",
+            "fields": EMAIL_TIMINGS,
         }),
     )  # fmt: skip
 
     def has_add_permission(self, request):
         return not ClinicRules.objects.exists()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if set(form.changed_data) & set(EMAIL_TIMINGS):
+            # Pending reminders move to the new times; done by a worker once the change commits.
+            transaction.on_commit(tasks.replan_active_series.delay)
+            self.message_user(request, "Planned e-mails are being moved to the new times.", messages.INFO)
 
     def has_delete_permission(self, request, obj=None):
         return False

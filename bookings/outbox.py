@@ -12,9 +12,9 @@ Sending happens in Celery (bookings/tasks.py):
 
 - `messages_claim_due` (beat, every minute) claims due rows in batches with
   SELECT … FOR UPDATE SKIP LOCKED: each row goes to exactly one batch, whoever else is claiming.
-- `messages_send` sends one batch over one SMTP connection, one row at a time: it locks the row,
-  checks it is still this batch's and still wanted, sends, and marks it sent, all in the row's
-  own transaction.
+- `messages_send` sends one batch over one SMTP connection, one row at a time, each in its own
+  transaction: a conditional UPDATE wins the row (still this batch's, still unsent) and marks it
+  sent, the row is checked to be still wanted, the server takes the message, COMMIT.
 
 Delivery is at-least-once, on purpose. A row is marked sent in the same transaction that holds its
 lock while the mail server accepts the message, so nobody else can send it meanwhile; but if the
@@ -170,6 +170,17 @@ def series_replan(*, series: Series, now: datetime) -> None:
         if row.status == Status.CANCELLED or (row.status == Status.PENDING and row.due_at != due):
             row.status, row.due_at, row.last_error = Status.PENDING, due, ""
             row.save(update_fields=["status", "due_at", "last_error", "updated_at"])
+
+
+def series_replan_all(*, now: datetime | None = None) -> int:
+    """Replan every active series (after the clinic changed the e-mail timings); how many."""
+    now = now or timezone.now()
+    count = 0
+    for series in Series.objects.filter(status=Series.Status.ACTIVE).order_by("pk").iterator():
+        with transaction.atomic():  # one series at a time: short locks, progress kept if stopped
+            series_replan(series=series, now=now)
+        count += 1
+    return count
 
 
 # --- Claiming -------------------------------------------------------------------------------------

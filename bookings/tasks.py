@@ -46,3 +46,10 @@ def send_now(ids: list[int]) -> None:
     claim = outbox.messages_claim(ids=ids)
     if claim is not None:  # else the dispatcher got there first and sends them
         send_claimed.delay(str(claim))
+
+
+@shared_task(ignore_result=True)
+def replan_active_series() -> int:
+    """Plan every active series' e-mails again with the clinic's new timings (admin save)."""
+    return outbox.series_replan_all()
+

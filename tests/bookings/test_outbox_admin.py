@@ -58,3 +58,32 @@ def test_the_email_timings_are_clinic_rules_in_the_admin(admin_client, db):
     assert "E-mails between sessions" in response.text
     for field in ("reminder_days_before", "reminder_morning_time", "aftercare_followup_days", "message_time"):
         assert f'name="{field}"' in response.text
+
+
+def test_new_timings_saved_in_the_admin_move_the_emails_not_sent_yet(
+    client, admin_user, django_capture_on_commit_callbacks
+):
+    from bookings.models import ClinicRules
+    from tests.bookings.factories import local
+    from tests.bookings.patient_fixtures import NOW, book, treatment  # noqa: F401
+    import time_machine
+
+    with time_machine.travel(NOW, tick=False):
+        from tests.bookings.factories import PractitionerFactory, TreatmentFactory, clinic_rules
+
+        clinic_rules(buffer_minutes=0)
+        course = TreatmentFactory(sessions_in_series=3)
+        series = book(course, local(2027, 3, 9, 10), PractitionerFactory(treatments=[course]))
+        client.force_login(admin_user)  # in 2027: a session from today's login would have expired
+        rules = ClinicRules.load()
+        form = {field.name: getattr(rules, field.name) for field in ClinicRules._meta.fields if field.name != "id"}
+        form = {name: "" if value is None else value for name, value in form.items()}
+        form["reminder_days_before"] = 3
+
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("admin:bookings_clinicrules_change", args=[rules.pk]), form)
+
+    assert response.status_code == 302 and response.url == reverse("admin:bookings_clinicrules_changelist")
+    assert ClinicRules.load().reminder_days_before == 3
+    reminders = series.outbox_messages.filter(kind=OutboxMessage.Kind.REMINDER)
+    assert reminders.get(status=Status.PENDING, session_number=1).due_at == local(2027, 3, 6, 10)
