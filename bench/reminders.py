@@ -53,8 +53,8 @@ SETTINGS = {
 }
 os.environ.update(SETTINGS, DJANGO_SETTINGS_MODULE="clinic.settings", EMAIL_HOST="127.0.0.1")
 
-from bench._harness import database_create_if_missing  # noqa: E402
-from tests.smtp_sink import counting_sink_process, wait_until  # noqa: E402
+from bench._harness import database_create_if_missing
+from tests.smtp_sink import counting_sink_process, wait_until
 
 PRACTITIONERS = 100
 TABLES = [
@@ -77,17 +77,22 @@ def build(messages: int) -> list[int]:
         cursor.execute(f"TRUNCATE {', '.join(t for t in TABLES if t in existing)} RESTART IDENTITY CASCADE")
     treatment, _ = Treatment.objects.update_or_create(
         slug="bench-microneedling",
-        defaults=dict(name="Bench microneedling", summary="Benchmark.", sessions_in_series=3,
-                      min_days_between=28, max_days_between=42, session_minutes=60),
+        defaults={"name": "Bench microneedling", "summary": "Benchmark.", "sessions_in_series": 3,
+                      "min_days_between": 28, "max_days_between": 42, "session_minutes": 60},
     )  # fmt: skip
-    practitioners = Practitioner.objects.bulk_create(Practitioner(name=f"Practitioner {n}") for n in range(PRACTITIONERS))
+    practitioners = Practitioner.objects.bulk_create(
+        Practitioner(name=f"Practitioner {n}") for n in range(PRACTITIONERS)
+    )
     zone = ZoneInfo("Europe/London")
     first_day = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=30)
     series_count = messages // 14 + 1  # 14 planned e-mails per 3-session series
     patients = Patient.objects.bulk_create(
-        Patient(name=f"Patient {n}", email=f"patient{n}@example.com", phone="+44 7700 900000") for n in range(series_count)
+        Patient(name=f"Patient {n}", email=f"patient{n}@example.com", phone="+44 7700 900000")
+        for n in range(series_count)
     )
-    all_series = Series.objects.bulk_create(Series(patient=patient, treatment=treatment) for patient in patients)
+    all_series = Series.objects.bulk_create(
+        Series(patient=patient, treatment=treatment) for patient in patients
+    )
     appointments = []
     for n, series in enumerate(all_series):
         # Each practitioner sees one series per hour of a long day: no two appointments overlap.
@@ -113,8 +118,13 @@ def make_due(ids: list[int]) -> None:
     from bookings.models import OutboxMessage
 
     OutboxMessage.objects.filter(pk__in=ids).update(
-        status="pending", due_at=timezone.now() - timedelta(minutes=1), sent_at=None, attempts=0, claim=None,
-        claimed_at=None, last_error="",
+        status="pending",
+        due_at=timezone.now() - timedelta(minutes=1),
+        sent_at=None,
+        attempts=0,
+        claim=None,
+        claimed_at=None,
+        last_error="",
     )
 
 
@@ -148,11 +158,15 @@ def through_celery(ids: list[int], sent_before: int, count) -> float:
     tasks.dispatch_due.delay()
     wait_until(
         lambda: count() >= sent_before + len(ids),
-        timeout=max(600, len(ids) / 5), what="the sink to count every message", every=0.2,
+        timeout=max(600, len(ids) / 5),
+        what="the sink to count every message",
+        every=0.2,
     )
     wait_until(
         lambda: not OutboxMessage.objects.filter(pk__in=ids).exclude(status="sent").exists(),
-        timeout=60, what="every row marked sent", every=0.05,
+        timeout=60,
+        what="every row marked sent",
+        every=0.05,
     )
     return time.perf_counter() - started
 
@@ -176,12 +190,21 @@ def main() -> None:
         call_command("migrate", "--noinput", verbosity=0)
         print(f"Building {args.messages} planned e-mails in {DATABASE_URL}...", flush=True)
         ids = build(args.messages)
-        print(f"{len(ids)} messages; SMTP sink on 127.0.0.1:{port}; broker {BROKER_URL} queue {QUEUE}", flush=True)
+        print(
+            f"{len(ids)} messages; SMTP sink on 127.0.0.1:{port}; broker {BROKER_URL} queue {QUEUE}",
+            flush=True,
+        )
 
         loop_rates, celery_rates = [], []
-        worker_settings = {key: value for key, value in SETTINGS.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+        worker_settings = {
+            key: value for key, value in SETTINGS.items() if key not in ("DATABASE_URL", "REDIS_URL")
+        }
         with celery_worker(
-            database_url=DATABASE_URL, broker_url=BROKER_URL, queue=QUEUE, smtp_port=port, concurrency=1,
+            database_url=DATABASE_URL,
+            broker_url=BROKER_URL,
+            queue=QUEUE,
+            smtp_port=port,
+            concurrency=1,
             **worker_settings,
         ):
             for round_number in range(1, args.rounds + 1):
@@ -190,12 +213,18 @@ def main() -> None:
                 seconds = plain_loop(ids)
                 assert count() - before == len(ids), "the sink did not count every plain-loop message"
                 loop_rates.append(len(ids) / seconds)
-                print(f"round {round_number}: plain loop {loop_rates[-1]:8.1f} msg/s ({seconds:.1f} s)", flush=True)
+                print(
+                    f"round {round_number}: plain loop {loop_rates[-1]:8.1f} msg/s ({seconds:.1f} s)",
+                    flush=True,
+                )
 
                 make_due(ids)
                 seconds = through_celery(ids, count(), count)
                 celery_rates.append(len(ids) / seconds)
-                print(f"round {round_number}: outbox     {celery_rates[-1]:8.1f} msg/s ({seconds:.1f} s)", flush=True)
+                print(
+                    f"round {round_number}: outbox     {celery_rates[-1]:8.1f} msg/s ({seconds:.1f} s)",
+                    flush=True,
+                )
 
     loop, celery = statistics.median(loop_rates), statistics.median(celery_rates)
     print()

@@ -44,7 +44,9 @@ WORDING = {
     Kind.AFTERCARE_FOLLOWUP: Wording("aftercare", "How is your skin? Aftercare for the next few days"),
     Kind.NEXT_SESSION: Wording("next_session", "Your next {treatment} session"),
     Kind.NUDGE: Wording("nudge", "Time to book session {number} of your {treatment} series"),
-    Kind.FRONT_DESK_ALERT: Wording("front_desk_alert", "Unbooked: session {number} for {patient}", to_front_desk=True),
+    Kind.FRONT_DESK_ALERT: Wording(
+        "front_desk_alert", "Unbooked: session {number} for {patient}", to_front_desk=True
+    ),
 }
 CHANGE_SUBJECTS = {
     Kind.RESCHEDULED: ("Your appointment has moved", "Your appointments have moved"),
@@ -67,7 +69,9 @@ def message_id(message: OutboxMessage) -> str:
     return f"<outbox-{message.key.replace(':', '.')}@{domain}>"
 
 
-def build(message: OutboxMessage, *, appointments: list[Appointment], rules: ClinicRules) -> EmailMultiAlternatives:
+def build(
+    message: OutboxMessage, *, appointments: list[Appointment], rules: ClinicRules
+) -> EmailMultiAlternatives:
     """The e-mail for `message`, given every appointment of its series (with practitioners)."""
     series: Series = message.series
     wording = WORDING[message.kind]

@@ -96,19 +96,25 @@ def series_state(series: Series, appointments: Iterable[Appointment]) -> reminde
         min_days_between=treatment.min_days_between,
         max_days_between=treatment.max_days_between,
         sessions=tuple(
-            reminders.Session(a.session_number, a.pk, a.start, a.end, a.status) for a in appointments if a.is_active
+            reminders.Session(a.session_number, a.pk, a.start, a.end, a.status)
+            for a in appointments
+            if a.is_active
         ),
     )
 
 
-def series_plan(series: Series, appointments: Iterable[Appointment], rules: ClinicRules) -> list[reminders.Planned]:
+def series_plan(
+    series: Series, appointments: Iterable[Appointment], rules: ClinicRules
+) -> list[reminders.Planned]:
     return reminders.plan(series_state(series, appointments), timings(rules), clinic_zone())
 
 
 # --- Writing the plan (inside the services' transactions) -------------------------------------------
 
 
-def confirmation_add(*, kind: str, series: Series, appointments: Iterable[Appointment] = (), now: datetime) -> OutboxMessage:
+def confirmation_add(
+    *, kind: str, series: Series, appointments: Iterable[Appointment] = (), now: datetime
+) -> OutboxMessage:
     """A confirmation of a change made in the current transaction, due now.
 
     Its key carries a fresh id: each committed change is its own event, and the row commits or
@@ -140,7 +146,9 @@ def series_replan(*, series: Series, now: datetime) -> None:
     # A row a worker is sending right now is locked by it; this UPDATE waits for that commit and
     # then leaves the row alone (PostgreSQL re-checks the status): that e-mail went out before
     # the change, which is the order things happened in.
-    stale = series.outbox_messages.open().filter(kind__in=reminders.PLANNED_KINDS).exclude(key__in=list(wanted))
+    stale = (
+        series.outbox_messages.open().filter(kind__in=reminders.PLANNED_KINDS).exclude(key__in=list(wanted))
+    )
     stale.update(status=Status.CANCELLED, claim=None, claimed_at=None, last_error=STALE, updated_at=now)
 
     # Only what is still ahead: a session booked tomorrow gets no "2 days before" reminder.
@@ -187,7 +195,10 @@ def series_replan_all(*, now: datetime | None = None) -> int:
 
 
 def messages_claim_due(
-    *, now: datetime | None = None, on_claim: Callable[[uuid.UUID], None], batch_size: int | None = None,
+    *,
+    now: datetime | None = None,
+    on_claim: Callable[[uuid.UUID], None],
+    batch_size: int | None = None,
     limit: int | None = None,
 ) -> int:
     """Claim due rows in batches (and expired claims of dead workers); `on_claim` each after commit."""
@@ -230,7 +241,9 @@ def messages_claim(*, ids: list[int], now: datetime | None = None) -> uuid.UUID 
 
 def _claim(ids: list[int], now: datetime) -> uuid.UUID:
     claim = uuid.uuid4()
-    OutboxMessage.objects.filter(pk__in=ids).update(status=Status.SENDING, claim=claim, claimed_at=now, updated_at=now)
+    OutboxMessage.objects.filter(pk__in=ids).update(
+        status=Status.SENDING, claim=claim, claimed_at=now, updated_at=now
+    )
     return claim
 
 
@@ -241,8 +254,9 @@ def claims_expired(*, now: datetime) -> int:
     with transaction.atomic():
         # A row a live worker is sending is locked by it: SKIP LOCKED leaves it to that worker.
         expired = list(
-            OutboxMessage.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease)
-            .select_for_update(skip_locked=True)
+            OutboxMessage.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease).select_for_update(
+                skip_locked=True
+            )
         )
         for row in expired:
             # Counted as an attempt, so a message that kills its worker every time ends up failed
@@ -303,7 +317,14 @@ def messages_send(*, claim: uuid.UUID, now: Callable[[], datetime] = timezone.no
 
 
 def _send_one(
-    message: OutboxMessage, claim: uuid.UUID, connection, rules: ClinicRules, report: SendReport, *, opened: bool, now
+    message: OutboxMessage,
+    claim: uuid.UUID,
+    connection,
+    rules: ClinicRules,
+    report: SendReport,
+    *,
+    opened: bool,
+    now,
 ) -> bool:
     """Send one row of the claim in its own transaction; return whether the connection is open."""
     pk = message.pk
@@ -350,7 +371,14 @@ def _send_one(
             # claim for the task's retry, with claimed_at renewed so its lease covers the wait.
             gave_up = attempts >= settings.OUTBOX_MAX_ATTEMPTS
             status = Status.FAILED if gave_up else Status.SENDING
-            _rewrite(pk, status, attempts=attempts, error=repr(error), claim=None if gave_up else claim, claimed_at=now())
+            _rewrite(
+                pk,
+                status,
+                attempts=attempts,
+                error=repr(error),
+                claim=None if gave_up else claim,
+                claimed_at=now(),
+            )
             failure = MailServerError(pk, attempts, retry=not gave_up, error=error)
         else:
             report.sent.append(pk)
@@ -379,7 +407,9 @@ def _release(ids: list[int], claim: uuid.UUID) -> None:
         )
 
 
-def still_wanted(message: OutboxMessage, appointments: list[Appointment], rules: ClinicRules, *, now: datetime) -> bool:
+def still_wanted(
+    message: OutboxMessage, appointments: list[Appointment], rules: ClinicRules, *, now: datetime
+) -> bool:
     """Whether the row may still go: confirmations always; planned e-mails while the plan has them."""
     if message.kind not in reminders.PLANNED_KINDS:
         return True  # a confirmation describes a change that was committed: it stays true

@@ -28,7 +28,15 @@ AFTERCARE_FOLLOWUP = "aftercare_followup"
 NEXT_SESSION = "next_session"
 NUDGE = "nudge"
 FRONT_DESK_ALERT = "front_desk_alert"
-PLANNED_KINDS = (REMINDER, REMINDER_MORNING, AFTERCARE, AFTERCARE_FOLLOWUP, NEXT_SESSION, NUDGE, FRONT_DESK_ALERT)
+PLANNED_KINDS = (
+    REMINDER,
+    REMINDER_MORNING,
+    AFTERCARE,
+    AFTERCARE_FOLLOWUP,
+    NEXT_SESSION,
+    NUDGE,
+    FRONT_DESK_ALERT,
+)
 
 # Session statuses (Appointment.Status values) that still get e-mails about the session.
 UPCOMING = "booked"
@@ -112,8 +120,13 @@ def plan(state: SeriesState, timings: Timings, tz: ZoneInfo) -> list[Planned]:
         day = start.date()
         if session.status == UPCOMING:
             if timings.reminder_days_before:
-                add(REMINDER, session.number, session.appointment_id, session.start,
-                    at(day - timedelta(days=timings.reminder_days_before), start.time(), tz))
+                add(
+                    REMINDER,
+                    session.number,
+                    session.appointment_id,
+                    session.start,
+                    at(day - timedelta(days=timings.reminder_days_before), start.time(), tz),
+                )
             if timings.reminder_morning_time is not None:
                 due = min(at(day, timings.reminder_morning_time, tz), start - MORNING_REMINDER_LEAD)
                 add(REMINDER_MORNING, session.number, session.appointment_id, session.start, due)

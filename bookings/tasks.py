@@ -37,7 +37,9 @@ def send_claimed(self, claim: str) -> None:
     except outbox.MailServerError as error:
         if error.retry:  # else the row was marked failed after its last attempt
             # Bounded by the row's attempts (OUTBOX_MAX_ATTEMPTS), not by Celery's count.
-            raise self.retry(exc=error, countdown=outbox.retry_delay(error.attempts), max_retries=None) from error
+            raise self.retry(
+                exc=error, countdown=outbox.retry_delay(error.attempts), max_retries=None
+            ) from error
 
 
 @shared_task(ignore_result=True)
@@ -52,4 +54,3 @@ def send_now(ids: list[int]) -> None:
 def replan_active_series() -> int:
     """Plan every active series' e-mails again with the clinic's new timings (admin save)."""
     return outbox.series_replan_all()
-

@@ -60,20 +60,24 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         pass
 
 
-def worker_env(*, database_url: str, broker_url: str, queue: str, smtp_port: int, var_dir: str, **settings: str) -> dict:
+def worker_env(
+    *, database_url: str, broker_url: str, queue: str, smtp_port: int, var_dir: str, **settings: str
+) -> dict:
     """A worker's environment: this database, broker and queue, the local SMTP server; `settings` win."""
-    return project_env(**{
-        "DEBUG": "1",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": broker_url,
-        "CELERY_QUEUE": queue,
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
-        "EMAIL_USE_TLS": "0",
-        "EMAIL_TIMEOUT": "20",
-        "CLINIC_VAR_DIR": var_dir,
-        **settings,  # DEBUG, SECRET_KEY… for a production-like worker
-    })
+    return project_env(
+        **{
+            "DEBUG": "1",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": broker_url,
+            "CELERY_QUEUE": queue,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp_port),
+            "EMAIL_USE_TLS": "0",
+            "EMAIL_TIMEOUT": "20",
+            "CLINIC_VAR_DIR": var_dir,
+            **settings,  # DEBUG, SECRET_KEY… for a production-like worker
+        }
+    )
 
 
 @contextmanager
@@ -83,7 +87,11 @@ def celery_worker(
     """Start a worker consuming `queue` on this database and broker, sending to the SMTP sink."""
     with tempfile.TemporaryDirectory(prefix="clinic-worker-") as var_dir:
         env = worker_env(
-            database_url=database_url, broker_url=broker_url, queue=queue, smtp_port=smtp_port, var_dir=var_dir,
+            database_url=database_url,
+            broker_url=broker_url,
+            queue=queue,
+            smtp_port=smtp_port,
+            var_dir=var_dir,
             **settings,
         )
         with celery_process(env, concurrency=concurrency, name=queue) as worker:
@@ -91,7 +99,9 @@ def celery_worker(
 
 
 @contextmanager
-def celery_process(env: dict, *, concurrency: int = 1, name: str = "worker", timeout: float = 60) -> Iterator[Worker]:
+def celery_process(
+    env: dict, *, concurrency: int = 1, name: str = "worker", timeout: float = 60
+) -> Iterator[Worker]:
     """`celery -A clinic worker` with `env`; wait until it is ready (bounded); always stop it."""
     with tempfile.TemporaryFile("w+") as log:
         argv = [
@@ -99,7 +109,9 @@ def celery_process(env: dict, *, concurrency: int = 1, name: str = "worker", tim
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
             f"--hostname={name}-{time.monotonic_ns()}@%h",
         ]  # fmt: skip
-        process = subprocess.Popen(argv, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            argv, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         worker = Worker(process, log)
         try:
             deadline = time.monotonic() + timeout

@@ -65,7 +65,10 @@ class Sink:
 
     def wait_for(self, count: int, *, timeout: float) -> list[Message]:
         """Wait (bounded) until at least `count` messages were accepted; return them all."""
-        return wait_until(lambda: len(self.messages) >= count, timeout=timeout, what=f"{count} e-mails") and self.messages
+        return (
+            wait_until(lambda: len(self.messages) >= count, timeout=timeout, what=f"{count} e-mails")
+            and self.messages
+        )
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, every: float = 0.05) -> bool:

@@ -31,7 +31,11 @@ def test_a_booking_confirmation_appears_in_the_embedded_workers_console(tmp_path
 
     with celery_process(env, concurrency=2) as worker:
         manage("shell", "-c", BOOK, env=env)
-        wait_until(lambda: "To: newcomer@example.com" in worker.output(), timeout=30, what="the e-mail in the console")
+        wait_until(
+            lambda: "To: newcomer@example.com" in worker.output(),
+            timeout=30,
+            what="the e-mail in the console",
+        )
         output = worker.output()
 
     assert "series_is_booked" in output or "series is booked" in output

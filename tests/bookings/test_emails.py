@@ -36,7 +36,7 @@ def send(series, kind) -> None:
 
 
 def calendar_of(message):
-    (name, content, mimetype), = message.attachments
+    ((name, content, mimetype),) = message.attachments
     assert mimetype == "text/calendar" and name.endswith(".ics")
     return Calendar.from_ical(content)
 
@@ -47,8 +47,9 @@ def parts(message) -> tuple[str, str]:
     return message.body, html
 
 
-def test_booking_e_mail_is_sent_only_after_commit(treatment, practitioner, django_capture_on_commit_callbacks,
-                                                  mailoutbox):
+def test_booking_e_mail_is_sent_only_after_commit(
+    treatment, practitioner, django_capture_on_commit_callbacks, mailoutbox
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         book(treatment, local(2027, 3, 9, 10), practitioner)
 
@@ -182,8 +183,9 @@ def test_every_row_has_its_own_fixed_message_id(series, mailoutbox):
     assert set(ids) == {emails.message_id(row) for row in rows}
 
 
-def test_a_mail_failure_is_recorded_on_the_row_not_raised_at_the_patient(client, settings, treatment, practitioner,
-                                                                        django_capture_on_commit_callbacks):
+def test_a_mail_failure_is_recorded_on_the_row_not_raised_at_the_patient(
+    client, settings, treatment, practitioner, django_capture_on_commit_callbacks
+):
     from tests.bookings.patient_fixtures import details
     from tests.bookings.test_flow import DETAILS, reach_details
 

@@ -59,7 +59,11 @@ def test_booking_plans_its_confirmation_and_every_sessions_emails(series):
 
     assert planned[0] == (Kind.SERIES_BOOKED, 0, Status.PENDING)
     assert {kind for kind, _, _ in planned} == {
-        Kind.SERIES_BOOKED, Kind.REMINDER, Kind.REMINDER_MORNING, Kind.AFTERCARE, Kind.AFTERCARE_FOLLOWUP,
+        Kind.SERIES_BOOKED,
+        Kind.REMINDER,
+        Kind.REMINDER_MORNING,
+        Kind.AFTERCARE,
+        Kind.AFTERCARE_FOLLOWUP,
         Kind.NEXT_SESSION,
     }
     assert rows(series, session_number=2, kind=Kind.REMINDER) == [(Kind.REMINDER, 2, Status.PENDING)]
@@ -67,22 +71,22 @@ def test_booking_plans_its_confirmation_and_every_sessions_emails(series):
     assert reminder.due_at == local(2027, 4, 4, 10)  # two days before 10:00 on 6 April (BST)
 
 
-def test_a_rolled_back_booking_plans_and_enqueues_nothing(treatment, practitioner, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with pytest.raises(RuntimeError):
-            with transaction.atomic():
-                book(treatment, local(2027, 3, 9, 10), practitioner)
-                assert OutboxMessage.objects.exists()
-                raise RuntimeError("something later in the request failed")
+def test_a_rolled_back_booking_plans_and_enqueues_nothing(
+    treatment, practitioner, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(RuntimeError):
+        with transaction.atomic():
+            book(treatment, local(2027, 3, 9, 10), practitioner)
+            assert OutboxMessage.objects.exists()
+            raise RuntimeError("something later in the request failed")
 
     assert callbacks == []
     assert not OutboxMessage.objects.exists()
 
 
 def test_a_refused_booking_plans_nothing(treatment, practitioner, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with pytest.raises(BookingError):
-            book(treatment, local(2027, 3, 1, 10), practitioner)  # inside the 24 hours' notice
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, pytest.raises(BookingError):
+        book(treatment, local(2027, 3, 1, 10), practitioner)  # inside the 24 hours' notice
 
     assert callbacks == [] and not OutboxMessage.objects.exists()
 
@@ -100,7 +104,9 @@ def test_a_move_cancels_the_old_times_emails_and_plans_the_new_ones(series, prac
 
     services.appointments_reschedule(moves=[(third, slot(local(2027, 5, 6, 14), practitioner))])
 
-    assert set(OutboxMessage.objects.filter(pk__in=old).values_list("status", flat=True)) == {Status.CANCELLED}
+    assert set(OutboxMessage.objects.filter(pk__in=old).values_list("status", flat=True)) == {
+        Status.CANCELLED
+    }
     new = series.outbox_messages.get(session_number=3, kind=Kind.REMINDER, status=Status.PENDING)
     assert new.due_at == local(2027, 5, 4, 14) and new.anchor_at == local(2027, 5, 6, 14)
     assert series.outbox_messages.filter(kind=Kind.RESCHEDULED, status=Status.PENDING).count() == 1
@@ -118,17 +124,23 @@ def test_moving_back_revives_the_same_rows_instead_of_duplicating_them(series, p
 
     reminder.refresh_from_db()
     assert reminder.status == Status.PENDING
-    assert series.outbox_messages.filter(session_number=3, kind=Kind.REMINDER, status=Status.PENDING).count() == 1
+    assert (
+        series.outbox_messages.filter(session_number=3, kind=Kind.REMINDER, status=Status.PENDING).count()
+        == 1
+    )
 
 
 def test_cancelling_a_session_cancels_its_emails_and_plans_a_nudge_and_an_alert(series):
     services.appointment_cancel(appointment=series.appointments.get(session_number=2))
 
     assert set(rows(series, session_number=2, kind__in=outbox.reminders.PLANNED_KINDS)) == {
-        (Kind.REMINDER, 2, Status.CANCELLED), (Kind.REMINDER_MORNING, 2, Status.CANCELLED),
-        (Kind.AFTERCARE, 2, Status.CANCELLED), (Kind.AFTERCARE_FOLLOWUP, 2, Status.CANCELLED),
+        (Kind.REMINDER, 2, Status.CANCELLED),
+        (Kind.REMINDER_MORNING, 2, Status.CANCELLED),
+        (Kind.AFTERCARE, 2, Status.CANCELLED),
+        (Kind.AFTERCARE_FOLLOWUP, 2, Status.CANCELLED),
         (Kind.NEXT_SESSION, 2, Status.CANCELLED),
-        (Kind.NUDGE, 2, Status.PENDING), (Kind.FRONT_DESK_ALERT, 2, Status.PENDING),
+        (Kind.NUDGE, 2, Status.PENDING),
+        (Kind.FRONT_DESK_ALERT, 2, Status.PENDING),
     }
     nudge = series.outbox_messages.get(kind=Kind.NUDGE)
     assert nudge.due_at == local(2027, 4, 6, 10)  # 28 days after 9 March, at the message time
@@ -150,7 +162,8 @@ def test_a_no_show_gets_no_aftercare(series, frozen):
     services.appointment_mark(appointment=first, status=Appointment.Status.NO_SHOW)
 
     assert set(rows(series, session_number=1, kind__in=[Kind.AFTERCARE, Kind.AFTERCARE_FOLLOWUP])) == {
-        (Kind.AFTERCARE, 1, Status.CANCELLED), (Kind.AFTERCARE_FOLLOWUP, 1, Status.CANCELLED),
+        (Kind.AFTERCARE, 1, Status.CANCELLED),
+        (Kind.AFTERCARE_FOLLOWUP, 1, Status.CANCELLED),
     }
 
 
@@ -166,14 +179,19 @@ def test_the_dispatcher_claims_only_due_rows_in_batches(claim_due, series, froze
     claimed = OutboxMessage.objects.filter(status=Status.SENDING)
     assert len(claims) == 2 and claimed.count() == 4
     assert set(claimed.values_list("kind", flat=True)) == {
-        Kind.SERIES_BOOKED, Kind.REMINDER, Kind.REMINDER_MORNING, Kind.AFTERCARE,
+        Kind.SERIES_BOOKED,
+        Kind.REMINDER,
+        Kind.REMINDER_MORNING,
+        Kind.AFTERCARE,
     }
     assert claim_due() == []  # nothing else is due
 
 
 def test_cancel_between_dispatch_and_send_sends_nothing_stale(claim_due, series, frozen, mailoutbox):
     frozen.move_to(local(2027, 4, 4, 10))  # session 2's reminder is due
-    OutboxMessage.objects.filter(status=Status.PENDING).exclude(session_number=2).update(status=Status.SENT, sent_at=NOW)
+    OutboxMessage.objects.filter(status=Status.PENDING).exclude(session_number=2).update(
+        status=Status.SENT, sent_at=NOW
+    )
     claims = claim_due()
 
     services.appointment_cancel(appointment=series.appointments.get(session_number=2), for_staff=True)
@@ -184,22 +202,27 @@ def test_cancel_between_dispatch_and_send_sends_nothing_stale(claim_due, series,
     assert series.outbox_messages.get(kind=Kind.REMINDER, session_number=2).status == Status.CANCELLED
 
 
-def test_reschedule_between_dispatch_and_send_sends_nothing_stale(claim_due, series, frozen, practitioner, mailoutbox):
+def test_reschedule_between_dispatch_and_send_sends_nothing_stale(
+    claim_due, series, frozen, practitioner, mailoutbox
+):
     frozen.move_to(local(2027, 5, 2, 10))  # session 3's reminder is due
-    OutboxMessage.objects.filter(status=Status.PENDING).exclude(session_number=3).update(status=Status.SENT, sent_at=NOW)
+    OutboxMessage.objects.filter(status=Status.PENDING).exclude(session_number=3).update(
+        status=Status.SENT, sent_at=NOW
+    )
     claims = claim_due()
 
     services.appointments_reschedule(
-        moves=[(series.appointments.get(session_number=3), slot(local(2027, 5, 6, 14), practitioner))], for_staff=True
+        moves=[(series.appointments.get(session_number=3), slot(local(2027, 5, 6, 14), practitioner))],
+        for_staff=True,
     )
     for claim in claims:
         outbox.messages_send(claim=claim)
 
     # Only the confirmation of the move (claimed by itself on commit, not in this batch) is new.
     assert mailoutbox == []
-    assert series.outbox_messages.get(kind=Kind.REMINDER, session_number=3, anchor_at=local(2027, 5, 4, 10)).status == (
-        Status.CANCELLED
-    )
+    assert series.outbox_messages.get(
+        kind=Kind.REMINDER, session_number=3, anchor_at=local(2027, 5, 4, 10)
+    ).status == (Status.CANCELLED)
     assert series.outbox_messages.get(kind=Kind.REMINDER, session_number=3, status=Status.PENDING).due_at == (
         local(2027, 5, 4, 14)
     )
@@ -207,10 +230,14 @@ def test_reschedule_between_dispatch_and_send_sends_nothing_stale(claim_due, ser
 
 def test_a_row_gone_stale_without_a_replan_is_refused_by_the_sender(claim_due, series, frozen, mailoutbox):
     frozen.move_to(local(2027, 4, 4, 10))
-    OutboxMessage.objects.filter(status=Status.PENDING).exclude(session_number=2).update(status=Status.SENT, sent_at=NOW)
+    OutboxMessage.objects.filter(status=Status.PENDING).exclude(session_number=2).update(
+        status=Status.SENT, sent_at=NOW
+    )
     claims = claim_due()
     # Changed behind the services' back (say, by a data fix): the sender still checks the plan.
-    Appointment.objects.filter(series=series, session_number=2).update(start=local(2027, 4, 7, 10), end=local(2027, 4, 7, 11))
+    Appointment.objects.filter(series=series, session_number=2).update(
+        start=local(2027, 4, 7, 10), end=local(2027, 4, 7, 11)
+    )
 
     report = outbox.messages_send(claim=claims[0])
 
@@ -235,7 +262,9 @@ def test_two_dispatchers_at_once_never_claim_the_same_row(settings):
     series = SeriesFactory()
     now = timezone.now()
     OutboxMessage.objects.bulk_create(
-        OutboxMessage(key=f"test:{n}", kind=Kind.NUDGE, series=series, anchor_at=now, due_at=now - timedelta(minutes=1))
+        OutboxMessage(
+            key=f"test:{n}", kind=Kind.NUDGE, series=series, anchor_at=now, due_at=now - timedelta(minutes=1)
+        )
         for n in range(600)
     )
     start = threading.Barrier(2)
@@ -263,7 +292,9 @@ def test_two_dispatchers_at_once_never_claim_the_same_row(settings):
     assert len(set(claims)) == len(claims) and all(count <= 5 for count in per_claim)
 
 
-def test_a_mail_server_error_records_the_attempt_and_gives_the_rest_of_the_batch_back(claim_due, series, frozen, settings):
+def test_a_mail_server_error_records_the_attempt_and_gives_the_rest_of_the_batch_back(
+    claim_due, series, frozen, settings
+):
     settings.EMAIL_BACKEND = "tests.bookings.test_outbox.RefusingBackend"
     frozen.move_to(local(2027, 3, 9, 19))
     (claim,) = claim_due()
@@ -294,7 +325,9 @@ def test_after_the_last_attempt_the_row_is_failed(claim_due, series, frozen, set
     assert (first.status, first.attempts, first.claim) == (Status.FAILED, 3, None)
 
 
-def test_a_refused_address_fails_at_once_and_the_batch_goes_on(claim_due, series, frozen, settings, mailoutbox):
+def test_a_refused_address_fails_at_once_and_the_batch_goes_on(
+    claim_due, series, frozen, settings, mailoutbox
+):
     frozen.move_to(local(2027, 3, 9, 9))
     series.patient.email = "jo@example.com\n"  # a header the mail library refuses
     series.patient.save()
@@ -303,7 +336,9 @@ def test_a_refused_address_fails_at_once_and_the_batch_goes_on(claim_due, series
     report = outbox.messages_send(claim=claim)
 
     assert len(report.failed) == 3 and report.sent == []
-    assert set(OutboxMessage.objects.filter(pk__in=report.failed).values_list("status", flat=True)) == {Status.FAILED}
+    assert set(OutboxMessage.objects.filter(pk__in=report.failed).values_list("status", flat=True)) == {
+        Status.FAILED
+    }
 
 
 def test_a_dead_workers_claim_is_handed_out_again_after_the_lease(claim_due, series, frozen, settings):
@@ -347,7 +382,12 @@ def test_keys_make_a_duplicate_row_impossible(series):
     row = series.outbox_messages.get(kind=Kind.REMINDER, session_number=1)
     with pytest.raises(IntegrityError), transaction.atomic():
         OutboxMessage.objects.create(
-            key=row.key, kind=row.kind, series=series, session_number=1, anchor_at=row.anchor_at, due_at=row.due_at
+            key=row.key,
+            kind=row.kind,
+            series=series,
+            session_number=1,
+            anchor_at=row.anchor_at,
+            due_at=row.due_at,
         )
 
 

@@ -13,8 +13,15 @@ CHANGELIST = reverse("admin:bookings_outboxmessage_changelist")
 def outgoing(series, n, status, error=""):
     now = timezone.now()
     return OutboxMessage.objects.create(
-        key=f"test:{n}", kind=OutboxMessage.Kind.REMINDER, series=series, anchor_at=now, due_at=now, status=status,
-        attempts=6 if status == Status.FAILED else 0, last_error=error, sent_at=now if status == Status.SENT else None,
+        key=f"test:{n}",
+        kind=OutboxMessage.Kind.REMINDER,
+        series=series,
+        anchor_at=now,
+        due_at=now,
+        status=status,
+        attempts=6 if status == Status.FAILED else 0,
+        last_error=error,
+        sent_at=now if status == Status.SENT else None,
     )
 
 
@@ -43,7 +50,9 @@ def test_send_again_puts_failed_emails_back_in_the_queue(admin_client, db):
 def test_emails_cannot_be_edited_in_the_admin(admin_client, db):
     row = outgoing(SeriesFactory(), 1, Status.SENT)
 
-    response = admin_client.post(reverse("admin:bookings_outboxmessage_change", args=[row.pk]), {"status": "pending"})
+    response = admin_client.post(
+        reverse("admin:bookings_outboxmessage_change", args=[row.pk]), {"status": "pending"}
+    )
 
     assert response.status_code == 403
     row.refresh_from_db()
@@ -63,10 +72,11 @@ def test_the_email_timings_are_clinic_rules_in_the_admin(admin_client, db):
 def test_new_timings_saved_in_the_admin_move_the_emails_not_sent_yet(
     client, admin_user, django_capture_on_commit_callbacks
 ):
+    import time_machine
+
     from bookings.models import ClinicRules
     from tests.bookings.factories import local
     from tests.bookings.patient_fixtures import NOW, book, treatment  # noqa: F401
-    import time_machine
 
     with time_machine.travel(NOW, tick=False):
         from tests.bookings.factories import PractitionerFactory, TreatmentFactory, clinic_rules
@@ -76,7 +86,9 @@ def test_new_timings_saved_in_the_admin_move_the_emails_not_sent_yet(
         series = book(course, local(2027, 3, 9, 10), PractitionerFactory(treatments=[course]))
         client.force_login(admin_user)  # in 2027: a session from today's login would have expired
         rules = ClinicRules.load()
-        form = {field.name: getattr(rules, field.name) for field in ClinicRules._meta.fields if field.name != "id"}
+        form = {
+            field.name: getattr(rules, field.name) for field in ClinicRules._meta.fields if field.name != "id"
+        }
         form = {name: "" if value is None else value for name, value in form.items()}
         form["reminder_days_before"] = 3
 

@@ -58,14 +58,19 @@ def test_a_four_session_series_gets_every_email_once_in_order_at_local_times(
         treatment.save()
         with django_capture_on_commit_callbacks(execute=True):
             series = services.series_book(
-                treatment=treatment, patient=PatientFactory(), slots=series_slots(practitioner, local(2027, 3, 2, 10), 4),
-                answers={question.key: False for question in QUESTIONS}, consent_treatment=True, consent_privacy=True,
+                treatment=treatment,
+                patient=PatientFactory(),
+                slots=series_slots(practitioner, local(2027, 3, 2, 10), 4),
+                answers={question.key: False for question in QUESTIONS},
+                consent_treatment=True,
+                consent_privacy=True,
             )
 
         def complete(number):
             def action():
                 appointment = series.appointments.get(session_number=number, status=Appointment.Status.BOOKED)
                 services.appointment_mark(appointment=appointment, status=Appointment.Status.COMPLETED)
+
             return action
 
         def move_third():
@@ -100,11 +105,15 @@ def test_a_four_session_series_gets_every_email_once_in_order_at_local_times(
         assert [(row.kind, row.session_number, row.sent_at.astimezone(LONDON)) for row in sent] == EXPECTED
         assert len(mailoutbox) == len(EXPECTED)
         assert len({message.extra_headers["Message-ID"] for message in mailoutbox}) == len(EXPECTED)
-        reminder_on_the_change_day = next(row for row in sent if (row.kind, row.session_number) == (Kind.REMINDER, 2))
+        reminder_on_the_change_day = next(
+            row for row in sent if (row.kind, row.session_number) == (Kind.REMINDER, 2)
+        )
         assert reminder_on_the_change_day.sent_at.astimezone(ZoneInfo("UTC")).hour == 9  # 10:00 BST
         # Session 3's e-mails for 27 April were never sent: cancelled when it moved.
-        assert set(series.outbox_messages.filter(anchor_at=local(2027, 4, 27, 10)).values_list("status", flat=True)) == {
-            Status.CANCELLED
-        }
-        assert not series.outbox_messages.filter(status__in=[Status.PENDING, Status.SENDING, Status.FAILED]).exists()
+        assert set(
+            series.outbox_messages.filter(anchor_at=local(2027, 4, 27, 10)).values_list("status", flat=True)
+        ) == {Status.CANCELLED}
+        assert not series.outbox_messages.filter(
+            status__in=[Status.PENDING, Status.SENDING, Status.FAILED]
+        ).exists()
         assert timezone.now() == local(2027, 5, 28, 10)

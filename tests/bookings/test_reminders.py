@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bookings import reminders
-from bookings.reminders import Session, SeriesState, Timings
+from bookings.reminders import SeriesState, Session, Timings
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -21,8 +21,9 @@ def state(*sessions, of=4, active=True) -> SeriesState:
     return SeriesState(7, active, of, 28, 42, tuple(sessions))
 
 
-def planned(series: SeriesState, timings: Timings = Timings()) -> list[tuple[str, int, datetime]]:
-    return [(m.kind, m.session_number, m.due_at.astimezone(LONDON)) for m in reminders.plan(series, timings, LONDON)]
+def planned(series: SeriesState, timings: Timings | None = None) -> list[tuple[str, int, datetime]]:
+    plan = reminders.plan(series, timings or Timings(), LONDON)
+    return [(m.kind, m.session_number, m.due_at.astimezone(LONDON)) for m in plan]
 
 
 def test_a_session_gets_reminders_and_aftercare_at_local_times():
@@ -38,9 +39,15 @@ def test_a_session_gets_reminders_and_aftercare_at_local_times():
 
 def test_times_keep_the_local_clock_across_the_spring_change():
     # Session on Tuesday 30 March 2027 (BST); BST began on Sunday 28 March.
-    plan = dict(((kind, number), due) for kind, number, due in planned(state(
-        session(1, local(2027, 3, 2, 10)), session(2, local(2027, 3, 30, 10)),
-    )))
+    plan = {
+        (kind, number): due
+        for kind, number, due in planned(
+            state(
+                session(1, local(2027, 3, 2, 10)),
+                session(2, local(2027, 3, 30, 10)),
+            )
+        )
+    }
 
     assert plan["reminder", 2] == local(2027, 3, 28, 10)  # the day of the change itself
     assert plan["reminder", 2].utcoffset() == timedelta(hours=1)
@@ -51,7 +58,7 @@ def test_times_keep_the_local_clock_across_the_spring_change():
 
 def test_times_keep_the_local_clock_across_the_autumn_change():
     # BST ends on Sunday 31 October 2027.
-    plan = dict(((kind, number), due) for kind, number, due in planned(state(session(1, local(2027, 11, 2, 10)))))
+    plan = {(kind, number): due for kind, number, due in planned(state(session(1, local(2027, 11, 2, 10))))}
 
     assert plan["reminder", 1] == local(2027, 10, 31, 10)
     assert plan["reminder", 1].astimezone(ZoneInfo("UTC")).hour == 10  # GMT again
@@ -59,22 +66,27 @@ def test_times_keep_the_local_clock_across_the_autumn_change():
 
 def test_a_wall_time_skipped_by_the_change_goes_at_the_first_real_minute():
     timings = Timings(reminder_morning_time=time(1, 30))
-    plan = dict(((kind, number), due) for kind, number, due in planned(state(session(1, local(2027, 3, 28, 10))), timings))
+    plan = {
+        (kind, number): due
+        for kind, number, due in planned(state(session(1, local(2027, 3, 28, 10))), timings)
+    }
 
-    assert plan["reminder_morning", 1] == datetime(2027, 3, 28, 1, 30, tzinfo=ZoneInfo("UTC")).astimezone(LONDON)
+    assert plan["reminder_morning", 1] == datetime(2027, 3, 28, 1, 30, tzinfo=ZoneInfo("UTC")).astimezone(
+        LONDON
+    )
     assert plan["reminder_morning", 1].strftime("%H:%M %Z") == "02:30 BST"
 
 
 def test_the_morning_reminder_goes_an_hour_before_an_early_session():
-    plan = dict(((kind, number), due) for kind, number, due in planned(state(session(1, local(2027, 3, 2, 8, 30)))))
+    plan = {(kind, number): due for kind, number, due in planned(state(session(1, local(2027, 3, 2, 8, 30))))}
 
     assert plan["reminder_morning", 1] == local(2027, 3, 2, 7, 30)
 
 
 def test_aftercare_waits_an_hour_after_a_late_session():
-    plan = dict(((kind, number), due) for kind, number, due in planned(
-        state(session(1, local(2027, 3, 2, 18, 30)))
-    ))
+    plan = {
+        (kind, number): due for kind, number, due in planned(state(session(1, local(2027, 3, 2, 18, 30))))
+    }
 
     assert plan["aftercare", 1] == local(2027, 3, 2, 20, 30)
 
@@ -88,8 +100,11 @@ def test_next_session_reminder_is_only_for_later_sessions_and_only_between_sessi
 
 
 def test_a_missing_next_session_plans_a_nudge_when_its_window_opens_and_a_front_desk_alert():
-    plan = [p for p in planned(state(session(1, local(2027, 3, 2, 10)), session(3, local(2027, 5, 4, 10))))
-            if p[0] in ("nudge", "front_desk_alert")]
+    plan = [
+        p
+        for p in planned(state(session(1, local(2027, 3, 2, 10)), session(3, local(2027, 5, 4, 10))))
+        if p[0] in ("nudge", "front_desk_alert")
+    ]
 
     # Window for session 2: 28 to 42 days after 2 March; the alert goes 7 days before it closes.
     assert plan == [("nudge", 2, local(2027, 3, 30, 10)), ("front_desk_alert", 2, local(2027, 4, 6, 10))]
@@ -110,7 +125,10 @@ def test_only_aftercare_for_a_session_that_took_place():
 
 def test_timings_set_to_zero_or_empty_plan_nothing():
     timings = Timings(
-        reminder_days_before=0, reminder_morning_time=None, aftercare_evening_time=None, aftercare_followup_days=0,
+        reminder_days_before=0,
+        reminder_morning_time=None,
+        aftercare_evening_time=None,
+        aftercare_followup_days=0,
         next_session_days_before=0,
     )
 
