@@ -322,7 +322,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     date_hierarchy = "due_at"
     ordering = ("-due_at",)
     actions = (send_again,)
-    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+    readonly_fields = tuple(field.name for field in OutboxMessage._meta.fields)
 
     def has_add_permission(self, request):
         return False  # planned by the booking services
