@@ -156,6 +156,10 @@ if not REDIS_URL:
         "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
+else:
+    # Redis hands an unacknowledged message (acks_late tasks, retries waiting their countdown) to
+    # another worker after this long: keep it above OUTBOX_RETRY_BACKOFF_MAX_SECONDS.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_IGNORE_RESULT = True
 # One queue unless told otherwise (the worker tests give each run a queue of its own).
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
