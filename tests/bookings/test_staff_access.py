@@ -1,7 +1,8 @@
 """Who may open and do what in the staff workspace: login, roles, CSRF, and the login rate limit."""
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -251,3 +252,13 @@ def test_the_admin_sign_in_shares_the_limit(settings, manager):
     assert response.status_code == 200  # the admin's own page, with the sentence instead of a session
     assert "Too many sign-in attempts" in response.content.decode()
     assert "sessionid" not in response.cookies
+
+
+def test_demo_logins_get_their_roles(db, settings, client):
+    settings.DEBUG = True
+    call_command("load_demo")
+
+    assert client.login(username="frontdesk", password="frontdesk")
+    assert client.get(reverse("staff:day")).status_code == 200
+    amara = User.objects.get(username="amara")
+    assert amara.has_perm("bookings.mark_appointment") and not amara.has_perm("bookings.view_all_diaries")

@@ -1,14 +1,16 @@
 """
 Demo data for `make run`: practitioners, rooms, clinic rules and a few booked series.
 
-Idempotent: run it as often as you like; it only creates what is missing. The staff superuser
-"manager" (password "manager") is created only when DEBUG is on. Works on SQLite and PostgreSQL.
+Idempotent: run it as often as you like; it only creates what is missing. The staff logins
+"manager" (superuser, password "manager") and "frontdesk" (Front desk group, password "frontdesk")
+are created only when DEBUG is on. Works on SQLite and PostgreSQL.
 """
 
 from datetime import time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -81,7 +83,13 @@ class Command(BaseCommand):
         User = get_user_model()
         if not User.objects.filter(username="manager").exists():
             User.objects.create_superuser("manager", "manager@clinic.example", "manager")
-        self.stdout.write('Staff login for the demo (DEBUG only): "manager" / "manager" at /admin/.')
+        if not User.objects.filter(username="frontdesk").exists():
+            desk = User.objects.create_user("frontdesk", "desk@clinic.example", "frontdesk", first_name="Desk")
+            desk.groups.add(Group.objects.get(name="Front desk"))  # the roles of migration bookings/0005
+        self.stdout.write(
+            'Staff logins for the demo (DEBUG only): "manager" / "manager" (/staff/ and /admin/), '
+            '"frontdesk" / "frontdesk" (/staff/).'
+        )
 
     def _practitioner(self, treatment, name: str, username: str, blocks) -> None:
         User = get_user_model()
@@ -91,6 +99,7 @@ class Command(BaseCommand):
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
+            user.groups.add(Group.objects.get(name="Practitioner"))
         practitioner, _ = Practitioner.objects.get_or_create(name=name, defaults={"user": user})
         practitioner.treatments.add(treatment)
         # The clinic closes over Christmas: the sample series plan around it.
