@@ -9,6 +9,7 @@ it is now, so a message shows today's sessions even if it was planned weeks ago.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from bookings import ics, reminders
 from bookings.models import Appointment, ClinicRules, OutboxMessage, Series
 from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
 from bookings.tokens import manage_token, manage_url
+from clinic.context_processors import clinic as clinic_context
 
 Kind = OutboxMessage.Kind
 
@@ -54,18 +56,9 @@ CHANGE_SUBJECTS = {
 }
 
 
-def clinic() -> dict:
-    return {
-        "name": settings.CLINIC_NAME,
-        "phone": settings.CLINIC_PHONE,
-        "email": settings.CLINIC_EMAIL,
-        "address": settings.CLINIC_ADDRESS,
-    }
-
-
 def message_id(message: OutboxMessage) -> str:
     """A Message-ID fixed per row: if a crash makes us send a row twice, mail software can tell."""
-    domain = settings.SITE_URL.split("//", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "clinic.invalid"
+    domain = urlsplit(settings.SITE_URL).hostname or "clinic.invalid"
     return f"<outbox-{message.key.replace(':', '.')}@{domain}>"
 
 
@@ -90,7 +83,7 @@ def build(
         "number": message.session_number,
         "manage_url": manage_url(series),
         "cutoff_hours": rules.cancellation_cutoff_hours,
-        "clinic": clinic(),
+        **clinic_context(None),  # the same name, phone and address as the pages
     }
     if message.kind == Kind.SERIES_BOOKED:
         questionnaire = series.questionnaires.first()
