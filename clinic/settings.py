@@ -189,6 +189,10 @@ LOGIN_URL = "staff:login"
 # per client address, and per username whoever tries it. django-ratelimit rates: "<count>/<n><s|m|h|d>".
 STAFF_LOGIN_RATE_PER_IP = os.environ.get("STAFF_LOGIN_RATE_PER_IP", "20/15m")
 STAFF_LOGIN_RATE_PER_USERNAME = os.environ.get("STAFF_LOGIN_RATE_PER_USERNAME", "5/15m")
+# Behind a reverse proxy every request comes from the proxy's address, so the per-address limit
+# would count the whole clinic as one client: name the header the proxy sets with the client's
+# address (e.g. HTTP_X_REAL_IP, or HTTP_X_FORWARDED_FOR, whose last entry the proxy appended).
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 
 LANGUAGE_CODE = "en-gb"
 # Every appointment is shown and planned in the clinic's wall-clock zone; stored in UTC.
