@@ -24,6 +24,13 @@ def _login_username(group, request) -> str:
     return request.POST.get("username", "").strip().lower()
 
 
+def client_address(group, request) -> str:
+    """The client's address: the proxy's header when one is configured (its last entry), else REMOTE_ADDR."""
+    forwarded = request.META.get(settings.CLIENT_IP_HEADER, "") if settings.CLIENT_IP_HEADER else ""
+    entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+    return entries[-1] if entries else request.META.get("REMOTE_ADDR", "")
+
+
 class LoginRateLimit:
     """Refuses further guesses from one address, or at one username, for a while (before checking).
 
@@ -35,7 +42,7 @@ class LoginRateLimit:
 
     def clean(self):
         limits = [
-            ("ip", settings.STAFF_LOGIN_RATE_PER_IP),
+            (client_address, settings.STAFF_LOGIN_RATE_PER_IP),
             (_login_username, settings.STAFF_LOGIN_RATE_PER_USERNAME),
         ]
         # Every limit counts this attempt (no short-circuit), so one cannot be drained through the other.

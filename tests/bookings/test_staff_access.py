@@ -262,3 +262,22 @@ def test_demo_logins_get_their_roles(db, settings, client):
     assert client.get(reverse("staff:day")).status_code == 200
     amara = User.objects.get(username="amara")
     assert amara.has_perm("bookings.mark_appointment") and not amara.has_perm("bookings.view_all_diaries")
+
+
+def test_behind_a_proxy_the_limit_counts_each_client_not_the_proxy(settings, front_desk):
+    settings.STAFF_LOGIN_RATE_PER_IP = "2/15m"
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    for n in range(2):
+        Client().post(
+            LOGIN, {"username": f"user{n}", "password": "guess"}, HTTP_X_FORWARDED_FOR="spoof, 203.0.113.9"
+        )
+
+    blocked = Client().post(
+        LOGIN, {"username": "fran", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="203.0.113.9"
+    )
+    colleague = Client().post(
+        LOGIN, {"username": "fran", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+
+    assert blocked.status_code == 429
+    assert colleague.status_code == 302  # same proxy (REMOTE_ADDR), another client
