@@ -184,6 +184,8 @@ class CancelForm(forms.Form):
         error_messages={"required": "Give a reason for cancelling: it is kept on the record."},
     )
 
+    rest = forms.BooleanField(required=False, label="Also cancel every later session of this series")
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()

@@ -303,21 +303,31 @@ def appointment_action(request, pk, action):
 @require_POST
 @staff_only("bookings.change_appointment")
 def appointment_cancel(request, pk):
-    """Cancel one session with a reason (staff: the patients' cutoff does not apply)."""
+    """Cancel one session, or it and every later one, with a reason (staff: no patients' cutoff)."""
     appointment = _appointment(request, pk)
     form = CancelForm(request.POST)
     if not form.is_valid():
         return _appointment_page(request, appointment, cancel_form=form, status=400)
+    reason, number = form.cleaned_data["reason"], appointment.session_number
     try:
-        services.appointment_cancel(
-            appointment=appointment, by=request.user, reason=form.cleaned_data["reason"], for_staff=True
-        )
+        if form.cleaned_data["rest"]:
+            cancelled = services.series_cancel_remaining(
+                series=appointment.series, from_session=number, by=request.user, reason=reason, for_staff=True
+            )
+        else:
+            cancelled = [
+                services.appointment_cancel(
+                    appointment=appointment, by=request.user, reason=reason, for_staff=True
+                )
+            ]
     except BookingError as refusal:
         messages.error(request, refusal.message)
     else:
+        sessions = ", ".join(str(session.session_number) for session in cancelled)
+        plural = "s" if len(cancelled) > 1 else ""
+        patient = appointment.series.patient.name
         messages.success(
-            request,
-            f"Session {appointment.session_number} for {appointment.series.patient.name} is cancelled.",
+            request, f"Session{plural} {sessions} for {patient} {'are' if plural else 'is'} cancelled."
         )
     return redirect("staff:appointment", pk=appointment.pk)
 

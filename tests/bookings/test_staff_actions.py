@@ -206,3 +206,18 @@ def test_appointment_page_shows_the_history_and_planned_emails(client, front_des
     assert "patient (online booking)" in page
     assert "Status: Booked" in page and "Reason:" not in page  # a new appointment: its values, no arrows
     assert "Reminder (days before)" in page and "Pending" in page
+
+
+def test_staff_cancel_this_and_every_later_session(client, front_desk, series):
+    client.force_login(front_desk)
+
+    response = client.post(
+        reverse("staff:cancel", args=[session(series, 2).pk]),
+        {"reason": "Moving abroad", "rest": "on"},
+        follow=True,
+    )
+
+    assert "Sessions 2, 3 for Jo Bloggs are cancelled." in response.content.decode()
+    statuses = dict(series.appointments.values_list("session_number", "status"))
+    assert statuses == {1: "booked", 2: "cancelled", 3: "cancelled"}
+    assert AuditEvent.objects.filter(series=series, action="cancelled", actor=front_desk).count() == 2
