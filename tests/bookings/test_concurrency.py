@@ -102,7 +102,8 @@ def test_many_racers_for_the_same_series_one_wins_whole(precheck):
 
 
 def test_overlapping_series_for_one_practitioner_one_wins_whole(precheck):
-    treatment, (practitioner,), _ = microneedling_clinic()
+    # A 5-minute grid so the racers' overlapping starts are all bookable times.
+    treatment, (practitioner,), _ = microneedling_clinic(slot_minutes=5)
     # Each racer's first and last sessions are free and distinct; the second sessions all overlap
     # (10:00, 10:05, 10:10… for an hour), so the losers' free sessions must roll back too.
     racers = [
@@ -118,7 +119,7 @@ def test_overlapping_series_for_one_practitioner_one_wins_whole(precheck):
 
 
 def test_overlapping_series_for_one_room_one_wins_whole(precheck):
-    treatment, staff, (room,) = microneedling_clinic(practitioners=RACERS, rooms=1)
+    treatment, staff, (room,) = microneedling_clinic(practitioners=RACERS, rooms=1, slot_minutes=5)
     # Different practitioners, one room: only the room can be double-booked.
     racers = [
         [
