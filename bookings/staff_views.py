@@ -43,7 +43,7 @@ from bookings.staff_forms import (
     WeekForm,
     WorkingHoursFormSet,
 )
-from bookings.views import plan_fingerprint, slot_days
+from bookings.views import move_options, plan_fingerprint, slot_days
 from treatments.models import Treatment
 
 
@@ -335,24 +335,22 @@ def appointment_cancel(request, pk):
 @require_http_methods(["GET", "POST"])
 @staff_only("bookings.change_appointment")
 def appointment_move(request, pk):
-    """Offer only the times the engine allows (keeping both neighbours' spacing); confirm knock-on moves."""
+    """Offer only the times the engine allows: keeping both neighbours' spacing, or later ones that
+    move the following sessions too (shown for confirmation first)."""
     appointment = _appointment(request, pk)
     refusal = selectors.change_refusal(appointment=appointment, for_staff=True)
     if refusal:
         messages.error(request, refusal)
         return redirect("staff:appointment", pk=appointment.pk)
-    current = slot_key(selectors.as_slot(appointment))
-    options = [
-        slot
-        for slot in selectors.session_options(appointment=appointment, for_staff=True)
-        if slot_key(slot) != current
-    ]
+    keeping, later = move_options(appointment, for_staff=True)
+    options = keeping + later
     names = practitioner_names(options + [selectors.as_slot(appointment)])
     context = {
         "appointment": appointment,
         "patient": appointment.series.patient,
         "current_label": slot_label(selectors.as_slot(appointment), names),
-        "days": slot_days(options, names),
+        "keeping": slot_days(keeping, names),
+        "later": slot_days(later, names),
     }
     if request.method == "GET":
         return render(request, "staff/move.html", context)

@@ -1,5 +1,7 @@
 """Actions on an appointment from the staff workspace: each calls the service and leaves an audit event."""
 
+import re
+
 import time_machine
 from django.urls import reverse
 
@@ -125,9 +127,11 @@ def test_reschedule_offers_only_times_keeping_the_series_spacing(client, front_d
     second = session(series, 2)  # Tue 6 April; session 1 on 9 March, session 3 on 4 May: 28 days each side
 
     page = client.get(reverse("staff:move", args=[second.pk])).content.decode()
+    keeping, later = page.split('id="later-heading"')
 
-    assert key(local(2027, 4, 6, 14), second.practitioner) in page
-    assert key(local(2027, 4, 7, 10), second.practitioner) not in page  # 27 days before session 3: too close
+    assert key(local(2027, 4, 6, 14), second.practitioner) in keeping
+    assert key(local(2027, 4, 7, 10), second.practitioner) not in keeping  # 27 days before session 3
+    assert key(local(2027, 4, 7, 10), second.practitioner) in later  # …unless session 3 moves too
     assert key(local(2027, 4, 5, 10), second.practitioner) not in page  # 27 days after session 1: too soon
     assert key(local(2027, 4, 6, 10), second.practitioner) not in page  # where it is now
 
@@ -221,3 +225,26 @@ def test_staff_cancel_this_and_every_later_session(client, front_desk, series):
     statuses = dict(series.appointments.values_list("session_number", "status"))
     assert statuses == {1: "booked", 2: "cancelled", 3: "cancelled"}
     assert AuditEvent.objects.filter(series=series, action="cancelled", actor=front_desk).count() == 2
+
+
+def test_reschedule_later_pushes_the_following_session_after_a_confirmation(client, front_desk, series):
+    client.force_login(front_desk)
+    second, third = session(series, 2), session(series, 3)
+    url = reverse("staff:move", args=[second.pk])
+    later = key(local(2027, 4, 13, 10), second.practitioner)  # a week later: session 3 would be 21 days after
+
+    assert later in client.get(url).content.decode()
+    confirm = client.post(url, {"slot": later})
+
+    page = confirm.content.decode()
+    assert "Check the change" in page and "Session 3:" in page
+    third.refresh_from_db()
+    assert third.start == local(2027, 5, 4, 10)  # nothing moved yet
+    fingerprint = re.search(r'name="confirm" value="([^"]+)"', page).group(1)
+    client.post(url, {"slot": later, "confirm": fingerprint})
+
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert second.start == local(2027, 4, 13, 10)
+    assert (third.start - second.start).days >= 28
+    assert AuditEvent.objects.filter(action="moved", actor=front_desk).count() == 2
