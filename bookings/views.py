@@ -56,14 +56,12 @@ def slot_days(slots: list[Slot], names: dict[int, str], *, week: date | None = N
     days: dict[date, list[dict]] = {week + timedelta(days=n): [] for n in range(7)} if week else {}
     for slot in slots:
         local = slot.start.astimezone(zone)
-        days.setdefault(local.date(), []).append(
-            {
-                "key": slot_key(slot),
-                "label": slot_label(slot, names),
-                "time": f"{local:%H:%M}",
-                "practitioner": names.get(slot.practitioner_id, ""),
-            }
-        )
+        days.setdefault(local.date(), []).append({
+            "key": slot_key(slot),
+            "label": slot_label(slot, names),
+            "time": f"{local:%H:%M}",
+            "practitioner": names.get(slot.practitioner_id, ""),
+        })
     return [{"date": day, "label": day_label(day), "slots": entries} for day, entries in days.items()]
 
 
@@ -242,19 +240,13 @@ def book_done(request, slug):
     series = Series.objects.filter(public_id=public_id, treatment__slug=slug).first() if public_id else None
     if series is None:
         return redirect("bookings:book", slug=slug)
-    return render(
-        request,
-        "bookings/book_done.html",
-        {
-            "series": series,
-            "treatment": series.treatment,
-            "sessions": series.appointments.active()
-            .select_related("practitioner")
-            .order_by("session_number"),
-            "flagged": _flagged_questions(series),
-            "manage_path": manage_path(series),
-        },
-    )
+    return render(request, "bookings/book_done.html", {
+        "series": series,
+        "treatment": series.treatment,
+        "sessions": series.appointments.active().select_related("practitioner").order_by("session_number"),
+        "flagged": _flagged_questions(series),
+        "manage_path": manage_path(series),
+    })
 
 
 # --- The manage link -----------------------------------------------------------------------------------
@@ -277,15 +269,13 @@ def timeline(series: Series) -> list[dict]:
     for number, appointment in sorted(shown.items()):
         past = appointment.end <= now
         refusal = None if past else selectors.change_refusal(appointment=appointment, now=now)
-        rows.append(
-            {
-                "number": number,
-                "appointment": appointment,
-                "past": past,
-                "refusal": refusal,
-                "changeable": appointment.is_active and not past and refusal is None,
-            }
-        )
+        rows.append({
+            "number": number,
+            "appointment": appointment,
+            "past": past,
+            "refusal": refusal,
+            "changeable": appointment.is_active and not past and refusal is None,
+        })
     return rows
 
 
@@ -296,19 +286,15 @@ def manage(request, token):
     if series is None:
         return _invalid_link(request)
     rows = timeline(series)
-    return render(
-        request,
-        "bookings/manage.html",
-        {
-            "series": series,
-            "treatment": series.treatment,
-            "rows": rows,
-            "token": token,
-            "has_booked": any(row["appointment"].is_active for row in rows),
-            "cutoff_hours": ClinicRules.load().cancellation_cutoff_hours,
-            "flagged": _flagged_questions(series) if series.needs_review else [],
-        },
-    )
+    return render(request, "bookings/manage.html", {
+        "series": series,
+        "treatment": series.treatment,
+        "rows": rows,
+        "token": token,
+        "has_booked": any(row["appointment"].is_active for row in rows),
+        "cutoff_hours": ClinicRules.load().cancellation_cutoff_hours,
+        "flagged": _flagged_questions(series) if series.needs_review else [],
+    })
 
 
 @require_GET
@@ -388,46 +374,32 @@ def _label(appointment: Appointment) -> str:
 def _move_page(request, session: ManagedSession, token: str, *, error: str = "", status: int = 200):
     keeping, later = move_options(session.appointment)
     names = practitioner_names(keeping + later)
-    return render(
-        request,
-        "bookings/manage_move.html",
-        {
-            "series": session.series,
-            "appointment": session.appointment,
-            "token": token,
-            "current_label": _label(session.appointment),
-            "keeping": slot_days(keeping, names),
-            "later": slot_days(later, names),
-            "error": error,
-        },
-        status=status,
-    )
+    return render(request, "bookings/manage_move.html", {
+        "series": session.series,
+        "appointment": session.appointment,
+        "token": token,
+        "current_label": _label(session.appointment),
+        "keeping": slot_days(keeping, names),
+        "later": slot_days(later, names),
+        "error": error,
+    }, status=status)
 
 
 def _confirm_move_page(request, session: ManagedSession, token: str, *, moves, new: Slot):
     names = practitioner_names([slot for _, slot in moves])
     changed_plan = "confirm" in request.POST  # confirming a plan that is no longer the one shown
-    return render(
-        request,
-        "bookings/manage_move_confirm.html",
-        {
-            "series": session.series,
-            "token": token,
-            "number": session.appointment.session_number,
-            "changes": [
-                {
-                    "number": appointment.session_number,
-                    "old": _label(appointment),
-                    "new": slot_label(slot, names),
-                }
-                for appointment, slot in moves
-            ],
-            "slot": slot_key(new),
-            "fingerprint": plan_fingerprint(moves),
-            "changed_plan": changed_plan,
-        },
-        status=409 if changed_plan else 200,
-    )
+    return render(request, "bookings/manage_move_confirm.html", {
+        "series": session.series,
+        "token": token,
+        "number": session.appointment.session_number,
+        "changes": [
+            {"number": appointment.session_number, "old": _label(appointment), "new": slot_label(slot, names)}
+            for appointment, slot in moves
+        ],
+        "slot": slot_key(new),
+        "fingerprint": plan_fingerprint(moves),
+        "changed_plan": changed_plan,
+    }, status=409 if changed_plan else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -511,46 +483,26 @@ def manage_answers(request, token, number):
         .first()
     )
     if appointment is None or appointment.end <= timezone.now():
-        messages.error(
-            request, f"Session {number} is not booked ahead, so there are no answers to confirm for it."
-        )
+        messages.error(request, f"Session {number} is not booked ahead, so there are no answers to confirm for it.")
         return redirect("bookings:manage", token=token)
     if request.method == "POST":
         if request.POST.get("answer") not in ANSWERS:
-            return render(
-                request,
-                "bookings/manage_answers.html",
-                {
-                    "series": series,
-                    "token": token,
-                    "appointment": appointment,
-                    "questions": QUESTIONS,
-                    "error": "Please choose one of the two buttons.",
-                },
-                status=400,
-            )
+            return render(request, "bookings/manage_answers.html", {
+                "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+                "error": "Please choose one of the two buttons.",
+            }, status=400)
         changed = ANSWERS[request.POST["answer"]]
         try:
             services.appointment_confirm_answers(appointment=appointment, changed=changed)
         except BookingError as refusal:
             messages.error(request, refusal.message)
         else:
-            messages.success(
-                request,
-                (
-                    f"Thank you. A practitioner will look at your answers before session {number} and may call you."
-                    if changed
-                    else f"Thank you: your answers are confirmed for session {number}."
-                ),
-            )
+            messages.success(request, (
+                f"Thank you. A practitioner will look at your answers before session {number} and may call you."
+                if changed else f"Thank you: your answers are confirmed for session {number}."
+            ))
         return redirect("bookings:manage", token=token)
-    return render(
-        request,
-        "bookings/manage_answers.html",
-        {
-            "series": series,
-            "token": token,
-            "appointment": appointment,
-            "questions": QUESTIONS,
-        },
-    )
+    return render(request, "bookings/manage_answers.html", {
+        "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+    })
+
