@@ -93,6 +93,19 @@ class Diary:
         return self.end_minute - self.start_minute
 
     @property
+    def summary(self) -> list[tuple[str, int]]:
+        """(status, how many) for the appointments shown, in status order, then how many need a review."""
+        appointments = [block.appointment for column in self.columns for block in column.blocks] + self.others
+        counts = [
+            (label, sum(appointment.status == value for appointment in appointments))
+            for value, label in Appointment.Status.choices
+        ]
+        reviews = sum(block.needs_review for column in self.columns for block in column.blocks)
+        return [(label, count) for label, count in counts if count] + (
+            [("Review needed", reviews)] if reviews else []
+        )
+
+    @property
     def hours(self) -> list[Band]:
         return [
             Band(minute - self.start_minute, 60, f"{minute // 60:02d}:00")

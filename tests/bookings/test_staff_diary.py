@@ -54,6 +54,7 @@ def test_day_view_flags_sessions_waiting_for_a_review(client, front_desk, treatm
 
     assert "Review needed" in page
     assert "needs-review" in page
+    assert "Booked: <strong>1</strong> · Review needed: <strong>1</strong>" in page
 
 
 def test_day_view_defaults_to_today_and_moves_day_by_day(client, front_desk, series):
