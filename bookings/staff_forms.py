@@ -1,5 +1,7 @@
 """Forms of the staff workspace: login (rate-limited), day picker, patients, cancel, hours and time off."""
 
+from datetime import timedelta
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
@@ -14,6 +16,7 @@ from bookings.models import Practitioner, TimeOff, WorkingHours
 from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT
 from treatments.models import Treatment
 
+DIARY_REACH = timedelta(days=3653)
 LOGIN_LIMITED = (
     "Too many sign-in attempts. For your security, please wait 15 minutes before trying again, "
     "or ask a manager to reset your password."
@@ -75,6 +78,13 @@ class DayForm(forms.Form):
         label="Go to date",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        # Ten years either way is plenty for a diary, and keeps day arithmetic far from date.min/max.
+        if day and abs(day - timezone.localdate()) > DIARY_REACH:
+            raise forms.ValidationError("Choose a date within ten years of today.")
+        return day
 
 
 class WeekForm(DayForm):

@@ -28,7 +28,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from bookings import selectors, services, staff_selectors
 from bookings.audit import changed_fields
 from bookings.errors import BookingError, SlotTaken
-from bookings.forms import SeriesReviewForm, clinic_zone, practitioner_names, slot_key, slot_label, week_start
+from bookings.forms import (
+    FURTHEST_AHEAD,
+    SeriesReviewForm,
+    clinic_zone,
+    practitioner_names,
+    slot_key,
+    slot_label,
+    week_start,
+)
 from bookings.models import Appointment, AuditEvent, OutboxMessage, Practitioner, Series
 from bookings.questionnaire import QUESTIONS
 from bookings.staff_forms import (
@@ -534,6 +542,8 @@ def _first_slot(treatment: Treatment, key: str):
         start = datetime.strptime(key.split("-")[0], "%Y%m%dT%H%M").replace(tzinfo=ZoneInfo("UTC"))
     except ValueError:
         return None
+    if abs(start.date() - timezone.localdate()) > FURTHEST_AHEAD:
+        return None  # nobody books that far off (and date arithmetic stays far from date.max)
     day = start.astimezone(clinic_zone()).date()
     slots = selectors.available_slots(treatment=treatment, start_date=day, days=1, for_staff=True)
     return {slot_key(slot): slot for slot in slots}.get(key)

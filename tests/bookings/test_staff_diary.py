@@ -66,7 +66,7 @@ def test_day_view_defaults_to_today_and_moves_day_by_day(client, front_desk, ser
     assert 'href="?date=2027-02-28"' in page and 'href="?date=2027-03-02"' in page
 
 
-@pytest.mark.parametrize("bad", ["yesterday", "2027-02-30", "9999-99-99", ""])
+@pytest.mark.parametrize("bad", ["yesterday", "2027-02-30", "9999-99-99", "", "9999-12-31", "0001-01-01"])
 def test_day_view_falls_back_to_today_on_a_bad_date(client, front_desk, frozen, bad):
     client.force_login(front_desk)
 
@@ -131,6 +131,16 @@ def test_week_view_shows_one_practitioners_week(client, front_desk, series, coll
     assert "Dr Ana Silva: 8 Mar – 14 Mar 2027" in page
     assert "Tue 9 Mar" in page and "Sun 14 Mar" in page
     assert "Jo Bloggs" in page
+
+
+@pytest.mark.parametrize("bad", ["9999-12-31", "0001-01-01", "nonsense"])
+def test_week_view_falls_back_to_this_week_on_a_bad_date(client, front_desk, practitioner, bad):
+    client.force_login(front_desk)
+
+    response = client.get(WEEK, {"date": bad, "practitioner": "x"})
+
+    assert response.status_code == 200
+    assert "1 Mar – 7 Mar 2027" in response.content.decode()
 
 
 def test_week_view_ignores_a_practitioner_the_user_may_not_see(client, ana, colleague_series, colleague):

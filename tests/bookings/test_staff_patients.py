@@ -171,10 +171,11 @@ def test_phone_booking_of_a_garbage_first_time_goes_back_to_the_times(
     client.force_login(front_desk)
     patient = PatientFactory()
 
-    response = client.get(plan_url(patient, treatment, "not-a-slot"))
+    for garbage in ("not-a-slot", "99991231T2330-1", "00010101T0000-1"):
+        response = client.get(plan_url(patient, treatment, garbage))
 
-    assert response.status_code == 302
-    assert response.url == reverse("staff:book", args=[patient.pk]) + f"?treatment={treatment.slug}"
+        assert response.status_code == 302, garbage
+        assert response.url == reverse("staff:book", args=[patient.pk]) + f"?treatment={treatment.slug}"
 
 
 def test_phone_booking_when_a_session_is_taken_meanwhile_shows_a_fresh_plan(
