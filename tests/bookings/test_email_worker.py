@@ -22,7 +22,8 @@ from tests.bookings.factories import PatientFactory, local, microneedling_clinic
 from tests.celery_worker import celery_worker, database_url
 from tests.smtp_sink import Sink, smtp_sink, wait_until
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: the flush after each test puts back the migrated data (content types…).
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 Kind, Status = OutboxMessage.Kind, OutboxMessage.Status
 WAIT = 30  # seconds: the bound on every wait for the worker
 

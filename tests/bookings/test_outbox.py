@@ -256,7 +256,7 @@ def test_a_claim_sent_twice_sends_each_row_once(claim_due, series, frozen, mailo
     assert all(report.sent == [] for report in again)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_dispatchers_at_once_never_claim_the_same_row(settings):
     settings.OUTBOX_BATCH_SIZE = 5
     series = SeriesFactory()
