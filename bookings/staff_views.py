@@ -72,6 +72,7 @@ class StaffLoginView(auth_views.LoginView):
 
     template_name = "staff/login.html"
     authentication_form = StaffLoginForm
+    redirect_authenticated_user = True
     next_page = reverse_lazy("staff:day")
 
     def form_invalid(self, form):

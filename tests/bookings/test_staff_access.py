@@ -281,3 +281,21 @@ def test_behind_a_proxy_the_limit_counts_each_client_not_the_proxy(settings, fro
 
     assert blocked.status_code == 429
     assert colleague.status_code == 302  # same proxy (REMOTE_ADDR), another client
+
+
+def test_refusals_are_pages_for_people(client, front_desk, series):
+    client.force_login(front_desk)
+
+    forbidden = client.post(reverse("staff:action", args=[first_of(series).pk, "clear-review"]))
+    expired = Client(enforce_csrf_checks=True)
+    expired.force_login(front_desk)
+    no_token = expired.post(reverse("staff:action", args=[first_of(series).pk, "check-in"]))
+
+    assert "ask a clinic manager to change your role" in forbidden.content.decode()
+    assert no_token.status_code == 403 and "That form has expired" in no_token.content.decode()
+
+
+def test_the_login_page_sends_a_signed_in_user_to_the_diary(client, front_desk):
+    client.force_login(front_desk)
+
+    assert client.get(LOGIN).url == reverse("staff:day")
