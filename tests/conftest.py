@@ -23,6 +23,20 @@ def pytest_configure(config):
     settings.CELERY_TASK_DEFAULT_QUEUE = f"clinic-tests-{worker}-{os.getpid()}"
 
 
+def pytest_collection_modifyitems(items):
+    """Every transactional test restores the migrated data (content types, shipped content).
+
+    A transactional test without serialized rollback flushes the database and lets post_migrate
+    re-create content types and permissions; a serialized-rollback test after it on the same
+    xdist worker then collides with them (duplicate key on django_content_type). Making all of
+    them serialized keeps the suite independent of the order tests land on workers.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _require_real_services():
     """Refuse to run on SQLite: the invariants under test are PostgreSQL's (run `make test`)."""

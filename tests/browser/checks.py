@@ -43,6 +43,9 @@ def _axe_source() -> str:
 def assert_no_axe_violations(page: Page) -> None:
     """Run axe-core's WCAG 2.0/2.1/2.2 A and AA rules on the page; fail listing every violation."""
     __tracebackhide__ = True
+    # Audit the page as a person sees it: after its stylesheets have loaded (sizes, contrast).
+    # On a loaded machine a step can be checked while the CSS of a new page is still arriving.
+    page.wait_for_load_state("load")
     # Evaluated through the DevTools protocol, so a Content-Security-Policy cannot block it.
     if page.evaluate("typeof window.axe") == "undefined":
         page.evaluate(_axe_source())
@@ -77,6 +80,7 @@ def assert_no_horizontal_overflow(page: Page) -> None:
 def assert_page_is_accessible(page: Page) -> None:
     """Exactly one h1, nothing to scroll sideways, and no WCAG A/AA violation."""
     __tracebackhide__ = True
+    page.wait_for_load_state("load")
     headings = page.locator("h1").count()
     assert headings == 1, f"{page.url} has {headings} h1 elements; a page has exactly one"
     assert_no_horizontal_overflow(page)

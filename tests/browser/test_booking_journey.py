@@ -61,6 +61,7 @@ def test_patient_books_moves_and_cancels_with_axe_clean_pages(page, course):
     before = series.appointments.get(session_number=2).start
     page.get_by_role("link", name="Move session 2").click()
 
+    expect(page).to_have_url(re.compile(r"/sessions/2/move/$"))
     check(page)
     page.get_by_role("region", name="Times that keep your other sessions as they are").get_by_role(
         "button", name=re.compile("^Move to ")).last.click()
@@ -73,6 +74,7 @@ def test_patient_books_moves_and_cancels_with_axe_clean_pages(page, course):
     assert series.appointments.get(session_number=2).start != before
     page.get_by_role("link", name="Cancel session 3", exact=True).click()
 
+    expect(page).to_have_url(re.compile(r"/sessions/3/cancel/$"))
     check(page)
     page.get_by_role("button", name="Cancel session 3").click()
 
