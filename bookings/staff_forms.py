@@ -34,6 +34,13 @@ def client_address(group, request) -> str:
     return entries[-1] if entries else request.META.get("REMOTE_ADDR", "")
 
 
+def date_within(day, reach: timedelta, message: str):
+    """`day` unchanged when it is empty or within `reach` of today; else a ValidationError saying `message`."""
+    if day and abs(day - timezone.localdate()) > reach:
+        raise forms.ValidationError(message)
+    return day
+
+
 class LoginRateLimit:
     """Refuses further guesses from one address, or at one username, for a while (before checking).
 
@@ -80,11 +87,8 @@ class DayForm(forms.Form):
     )
 
     def clean_date(self):
-        day = self.cleaned_data["date"]
         # Ten years either way is plenty for a diary, and keeps day arithmetic far from date.min/max.
-        if day and abs(day - timezone.localdate()) > DIARY_REACH:
-            raise forms.ValidationError("Choose a date within ten years of today.")
-        return day
+        return date_within(self.cleaned_data["date"], DIARY_REACH, "Choose a date within ten years of today.")
 
 
 class WeekForm(DayForm):
@@ -158,10 +162,9 @@ class BookStartForm(forms.Form):
     )
 
     def clean_date(self):
-        day = self.cleaned_data["date"]
-        if day and abs(day - timezone.localdate()) > FURTHEST_AHEAD:
-            raise forms.ValidationError("Choose a date within two years of today.")
-        return day
+        return date_within(
+            self.cleaned_data["date"], FURTHEST_AHEAD, "Choose a date within two years of today."
+        )
 
 
 class PhoneAnswersForm(DetailsForm):
@@ -171,16 +174,13 @@ class PhoneAnswersForm(DetailsForm):
         super().__init__(*args, **kwargs)
         for name in ("name", "email", "phone"):
             del self.fields[name]
-        self.fields[
-            "consent_treatment"
-        ].label = f"Read out and agreed by the patient: “{CONSENT_TREATMENT_TEXT}”"
-        self.fields["consent_privacy"].label = f"Read out and agreed by the patient: “{CONSENT_PRIVACY_TEXT}”"
-        self.fields["consent_treatment"].error_messages["required"] = (
-            "The patient must agree to the treatment."
-        )
-        self.fields["consent_privacy"].error_messages["required"] = (
-            "The patient must agree to the privacy notice."
-        )
+        consents = {
+            "consent_treatment": (CONSENT_TREATMENT_TEXT, "The patient must agree to the treatment."),
+            "consent_privacy": (CONSENT_PRIVACY_TEXT, "The patient must agree to the privacy notice."),
+        }
+        for name, (text, refusal) in consents.items():
+            self.fields[name].label = f"Read out and agreed by the patient: “{text}”"
+            self.fields[name].error_messages["required"] = refusal
         self.helper.layout = Layout(
             Fieldset("Safety questions (ask the patient)", *self.answer_fields),
             Fieldset("Consent", "consent_treatment", "consent_privacy"),
@@ -206,14 +206,8 @@ class CancelForm(forms.Form):
 # --- A practitioner's hours and time off (managers) ----------------------------------------------------
 
 
-class WorkingHoursForm(forms.ModelForm):
-    class Meta:
-        model = WorkingHours
-        fields = ["weekday", "start", "end"]
-        widgets = {
-            "start": forms.TimeInput(attrs={"type": "time"}),
-            "end": forms.TimeInput(attrs={"type": "time"}),
-        }
+class EndAfterStart:
+    """A form whose `end` must come after its `start` (the database's check, in words)."""
 
     def clean(self):
         cleaned = super().clean()
@@ -222,7 +216,17 @@ class WorkingHoursForm(forms.ModelForm):
         return cleaned
 
 
-class TimeOffForm(forms.ModelForm):
+class WorkingHoursForm(EndAfterStart, forms.ModelForm):
+    class Meta:
+        model = WorkingHours
+        fields = ["weekday", "start", "end"]
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}),
+            "end": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+
+class TimeOffForm(EndAfterStart, forms.ModelForm):
     """Time off in the clinic's local time (Django reads and shows datetimes in settings.TIME_ZONE)."""
 
     class Meta:
@@ -232,12 +236,6 @@ class TimeOffForm(forms.ModelForm):
             "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         }
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] >= cleaned["end"]:
-            self.add_error("end", "The end must be later than the start.")
-        return cleaned
 
 
 WorkingHoursFormSet = forms.inlineformset_factory(
