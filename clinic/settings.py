@@ -70,7 +70,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every log line of the request (even a redirect's) carries its id.
+    "clinic.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "clinic.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -78,8 +81,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # A view that loses its database connection answers 503 with a sentence, not a crash.
-    "clinic.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -129,16 +130,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            # Django's RedisCache, except that an unreachable Redis is a miss, not an error page.
-            "BACKEND": "clinic.cache.TolerantRedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "clinic"),
             "TIMEOUT": env_int("CACHE_TIMEOUT", 3600),
-            # A Redis that hangs costs a request at most this long per call, then counts as down.
-            "OPTIONS": {
-                "socket_connect_timeout": float(os.environ.get("CACHE_CONNECT_TIMEOUT", "0.5")),
-                "socket_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", "1")),
-            },
         }
     }
 else:
@@ -149,11 +144,6 @@ else:
             "TIMEOUT": env_int("CACHE_TIMEOUT", 3600),
         }
     }
-
-# Request limits (django-ratelimit) count in this cache. While it is unreachable they let requests
-# through (fail open): a Redis outage must not stop patients booking, and the limits are a brake
-# on abuse, not a lock. Set RATELIMIT_FAIL_OPEN=0 to refuse (429) everything limited instead.
-RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", True)
 
 # Without Redis, Celery uses kombu's file-system transport under var/: worker, beat and web
 # share a folder instead of a server, so `make run` needs nothing installed.
@@ -206,6 +196,24 @@ STAFF_LOGIN_RATE_PER_USERNAME = os.environ.get("STAFF_LOGIN_RATE_PER_USERNAME", 
 # would count the whole clinic as one client: name the header the proxy sets with the client's
 # address (e.g. HTTP_X_REAL_IP, or HTTP_X_FORWARDED_FOR, whose last entry the proxy appended).
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
+
+# --- Patients' data ------------------------------------------------------------------------------
+
+# A manage link stops working this many days after its series is over (last session ended, or the
+# series cancelled); the patient then calls the clinic.
+MANAGE_LINK_VALID_DAYS = env_int("MANAGE_LINK_VALID_DAYS", 30)
+# `manage.py anonymise_patients` removes the personal details of patients whose last appointment
+# ended longer ago than this (about seven years, the usual retention for clinical records).
+PATIENT_RETENTION_DAYS = env_int("PATIENT_RETENTION_DAYS", 2555)
+
+# --- Abuse limits (bookings/ratelimits.py) --------------------------------------------------------
+
+# Requests per client address (CLIENT_IP_HEADER), counted in the shared cache; more get a 429 page
+# (JSON for the API) asking to wait. Generous for a person, tight for a script.
+BOOKING_POST_RATE = os.environ.get("BOOKING_POST_RATE", "60/10m")  # the /book/ steps' POSTs
+API_BOOKING_RATE = os.environ.get("API_BOOKING_RATE", "30/10m")  # POST /api/series/
+AVAILABILITY_API_RATE = os.environ.get("AVAILABILITY_API_RATE", "300/10m")  # GET /api/availability/
+MANAGE_LINK_RATE = os.environ.get("MANAGE_LINK_RATE", "120/10m")  # any request to a manage link
 
 LANGUAGE_CODE = "en-gb"
 # Every appointment is shown and planned in the clinic's wall-clock zone; stored in UTC.
@@ -289,16 +297,39 @@ OUTBOX_CLAIM_LEASE_SECONDS = float(os.environ.get("OUTBOX_CLAIM_LEASE_SECONDS", 
 
 # --- Logging -------------------------------------------------------------------------------------
 
+# One JSON object per line for a log collector (the default in production), or plain lines for a
+# person at a terminal (the default while developing). Every line carries the request's id
+# (X-Request-ID, clinic/middleware.py). Patients' names, e-mails, phones and answers are never logged.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "clinic.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "clinic.logs.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
 # --- Production hardening (DEBUG off) -------------------------------------------------------------
 
+# No inline script anywhere (static/js/ holds our scripts). Style *attributes* stay allowed
+# (style-src-attr): the staff diary positions each appointment with CSS variables computed from
+# the data; <style> elements and stylesheets from elsewhere are still refused.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
