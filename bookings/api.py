@@ -24,6 +24,7 @@ from bookings.errors import BookingError, SlotTaken
 from bookings.forms import AvailabilityQueryForm, SeriesRequestForm, answer_field_name, clinic_zone
 from bookings.models import Room, Series
 from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
+from bookings.ratelimits import rate_limited
 from bookings.tokens import manage_url
 
 MAX_BODY_BYTES = 16 * 1024  # a booking is well under 1 KB; anything near this is not one
@@ -50,6 +51,7 @@ def _conflict(message: str, *, alternatives: list[Slot], session: int | None = N
 
 
 @require_GET
+@rate_limited("api-availability", "AVAILABILITY_API_RATE", methods=("GET",), api=True)
 def availability_list(request):
     """Free first-session slots over 1–31 days, in the clinic's zone."""
     form = AvailabilityQueryForm(request.GET)
@@ -200,6 +202,7 @@ def series_json(series: Series) -> dict:
 # patient's session: CSRF protection has nothing to protect here (every request stands alone).
 @csrf_exempt
 @require_POST
+@rate_limited("api-booking", "API_BOOKING_RATE", methods=("POST",), api=True)
 def series_create(request):
     """Plan a series from its first start and book it: 201, 400, 409 or 413."""
     if _body_too_large(request):

@@ -34,7 +34,8 @@ from bookings.forms import (
 )
 from bookings.models import Appointment, ClinicRules, Series
 from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
-from bookings.tokens import manage_path, series_for_token
+from bookings.ratelimits import rate_limited
+from bookings.tokens import manage_path, series_for_token, token_expired
 from treatments.models import Treatment
 
 TAKEN = "That time was just taken by someone else. Here are the times still free; what you typed is kept."
@@ -98,6 +99,7 @@ def calendar_week(query, treatment: Treatment) -> tuple[CalendarWeek, WeekForm]:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("booking", "BOOKING_POST_RATE", methods=("POST",))
 def book_start(request, slug):
     """Step 1: pick the first session from a week of real free slots."""
     treatment = _treatment(slug)
@@ -138,6 +140,7 @@ def _still_free(options: list[Slot], chosen: Slot | None) -> Slot:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("booking", "BOOKING_POST_RATE", methods=("POST",))
 def book_review(request, slug):
     """Step 2: the whole series planned from the first session; each session may be changed."""
     treatment = _treatment(slug)
@@ -197,6 +200,7 @@ def _book(treatment: Treatment, draft: Draft, form: DetailsForm) -> Series:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("booking", "BOOKING_POST_RATE", methods=("POST",))
 def book_details(request, slug):
     """Step 3: who you are, the safety questions and consent; books the series."""
     treatment = _treatment(slug)
@@ -252,7 +256,10 @@ def book_done(request, slug):
 # --- The manage link -----------------------------------------------------------------------------------
 
 
-def _invalid_link(request) -> HttpResponse:
+def _invalid_link(request, token: str) -> HttpResponse:
+    """A page saying the link does not work: 410 when it was genuine but has expired, else 404."""
+    if token_expired(token):
+        return render(request, "bookings/manage_expired.html", status=410)
     return render(request, "bookings/manage_invalid.html", status=404)
 
 
@@ -280,11 +287,12 @@ def timeline(series: Series) -> list[dict]:
 
 
 @require_GET
+@rate_limited("manage-link", "MANAGE_LINK_RATE")
 def manage(request, token):
     """The series as a timeline, with move and cancel actions per session."""
     series = series_for_token(token)
     if series is None:
-        return _invalid_link(request)
+        return _invalid_link(request, token)
     rows = timeline(series)
     return render(request, "bookings/manage.html", {
         "series": series,
@@ -298,11 +306,12 @@ def manage(request, token):
 
 
 @require_GET
+@rate_limited("manage-link", "MANAGE_LINK_RATE")
 def manage_calendar(request, token):
     """The series' booked sessions as an .ics file."""
     series = series_for_token(token)
     if series is None:
-        return _invalid_link(request)
+        return _invalid_link(request, token)
     response = HttpResponse(ics.series_calendar(series), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{ics.calendar_filename(series)}"'
     return response
@@ -318,7 +327,7 @@ class ManagedSession:
 def _managed_session(request, token: str, number: int) -> ManagedSession:
     series = series_for_token(token)
     if series is None:
-        return ManagedSession(page=_invalid_link(request))
+        return ManagedSession(page=_invalid_link(request, token))
     appointment = (
         series.appointments.active()
         .select_related("practitioner", "series__treatment")
@@ -403,6 +412,7 @@ def _confirm_move_page(request, session: ManagedSession, token: str, *, moves, n
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("manage-link", "MANAGE_LINK_RATE")
 def manage_move(request, token, number):
     """Move one session: pick a time, check the change (and any later sessions it moves), confirm."""
     session = _managed_session(request, token, number)
@@ -455,12 +465,14 @@ def _cancel(request, token: str, number: int, *, rest: bool):
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("manage-link", "MANAGE_LINK_RATE")
 def manage_cancel(request, token, number):
     """Cancel one session, after a confirmation page."""
     return _cancel(request, token, number, rest=False)
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("manage-link", "MANAGE_LINK_RATE")
 def manage_cancel_rest(request, token, number):
     """Cancel this session and every later one, after a confirmation page."""
     return _cancel(request, token, number, rest=True)
@@ -472,11 +484,12 @@ ANSWERS = {"unchanged": False, "changed": True}
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("manage-link", "MANAGE_LINK_RATE")
 def manage_answers(request, token, number):
     """Before a session: one click says the safety answers still hold, or that something changed."""
     series = series_for_token(token)
     if series is None:
-        return _invalid_link(request)
+        return _invalid_link(request, token)
     appointment = (
         series.appointments.filter(session_number=number, status=Appointment.Status.BOOKED)
         .select_related("practitioner")
