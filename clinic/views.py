@@ -1,5 +1,9 @@
 """Site-wide views that belong to no app: health check, robots.txt, error pages."""
 
+import tempfile
+
+import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
@@ -28,11 +32,29 @@ def _cache_ok() -> bool:
         return False
 
 
+def _broker_ok() -> bool:
+    """Redis answers PING (REDIS_URL), or the file broker's queue folder takes a new file."""
+    if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            return bool(client.ping())
+        except (RedisError, OSError):
+            return False
+        finally:
+            client.close()
+    folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:  # missing, read-only or full
+        return False
+
+
 @never_cache
 @require_GET
 def healthz(request):
     """JSON health report for load balancers: 200 when every dependency answers, else 503."""
-    checks = {"database": _database_ok(), "cache": _cache_ok()}
+    checks = {"database": _database_ok(), "cache": _cache_ok(), "broker": _broker_ok()}
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "degraded", **{k: "ok" if v else "error" for k, v in checks.items()}}
     return JsonResponse(body, status=200 if healthy else 503)

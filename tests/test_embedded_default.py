@@ -27,5 +27,5 @@ def test_embedded_default_migrates_loads_the_demo_and_serves_the_site(tmp_path):
             assert response.headers["Content-Type"] == "application/json"
             health = json.loads(response.read())
 
-    assert health == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert health == {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"}
     assert (tmp_path / "db.sqlite3").exists(), "the embedded database should live under CLINIC_VAR_DIR"

@@ -52,8 +52,8 @@ def test_robots_txt_keeps_crawlers_out_of_admin_and_points_at_the_sitemap(client
     assert "Sitemap: http://testserver/sitemap.xml" in body
 
 
-def test_health_check_reports_database_and_cache_ok(client):
+def test_health_check_reports_database_cache_and_broker_ok(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"}
