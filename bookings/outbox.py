@@ -28,6 +28,7 @@ Message-ID (emails.message_id), so a duplicate is recognisable as the same messa
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import uuid
 from collections.abc import Callable, Iterable
@@ -54,11 +55,21 @@ STALE = "Not sent: the plan changed (the session moved, was cancelled or has pas
 LEASE_EXPIRED = "The worker sending this stopped before finishing; it was handed out again."
 
 
+# A mail server's refusal names the recipient: logs (and the Celery task's failure) say "<address>".
+_ADDRESS = re.compile(r"[^\s<>'\"(){}\[\],;:]+@[^\s<>'\"(){}\[\],;:]+")
+
+
+def without_addresses(error: Exception) -> str:
+    """The error's repr with every e-mail address in it replaced, fit for a log line."""
+    return _ADDRESS.sub("<address>", repr(error))
+
+
 class MailServerError(Exception):
     """The mail server failed for `message_id`; it may be tried again (`retry`) after a pause."""
 
     def __init__(self, message_id: int, attempts: int, retry: bool, error: Exception):
-        super().__init__(f"Outbox message {message_id}: attempt {attempts} failed: {error!r}")
+        failed = without_addresses(error)
+        super().__init__(f"Outbox message {message_id}: attempt {attempts} failed: {failed}")
         self.message_id, self.attempts, self.retry = message_id, attempts, retry
 
 
@@ -372,7 +383,7 @@ def _send_one(
             # same message again cannot help. Marked failed for staff; the batch goes on.
             _rewrite(pk, Status.FAILED, attempts=attempts, error=repr(error))
             report.failed.append(pk)
-            logger.error("Outbox message %s failed for good: %r", pk, error)
+            logger.error("Outbox message %s failed for good: %s", pk, without_addresses(error))
             return opened
         except (smtplib.SMTPException, OSError) as error:
             # The server (or the network) failed: record the attempt. The row stays with this

@@ -28,14 +28,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from bookings import availability, notifications, questionnaire, selectors
 from bookings.audit import PATIENT_MANAGE_LINK, PATIENT_ONLINE, SYSTEM, audit_record, snapshot
 from bookings.availability import Slot
 from bookings.errors import BookingError, SlotTaken
-from bookings.models import Appointment, AuditEvent, Patient, Practitioner, Questionnaire, Room, Series
+from bookings.models import (
+    Appointment,
+    AuditEvent,
+    OutboxMessage,
+    Patient,
+    Practitioner,
+    Questionnaire,
+    Room,
+    Series,
+)
 
 __all__ = [
     "BookingError",
@@ -581,3 +590,40 @@ def patient_create(*, details: PatientDetails) -> Patient:
     return Patient.objects.create(
         name=" ".join(details.name.split()), email=details.email.strip(), phone=details.phone.strip()
     )
+
+
+# What an anonymised patient is called; also how a second run knows it has nothing left to do.
+ANONYMISED_NAME = "Anonymised patient"
+
+
+def patients_due_for_anonymising(*, before: datetime):
+    """Patients not yet anonymised whose last appointment ended (with none: who registered) before `before`."""
+    recent = Appointment.objects.filter(series__patient=OuterRef("pk"), end__gte=before)
+    return (
+        Patient.objects.exclude(name=ANONYMISED_NAME)
+        .filter(created_at__lt=before)
+        .exclude(Exists(recent))
+        .order_by("pk")
+    )
+
+
+def patient_anonymise(*, patient: Patient) -> None:
+    """Remove a patient's personal data for good, keeping the appointments (times, statuses) for statistics.
+
+    Name, e-mail and phone are replaced; questionnaire answers are cleared; the free-text cancel
+    reasons (on appointments and in the audit trail's snapshots) and mail-server errors, which may
+    quote them or their address, are blanked.
+    """
+    with transaction.atomic():
+        Patient.objects.filter(pk=patient.pk).update(
+            name=ANONYMISED_NAME, email=f"anonymised-{patient.pk}@invalid.example", phone=""
+        )
+        Questionnaire.objects.filter(series__patient=patient).update(answers={}, flagged=[])
+        Appointment.objects.filter(series__patient=patient).update(cancel_reason="")
+        OutboxMessage.objects.filter(series__patient=patient).update(last_error="")
+        # The trail is never edited otherwise; here its personal text goes, its facts stay.
+        for event in AuditEvent.objects.filter(series__patient=patient).select_for_update():
+            for snapshot_ in (event.before, event.after):
+                if snapshot_.get("cancel_reason"):
+                    snapshot_["cancel_reason"] = ""
+            event.save(update_fields=["before", "after"])
