@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A view that loses its database connection answers 503 with a sentence, not a crash.
+    "clinic.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -130,10 +132,16 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's RedisCache, except that an unreachable Redis is a miss, not an error page.
+            "BACKEND": "clinic.cache.TolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "clinic"),
             "TIMEOUT": env_int("CACHE_TIMEOUT", 3600),
+            # A Redis that hangs costs a request at most this long per call, then counts as down.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("CACHE_CONNECT_TIMEOUT", "0.5")),
+                "socket_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", "1")),
+            },
         }
     }
 else:
@@ -144,6 +152,11 @@ else:
             "TIMEOUT": env_int("CACHE_TIMEOUT", 3600),
         }
     }
+
+# Request limits (django-ratelimit) count in this cache. While it is unreachable they let requests
+# through (fail open): a Redis outage must not stop patients booking, and the limits are a brake
+# on abuse, not a lock. Set RATELIMIT_FAIL_OPEN=0 to refuse (429) everything limited instead.
+RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", True)
 
 # Without Redis, Celery uses kombu's file-system transport under var/: worker, beat and web
 # share a folder instead of a server, so `make run` needs nothing installed.
