@@ -157,6 +157,8 @@ def test_details_step_names_the_bad_field_and_books_nothing(client, practitioner
     assert response.status_code < 500, response.content[:300]
     if response.status_code == 302:  # the value was a fine one (a name like "0")
         assert row_counts()["Series"] == before["Series"] + 1
+        # Freed (written directly: the online cutoff would refuse), so later examples find times.
+        Appointment.objects.filter(series=Series.objects.latest("pk")).update(status=Appointment.Status.CANCELLED)
         return
     assert response.status_code in (400, 413)
     if response.status_code == 400:
