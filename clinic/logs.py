@@ -7,6 +7,7 @@ record logged while a request is handled (by Django, our code or a library) carr
 
 import json
 import logging
+import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -23,6 +24,26 @@ class RequestIdFilter(logging.Filter):
         # django.request logs a 4xx/5xx after the middleware has returned: it passes the request.
         request = getattr(record, "request", None)
         record.request_id = getattr(request, "request_id", None) or request_id_var.get()
+        return True
+
+
+# A manage link is a key to a patient's bookings: log lines name the path without it.
+_MANAGE_TOKEN = re.compile(r"(/bookings/manage/)[^/\s?#]+")
+
+
+def _masked(value):
+    return _MANAGE_TOKEN.sub(r"\1[token]", value) if isinstance(value, str) else value
+
+
+class ManageLinkFilter(logging.Filter):
+    """Replaces the token of any manage link in a record's message (django.request logs every 4xx path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _masked(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_masked(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {name: _masked(arg) for name, arg in record.args.items()}
         return True
 
 

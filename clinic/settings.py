@@ -317,7 +317,10 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "clinic.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "clinic.logs.RequestIdFilter"},
+        "manage_link": {"()": "clinic.logs.ManageLinkFilter"},
+    },
     "formatters": {
         "json": {"()": "clinic.logs.JsonFormatter"},
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
@@ -325,7 +328,7 @@ LOGGING = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "manage_link"],
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
         }
     },

@@ -11,10 +11,10 @@ from django.urls import reverse
 
 from bookings.models import Series
 from bookings.questionnaire import QUESTIONS
-from bookings.tokens import manage_path
-from clinic.logs import JsonFormatter, RequestIdFilter
+from bookings.tokens import manage_path, manage_token
+from clinic.logs import JsonFormatter, ManageLinkFilter, RequestIdFilter
 from tests.bookings.factories import local
-from tests.bookings.patient_fixtures import SLUG, frozen, key, practitioner, treatment  # noqa: F401
+from tests.bookings.patient_fixtures import SLUG, book, frozen, key, practitioner, treatment  # noqa: F401
 from tests.bookings.staff_fixtures import staff_user
 
 NAME, EMAIL, PHONE = "Zebedee Quartermaine", "zebedee.q@privacy.example", "07700 900555"
@@ -38,12 +38,13 @@ def logs(caplog):
     caplog.set_level(logging.DEBUG)
     for name in ("django.request", "django.server", "celery", "bookings", "clinic"):
         caplog.set_level(logging.DEBUG, logger=name)
-    formatter, stamp = JsonFormatter(), RequestIdFilter()
+    formatter, filters = JsonFormatter(), (RequestIdFilter(), ManageLinkFilter())  # as the console handler
 
     def lines() -> str:
         out = []
         for record in caplog.records:
-            stamp.filter(record)
+            for log_filter in filters:
+                log_filter.filter(record)
             out.append(formatter.format(record))
             out.append(repr(record.args))
         return "\n".join(out)
@@ -126,3 +127,13 @@ def test_staff_phone_booking_logs_nothing_personal(client, practitioner, treatme
     assert response.status_code == 302
     assert Series.objects.filter(patient=patient).exists()
     assert_nothing_personal(logs())
+
+
+def test_log_lines_name_a_manage_link_without_its_token(client, practitioner, treatment, settings, logs):
+    token = manage_token(book(treatment, local(2027, 3, 9, 10), practitioner))
+
+    response = client.post(f"/bookings/manage/{token}/sessions/2/move/", {"slot": "not-a-time"})
+
+    assert response.status_code == 400
+    assert {"request_id", "manage_link"} <= set(settings.LOGGING["handlers"]["console"]["filters"])
+    assert token not in logs() and "/bookings/manage/[token]/sessions/2/move/" in logs()
