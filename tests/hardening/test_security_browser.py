@@ -30,9 +30,15 @@ def refusals(page):
 @pytest.mark.browser
 @pytest.mark.parametrize("page", ["desktop"], indirect=True)
 def test_pages_run_under_the_policy_without_a_refusal(page, course, refusals):
-    for path in ["/", "/treatments/", "/admin/login/", "/staff/login/"]:
+    for path in ["/", "/treatments/", "/treatments/microneedling/faq/", "/admin/login/", "/staff/login/"]:
         response = page.goto(path)
         assert "script-src 'self'" in response.headers["content-security-policy"]
+    # JSON-LD is data, not a script the policy runs: it is still there for crawlers to read.
+    page.goto("/treatments/microneedling/faq/")
+    structured = page.evaluate(
+        "() => [...document.querySelectorAll('script[type=\"application/ld+json\"]')].map(s => JSON.parse(s.text))"
+    )
+    assert structured and all("@context" in item or "@graph" in item for item in structured)
     page.goto(f"/book/{course.slug}/")
     page.get_by_role("link", name="Next week").first.click()
     page.get_by_role("button", name=re.compile(r", 1[0-5]:00 with Dr Ana Silva$")).first.click()
