@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import dj_database_url  # noqa: E402
-import psycopg2  # noqa: E402
+import dj_database_url
+import psycopg2
 
-from bench import _harness as harness  # noqa: E402
-from bookings.questionnaire import QUESTIONS  # noqa: E402  (plain data: no Django set-up needed)
-from tests.servers import manage  # noqa: E402
+from bench import _harness as harness
+from bookings.questionnaire import QUESTIONS
+from tests.servers import manage
 
 # High enough that N clients on one address never meet a request limit (bookings/ratelimits.py).
 UNLIMITED = {
@@ -117,19 +117,14 @@ def audit(database_url: str, booked: list[str]) -> Audit:
     )  # fmt: skip
     try:
         with connection, connection.cursor() as cursor:
-            return audit_cursor(cursor, booked)
+            cursor.execute(OVERLAPS, {"active": ACTIVE})
+            overlapping = cursor.fetchall()
+            cursor.execute(PARTIAL, {"active": ACTIVE})
+            partial = cursor.fetchall()
+            cursor.execute(PRESENT, {"ids": booked})
+            present = {row[0] for row in cursor.fetchall()}
     finally:
         connection.close()
-
-
-def audit_cursor(cursor, booked: list[str]) -> Audit:
-    """The audit's queries on an open cursor (a test's own connection sees its own rows)."""
-    cursor.execute(OVERLAPS, {"active": ACTIVE})
-    overlapping = cursor.fetchall()
-    cursor.execute(PARTIAL, {"active": ACTIVE})
-    partial = cursor.fetchall()
-    cursor.execute(PRESENT, {"ids": booked})
-    present = {row[0] for row in cursor.fetchall()}
     return Audit(overlapping, partial, [public_id for public_id in booked if public_id not in present])
 
 

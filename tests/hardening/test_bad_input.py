@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from bookings.models import Appointment, OutboxMessage, Patient, Questionnaire, Series
 from bookings.questionnaire import QUESTIONS
 from bookings.tokens import manage_token
+from tests.bookings.factories import local
 from tests.bookings.patient_fixtures import (  # noqa: F401
     NOW,
     SLUG,
@@ -25,7 +26,6 @@ from tests.bookings.patient_fixtures import (  # noqa: F401
     series,
     treatment,
 )
-from tests.bookings.factories import local
 
 EXAMPLES = settings(
     max_examples=20,

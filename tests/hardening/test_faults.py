@@ -8,18 +8,17 @@ from contextlib import contextmanager
 
 import psycopg2
 import pytest
-import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from bookings import outbox, tasks
-from bookings.models import Appointment, OutboxMessage, Patient, Questionnaire, Series
+from bookings import tasks
+from bookings.models import Appointment, OutboxMessage, Series
 from clinic.celery import app
 from tests.bookings.factories import local
 from tests.bookings.patient_fixtures import SLUG, details, frozen, practitioner, treatment  # noqa: F401
 from tests.hardening.test_bad_input import _valid_body, draft_ready, row_counts
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def closed_port() -> int:
@@ -121,6 +120,16 @@ def test_with_redis_down_booking_still_works(client, practitioner, redis_down):
     draft_ready(client)  # the patient flow too (its session lives in the database)
     assert client.post(f"/book/{SLUG}/details/", details(email="sam@example.com")).status_code == 302
     assert Series.objects.count() == 2
+
+
+def test_with_redis_down_staff_can_still_sign_in(client, db, redis_down):
+    from tests.bookings.staff_fixtures import PASSWORD, staff_user
+
+    staff_user("fran", "Front desk")
+
+    response = client.post("/staff/login/", {"username": "fran", "password": PASSWORD})
+
+    assert response.status_code == 302  # the sign-in limit fails open rather than locking everyone out
 
 
 def test_with_redis_down_the_health_check_says_so(client, db, redis_down):

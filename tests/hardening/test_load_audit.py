@@ -1,7 +1,7 @@
 """bench/load.py, small: six clients racing for the same first sessions leave a consistent diary."""
 
 import secrets
-from datetime import time, timedelta
+from datetime import time
 
 import pytest
 from django.conf import settings
@@ -22,7 +22,7 @@ def database_url() -> str:
 
 
 @pytest.fixture
-def site(transactional_db, tmp_path):
+def site(tmp_path):
     """A production-like gunicorn (DEBUG off, three workers) on this test's PostgreSQL database."""
     clinic_rules(buffer_minutes=0, min_notice_hours=24, horizon_days=120)
     treatment = TreatmentFactory(slug=SLUG, sessions_in_series=3)
@@ -49,6 +49,8 @@ def site(transactional_db, tmp_path):
         yield "127.0.0.1", port
 
 
+# A real transaction (the server's processes see the rows), restoring the migrated data after.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_racing_clients_leave_no_double_booking_no_partial_series_and_lose_no_201(site):
     host, port = site
 
@@ -64,14 +66,15 @@ def test_racing_clients_leave_no_double_booking_no_partial_series_and_lose_no_20
     assert len(result.booked) <= load.CONTESTED_SLOTS * 2  # at most one series per slot and practitioner
 
 
-def test_the_audit_finds_partial_series_and_lost_bookings(db):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_audit_finds_partial_series_and_lost_bookings():
     from tests.bookings.factories import AppointmentFactory, SeriesFactory, local
 
     series = SeriesFactory(treatment=TreatmentFactory(sessions_in_series=3))
     AppointmentFactory(series=series, session_number=1, start=local(2027, 3, 1, 10))  # one of three
     lost = "00000000-0000-0000-0000-000000000000"
 
-    found = load.audit_cursor(connection.cursor(), [str(series.public_id), lost])
+    found = load.audit(database_url(), [str(series.public_id), lost])
 
     assert [str(row[0]) for row in found.partial] == [str(series.public_id)]
     assert found.missing == [lost]
