@@ -34,7 +34,10 @@ def pytest_collection_modifyitems(items):
     for item in items:
         marker = item.get_closest_marker("django_db")
         if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
-            item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}))
+            # In front (append=False): pytest-django reads the closest marker, and a marker written
+            # on the test function itself would otherwise come first and hide this one.
+            serialized = pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True})
+            item.add_marker(serialized, append=False)
 
 
 @pytest.fixture(autouse=True, scope="session")
