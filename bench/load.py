@@ -53,6 +53,7 @@ class Endpoint:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
     failures: int = 0  # no answer at all (connection refused, reset, timeout)
+    samples: dict[int, bytes] = field(default_factory=dict)  # the first body seen per refusal status
 
     def percentile_ms(self, fraction: float) -> float:
         if not self.latencies:
@@ -205,6 +206,8 @@ def run_load(host: str, port: int, *, slug: str, answers: list[str], clients: in
                     continue
                 mine[kind].latencies.append(time.monotonic() - began)
                 mine[kind].statuses[status] += 1
+                if status >= 400:
+                    mine[kind].samples.setdefault(status, content[:300])
                 if kind == "booking" and status == 201:
                     accepted.append(json.loads(content)["series"]["id"])
         finally:
@@ -214,6 +217,7 @@ def run_load(host: str, port: int, *, slug: str, answers: list[str], clients: in
                 endpoints[name].latencies.extend(tally.latencies)
                 endpoints[name].statuses.update(tally.statuses)
                 endpoints[name].failures += tally.failures
+                endpoints[name].samples = {**tally.samples, **endpoints[name].samples}
             booked.extend(accepted)
 
     started = time.monotonic()
@@ -235,6 +239,9 @@ def report(result: LoadResult, found: Audit) -> None:
             f"{endpoint.server_errors:>5} {endpoint.statuses[409]:>5} {endpoint.failures:>9}  "
             f"{dict(sorted(endpoint.statuses.items()))}"
         )
+    for name, endpoint in result.endpoints.items():
+        for status, body in sorted(endpoint.samples.items()):
+            print(f"  {name} {status}, e.g.: {body.decode(errors='replace')}")
     print(f"\nbookings accepted (201): {len(result.booked)}; server errors or no answer: {result.server_errors}")
     print(f"audit: overlapping active appointments {len(found.overlapping)}, partial series {len(found.partial)}, "
           f"accepted but missing {len(found.missing)} -> {'OK' if found.ok else 'FAILED'}")
