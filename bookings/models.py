@@ -17,6 +17,20 @@ from django.db.models import Q
 from treatments.models import Treatment
 
 
+# Callables rather than fixed time values: Django's system check (fields.W161) otherwise warns
+# whenever it happens to run within seconds of that time of day, failing `check --deploy`.
+def default_morning_time() -> time:
+    return time(8, 0)
+
+
+def default_evening_time() -> time:
+    return time(19, 0)
+
+
+def default_message_time() -> time:
+    return time(10, 0)
+
+
 class ClinicRules(models.Model):
     """Clinic-wide booking rules: a single row, edited by a manager in the admin."""
 
@@ -39,12 +53,12 @@ class ClinicRules(models.Model):
         default=2, help_text="A reminder goes this many days before each session, at the session's time of day. 0: none."
     )
     reminder_morning_time = models.TimeField(
-        default=time(8, 0), null=True, blank=True,
+        default=default_morning_time, null=True, blank=True,
         help_text="A reminder goes at this time on the morning of each session (at the latest an hour before "
         "it starts). Empty: none.",
     )
     aftercare_evening_time = models.TimeField(
-        default=time(19, 0), null=True, blank=True,
+        default=default_evening_time, null=True, blank=True,
         help_text="Aftercare advice goes at this time on the evening of each session (at the earliest an hour "
         "after it ends). Empty: none.",
     )
@@ -60,7 +74,7 @@ class ClinicRules(models.Model):
         "opens and the front desk is alerted this many days before it closes.",
     )
     message_time = models.TimeField(
-        default=time(10, 0),
+        default=default_message_time,
         help_text="Day-based e-mails (aftercare follow-up, next session, nudge, front-desk alert) go at this time.",
     )
 
