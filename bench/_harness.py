@@ -27,6 +27,22 @@ from psycopg2 import sql  # noqa: E402
 from tests.servers import GUNICORN, free_port, manage, production_env, serve  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench"
+
+
+def django_for_bench(env_name: str, default_url: str) -> str:
+    """Set up Django in this process on the bench database named by `env_name`; return its URL.
+
+    Never DATABASE_URL: in-process benchmarks empty the bookings tables of their database.
+    """
+    database_url = os.environ.get(env_name, default_url)
+    os.environ.update(
+        DATABASE_URL=database_url, DEBUG="1", DJANGO_SETTINGS_MODULE="clinic.settings", LOG_LEVEL="WARNING"
+    )
+    os.environ.pop("REDIS_URL", None)
+    import django
+
+    django.setup()
+    return database_url
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 
 

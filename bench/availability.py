@@ -17,7 +17,6 @@ Targets: at most 5 queries, median at 500k <= 1.5x median at 5k and under 50 ms,
 """
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -28,17 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DATABASE_URL = os.environ.get(
-    "BENCH_AVAILABILITY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_bench_avail"
-)
-os.environ.update(
-    DATABASE_URL=DATABASE_URL, DEBUG="1", DJANGO_SETTINGS_MODULE="clinic.settings", LOG_LEVEL="WARNING"
-)
-os.environ.pop("REDIS_URL", None)
+from bench._harness import django_for_bench  # noqa: E402
 
-import django
-
-django.setup()
+DATABASE_URL = django_for_bench("BENCH_AVAILABILITY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/clinic_bench_avail")
 
 from django.core.management import call_command
 from django.db import connection
