@@ -115,6 +115,28 @@ def load_schedule(
     )
 
 
+def free_between(
+    schedule: availability.Schedule,
+    *,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+    for_staff: bool,
+    first_session: bool,
+) -> list[Slot]:
+    """Free slots on local days [first_day, last_day] under the notice and horizon that apply."""
+    not_before, horizon_day = availability.booking_bounds(
+        schedule.rules, now=now, tz=schedule.tz, for_staff=for_staff, first_session=first_session
+    )
+    return availability.free_slots(
+        schedule,
+        first_day=first_day,
+        days=(last_day - first_day).days + 1,
+        not_before=not_before,
+        last_day=horizon_day,
+    )
+
+
 def available_slots(
     *,
     treatment,
@@ -244,16 +266,14 @@ def session_options(
     schedule = load_schedule(
         treatment=treatment, first_day=first_day, last_day=last_day, exclude=Q(series=series), rules=rules
     )
-    not_before, horizon_day = availability.booking_bounds(
-        schedule.rules, now=now, tz=tz, for_staff=for_staff, first_session=previous is None
-    )
     others = [as_slot(other) for number, other in sessions.items() if number != appointment.session_number]
-    slots = availability.free_slots(
+    slots = free_between(
         schedule,
         first_day=first_day,
-        days=(last_day - first_day).days + 1,
-        not_before=not_before,
-        last_day=horizon_day,
+        last_day=last_day,
+        now=now,
+        for_staff=for_staff,
+        first_session=previous is None,
     )
     return [
         slot for slot in slots if not any(slot.overlaps(other, schedule.rules.buffer) for other in others)

@@ -318,15 +318,13 @@ def nearest_free(
     if first_day > last_day:
         return []
     schedule = selectors.load_schedule(treatment=treatment, first_day=first_day, last_day=last_day)
-    not_before, horizon_day = availability.booking_bounds(
-        schedule.rules, now=now, tz=tz, for_staff=for_staff, first_session=first_session
-    )
-    found = availability.free_slots(
+    found = selectors.free_between(
         schedule,
         first_day=first_day,
-        days=(last_day - first_day).days + 1,
-        not_before=not_before,
-        last_day=horizon_day,
+        last_day=last_day,
+        now=now,
+        for_staff=for_staff,
+        first_session=first_session,
     )
     return sorted(found, key=lambda slot: abs(slot.start - wanted.start))[:ALTERNATIVES]
 
