@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # DEBUG only: a missing page is our own 404 page (Django's debug page is unstyled under our CSP).
+    "clinic.middleware.DebugNotFoundPageMiddleware",
     # A view that loses its database connection answers 503 with a sentence, not a crash.
     "clinic.unavailable.DatabaseUnavailableMiddleware",
 ]
