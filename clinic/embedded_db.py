@@ -87,6 +87,14 @@ class EmbeddedPostgres:
         self.adopted = False
 
     @property
+    def _as_server(self) -> dict:
+        """subprocess arguments that run a PostgreSQL tool as the server's user, groups included
+        (with root's group left on, a folder's group bits would deny what its other bits allow)."""
+        if not self.system_user:
+            return {}
+        return {"user": self.system_user, "group": self.system_user, "extra_groups": []}
+
+    @property
     def url(self) -> str:
         return database_url(self.var)
 
@@ -109,7 +117,7 @@ class EmbeddedPostgres:
     def _running(self) -> bool:
         status = subprocess.run(
             [str(self.bin / "pg_ctl"), "status", "-D", str(self.data)],
-            capture_output=True, user=self.system_user, cwd=self.var,
+            capture_output=True, cwd=self.var, **self._as_server,
         )  # fmt: skip
         return status.returncode == 0
 
@@ -124,7 +132,7 @@ class EmbeddedPostgres:
             _chown(self.data, self.system_user)
         print(f"Creating the embedded PostgreSQL cluster in {self.data}", flush=True)
         options = ["--auth=trust", f"--username={SUPERUSER}", "--encoding=UTF8", "--no-locale", "--no-instructions"]
-        _explain_failure(lambda: _package().initdb(options, pgdata=self.data, user=self.system_user, cwd=self.data))
+        _explain_failure(lambda: _package().initdb(options, pgdata=self.data, cwd=self.data, **self._as_server))
 
     def _server_options(self) -> str:
         if _listens_on_socket(self.var):
@@ -137,7 +145,7 @@ class EmbeddedPostgres:
 
     def _pg_ctl(self, *args: str) -> None:
         def run():
-            _package().pg_ctl(list(args), pgdata=self.data, user=self.system_user, cwd=self.data, timeout=90)
+            _package().pg_ctl(list(args), pgdata=self.data, cwd=self.data, timeout=90, **self._as_server)
 
         _explain_failure(run, log=self.log)
 
