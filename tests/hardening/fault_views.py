@@ -40,16 +40,21 @@ def closed_cursor(request):
     return HttpResponse("no error")
 
 
-def connection_lost(request):
-    # The server ends this very connection (as on a restart or failover), then the view queries.
-    victim = connection.cursor().connection.get_backend_pid()
+def terminate_backend(pid: int) -> None:
+    """End a PostgreSQL connection from another one, as a server restart or a failover would."""
     db = connection.settings_dict
     killer = psycopg2.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"])
     try:
         with killer, killer.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [victim])
+            # The timeout makes PostgreSQL wait until the backend has really gone.
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
     finally:
         killer.close()
+
+
+def connection_lost(request):
+    # The server ends this very connection, then the view queries.
+    terminate_backend(connection.cursor().connection.get_backend_pid())
     return _query("SELECT 1")
 
 
