@@ -129,5 +129,12 @@ def build(
     )
     email.attach_alternative(html, "text/html")
     if wording.calendar:
-        email.attach(ics.calendar_filename(series), ics.series_calendar(series), "text/calendar")
+        content = ics.series_calendar(series, appointments)
+        email.attach(ics.attachment(content, ics.calendar_filename(series), ics.PUBLISH))
+    if message.kind == Kind.CANCELLED:
+        # One CANCEL file per cancelled session, so the patient's calendar removes each event.
+        for appointment in context["changed"]:
+            if appointment.status == Appointment.Status.CANCELLED:
+                content = ics.cancel_calendar(appointment)
+                email.attach(ics.attachment(content, ics.cancel_filename(appointment), ics.CANCEL))
     return email

@@ -308,11 +308,11 @@ def manage(request, token):
 @require_GET
 @rate_limited("manage-link", "MANAGE_LINK_RATE")
 def manage_calendar(request, token):
-    """The series' booked sessions as an .ics file."""
+    """The series' sessions as an .ics file (cancelled ones marked cancelled: see bookings/ics.py)."""
     series = series_for_token(token)
     if series is None:
         return _invalid_link(request, token)
-    response = HttpResponse(ics.series_calendar(series), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(ics.series_calendar(series), content_type=ics.content_type(ics.PUBLISH))
     response["Content-Disposition"] = f'attachment; filename="{ics.calendar_filename(series)}"'
     return response
 

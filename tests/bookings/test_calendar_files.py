@@ -92,8 +92,7 @@ def send(series, kind) -> list:
 
 def calendar_part(part) -> tuple[bytes, str]:
     """(the file, its method=) of a text/calendar attachment, checking its Content-Type."""
-    assert part.get_content_type() == "text/calendar"
-    assert part.get_content_charset() == "utf-8"
+    assert part["Content-Type"] == f"text/calendar; charset=utf-8; method={part.get_param('method')}"
     assert part.get_filename().endswith(".ics")
     return part.get_payload(decode=True), part.get_param("method")
 
