@@ -9,6 +9,7 @@ it is now, so a message shows today's sessions even if it was planned weeks ago.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -93,6 +94,8 @@ def build(
         context["changed"] = [by_pk[pk] for pk in message.appointment_ids if pk in by_pk]
     elif message.kind in (Kind.REMINDER, Kind.REMINDER_MORNING):
         context["today"] = message.kind == Kind.REMINDER_MORNING
+        if session is not None:  # moving or cancelling online closes at the cutoff (the reminder comes before)
+            context["change_deadline"] = session.start - timedelta(hours=rules.cancellation_cutoff_hours)
         context["questions"] = QUESTIONS
         context["answers_url"] = settings.SITE_URL + reverse(
             "bookings:manage_answers", kwargs={"token": token, "number": message.session_number}
