@@ -333,3 +333,23 @@ def reschedule_plan(
             f"Moving this session would leave session {unplaced.number} without a suitable time. {unplaced.problem}"
         )
     return [(sessions[session.number], session.slot) for session in changed]
+
+
+def answers_open_from(appointment: Appointment, rules: ClinicRules | None = None) -> datetime:
+    """When the patient may re-confirm their safety answers for this session: local midnight,
+    ClinicRules.answers_open_days before the session's day (answers given months ahead say little)."""
+    rules = rules or ClinicRules.load()
+    tz = clinic_zone()
+    day = appointment.start.astimezone(tz).date() - timedelta(days=rules.answers_open_days)
+    return local_midnight(day, tz)
+
+
+def answers_not_open_yet(appointment: Appointment, *, now: datetime, rules: ClinicRules | None = None) -> str | None:
+    """The sentence saying when re-confirming opens, while it has not; else None."""
+    opens = answers_open_from(appointment, rules).astimezone(clinic_zone())
+    if now >= opens:
+        return None
+    return (
+        f"You can confirm your answers for session {appointment.session_number} from "
+        f"{opens:%A} {opens.day} {opens:%B}, a few days before it, so that they are up to date."
+    )

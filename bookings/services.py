@@ -542,6 +542,9 @@ def appointment_confirm_answers(
             raise BookingError(
                 "This session has been cancelled or has already taken place, so there is nothing to confirm."
             )
+        not_yet = selectors.answers_not_open_yet(appointment, now=now)
+        if not_yet:
+            raise BookingError(not_yet)
         before = snapshot(appointment)
         appointment.answers_confirmed_at = now
         # Once flagged, it stays flagged until a practitioner has reviewed it.

@@ -273,15 +273,19 @@ def timeline(series: Series) -> list[dict]:
         if current is None or (appointment.is_active and not current.is_active):
             shown[appointment.session_number] = appointment
     rows = []
+    rules = ClinicRules.load()
     for number, appointment in sorted(shown.items()):
         past = appointment.end <= now
         refusal = None if past else selectors.change_refusal(appointment=appointment, now=now)
+        answers_open_from = selectors.answers_open_from(appointment, rules)
         rows.append({
             "number": number,
             "appointment": appointment,
             "past": past,
             "refusal": refusal,
             "changeable": appointment.is_active and not past and refusal is None,
+            "answers_open_from": answers_open_from,
+            "answers_open": now >= answers_open_from,
         })
     return rows
 
@@ -498,7 +502,7 @@ def manage_answers(request, token, number):
     if appointment is None or appointment.end <= timezone.now():
         messages.error(request, f"Session {number} is not booked ahead, so there are no answers to confirm for it.")
         return redirect("bookings:manage", token=token)
-    if request.method == "POST":
+    if request.method == "POST":  # the service refuses it while re-confirming has not opened
         if request.POST.get("answer") not in ANSWERS:
             return render(request, "bookings/manage_answers.html", {
                 "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
@@ -517,5 +521,6 @@ def manage_answers(request, token, number):
         return redirect("bookings:manage", token=token)
     return render(request, "bookings/manage_answers.html", {
         "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+        "not_yet": selectors.answers_not_open_yet(appointment, now=timezone.now()),
     })
 
