@@ -41,6 +41,7 @@ WORDING = {
     # Change confirmations pick singular or plural below; the updated .ics replaces the old events.
     Kind.RESCHEDULED: Wording("appointments_rescheduled", "", calendar=True),
     Kind.CANCELLED: Wording("appointments_cancelled", ""),
+    Kind.REBOOKED: Wording("appointments_rebooked", "", calendar=True),
     Kind.REMINDER: Wording("reminder", "Reminder: your {treatment} session {number} is coming up"),
     Kind.REMINDER_MORNING: Wording("reminder", "Today: your {treatment} session {number}"),
     Kind.AFTERCARE: Wording("aftercare", "Caring for your skin after today's session"),
@@ -54,6 +55,7 @@ WORDING = {
 CHANGE_SUBJECTS = {
     Kind.RESCHEDULED: ("Your appointment has moved", "Your appointments have moved"),
     Kind.CANCELLED: ("Your appointment is cancelled", "Your appointments are cancelled"),
+    Kind.REBOOKED: ("Your session is booked", "Your sessions are booked"),
 }
 
 

@@ -36,6 +36,11 @@ def appointments_cancelled(*, appointments: Iterable[Appointment], now: datetime
     _changed(Kind.CANCELLED, appointments, now=now)
 
 
+def session_rebooked(*, appointment: Appointment, now: datetime) -> None:
+    """A cancelled session booked again: a confirmation with the series' calendar, its reminders planned."""
+    _changed(Kind.REBOOKED, [appointment], now=now)
+
+
 def appointment_marked(*, appointment: Appointment, now: datetime) -> None:
     """A check-in, completion or no-show: no e-mail now, but the plan changes (no aftercare for a no-show)."""
     outbox.series_replan(series=appointment.series, now=now)
