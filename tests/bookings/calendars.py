@@ -70,4 +70,15 @@ def read_everywhere(content: bytes) -> dict:
     icaljs, = read_with_icaljs(content)
     icalendar = read_with_icalendar(content)
     assert icaljs == icalendar, f"ical.js and icalendar disagree:\n{icaljs}\n{icalendar}"
+    assert all(0 <= event["sequence"] < 2**31 for event in icalendar["events"]), "SEQUENCE is a 32-bit integer"
     return icalendar
+
+
+def assert_matches_database(seen: dict, series) -> None:
+    """Every event is at the instants of the appointment it names (UID and SEQUENCE), as stored."""
+    from bookings.ics import appointment_uid
+
+    rows = {(appointment_uid(a), a.sequence): a for a in series.appointments.all()}
+    for event in seen["events"]:
+        appointment = rows[event["uid"], event["sequence"]]
+        assert (event["start"], event["end"]) == (utc(appointment.start), utc(appointment.end)), event

@@ -14,7 +14,7 @@ from bookings.ics import appointment_uid
 from bookings.models import OutboxMessage
 from bookings.questionnaire import QUESTIONS
 from bookings.tokens import manage_path
-from tests.bookings.calendars import read_everywhere, read_with_icaljs, utc
+from tests.bookings.calendars import assert_matches_database, read_everywhere, read_with_icaljs, utc
 from tests.bookings.factories import PractitionerFactory, TreatmentFactory, clinic_rules, local, slot
 
 Kind = OutboxMessage.Kind
@@ -79,6 +79,7 @@ def test_every_reader_puts_every_session_at_its_instant_across_both_changes(clie
         assert [event["start"] for event in seen["events"]] == EXPECTED_UTC
         assert [event["end"] for event in seen["events"]] == [utc(s + timedelta(hours=1)) for s in STARTS]
     assert EXPECTED_UTC == [utc(start) for start in STARTS]  # zoneinfo agrees with the table above
+    assert_matches_database(read_everywhere(content), series)
 
 
 def send(series, kind) -> list:
@@ -104,6 +105,7 @@ def test_the_confirmation_is_published_by_the_clinic_at_sequence_0(series, mailo
     seen = read_everywhere(content)
     assert method == seen["method"] == "PUBLISH"
     assert [event["start"] for event in seen["events"]] == EXPECTED_UTC
+    assert_matches_database(seen, series)
     assert [event["uid"] for event in seen["events"]] == [
         appointment_uid(a) for a in series.appointments.order_by("session_number")
     ]
@@ -124,14 +126,16 @@ def test_each_revision_raises_the_sequence_by_one_and_a_cancel_keeps_the_uid(cli
     uid = appointment_uid(second)
     services.appointments_reschedule(moves=[(second, slot(local(2028, 3, 23, 14), practitioner))], for_staff=True)
     (moved_part,) = send(series, Kind.RESCHEDULED)
-    services.appointment_cancel(appointment=second, for_staff=True)
-    cancel_parts = send(series, Kind.CANCELLED)[1:]
 
     moved_file, moved_method = calendar_part(moved_part)
     moved = read_everywhere(moved_file)
     assert moved_method == moved["method"] == "PUBLISH"
     assert [event["sequence"] for event in moved["events"]] == [0, 1, 0, 0, 0, 0]
     assert moved["events"][1]["start"] == "2028-03-23T14:00:00Z"
+    assert_matches_database(moved, series)
+
+    services.appointment_cancel(appointment=second, for_staff=True)
+    cancel_parts = send(series, Kind.CANCELLED)[1:]
 
     (cancel_part,) = cancel_parts
     cancel_file, cancel_method = calendar_part(cancel_part)
@@ -140,9 +144,12 @@ def test_each_revision_raises_the_sequence_by_one_and_a_cancel_keeps_the_uid(cli
     assert (cancelled["uid"], cancelled["sequence"], cancelled["status"]) == (uid, 2, "CANCELLED")
     assert cancelled["start"] == "2028-03-23T14:00:00Z"
     assert cancelled["organizer"] == "mailto:hello@clinic.example"
+    assert_matches_database(read_everywhere(cancel_file), series)
 
     # The series' file keeps the cancelled session, cancelled, so a calendar that re-imports it updates it.
-    events = read_everywhere(download(client, series).content)["events"]
+    seen = read_everywhere(download(client, series).content)
+    assert_matches_database(seen, series)
+    events = seen["events"]
     assert [(event["uid"], event["sequence"], event["status"]) for event in events][1] == (uid, 2, "CANCELLED")
     assert [event["status"] for event in events].count("CONFIRMED") == 5
 
@@ -155,3 +162,5 @@ def test_cancelling_the_rest_sends_one_cancel_file_per_session(series, mailoutbo
     assert [file["method"] for file in files] == ["CANCEL", "CANCEL"]
     assert [[event["start"] for event in file["events"]] for file in files] == [[EXPECTED_UTC[4]], [EXPECTED_UTC[5]]]
     assert {event["sequence"] for file in files for event in file["events"]} == {1}
+    for file in files:
+        assert_matches_database(file, series)

@@ -11,7 +11,7 @@ from bookings.ics import appointment_uid
 from bookings.models import Appointment, OutboxMessage, Series
 from bookings.questionnaire import QUESTIONS
 from bookings.tokens import manage_path
-from tests.bookings.calendars import read_everywhere
+from tests.bookings.calendars import assert_matches_database, read_everywhere
 from tests.bookings.factories import AppointmentFactory, local, microneedling_clinic, slot
 from tests.bookings.patient_fixtures import (  # noqa: F401
     frozen,
@@ -83,7 +83,9 @@ def test_booking_a_cancelled_session_again_after_confirming(
     (message,) = [m for m in mailoutbox if m.subject.startswith("Your session is booked")]
     assert "Session 2: Tuesday 6 April 2027, 14:00 with Dr Ana Silva" in message.body
     (part,) = message.attachments
-    events = read_everywhere(part.get_payload(decode=True))["events"]
+    seen = read_everywhere(part.get_payload(decode=True))
+    assert_matches_database(seen, series)
+    events = seen["events"]
     assert (events[1]["uid"], events[1]["sequence"], events[1]["status"]) == (uid, 2, "CONFIRMED")
     assert events[1]["start"] == "2027-04-06T13:00:00Z"
     assert series.outbox_messages.filter(kind=Kind.REMINDER, session_number=2, status="pending").exists()
