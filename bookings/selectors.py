@@ -377,5 +377,5 @@ def answers_not_open_yet(appointment: Appointment, *, now: datetime, rules: Clin
         return None
     return (
         f"You can confirm your answers for session {appointment.session_number} from "
-        f"{opens:%A} {opens.day} {opens:%B}, a few days before it, so that they are up to date."
+        f"{opens:%A} {opens.day} {opens:%B}: answers given closer to the session tell the practitioner more."
     )
