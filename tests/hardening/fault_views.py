@@ -13,7 +13,7 @@ def _query(sql: str) -> HttpResponse:
 
 
 def undefined_function(request):
-    # What the phone search met on SQLite (no regexp_replace): a query the database cannot run.
+    # A query the database cannot run (as the phone search once met a missing regexp_replace).
     return _query("SELECT no_such_function_in_this_database('07700')")
 
 
