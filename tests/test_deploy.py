@@ -1,5 +1,6 @@
 """Production settings: Django's deployment checks pass and static files are served hashed and cached."""
 
+import gzip
 import json
 import re
 import urllib.request
@@ -10,7 +11,7 @@ from tests.servers import GUNICORN, free_port, manage, production_env, serve
 
 HASHED_STATIC = {
     "css/site.css": r"css/site\.[0-9a-f]{12}\.css",
-    "bootstrap/css/bootstrap.min.css": r"bootstrap/css/bootstrap\.min\.[0-9a-f]{12}\.css",
+    "css/bootstrap-subset.css": r"css/bootstrap-subset\.[0-9a-f]{12}\.css",
 }
 
 
@@ -59,3 +60,21 @@ def test_pages_link_hashed_css_that_whitenoise_serves_with_a_long_cache_lifetime
             max_age = re.search(r"max-age=(\d+)", cache_control or "")
             assert max_age and int(max_age.group(1)) >= 365 * 24 * 3600, cache_control
             assert "immutable" in cache_control
+        assert "bootstrap.min" not in html, "pages link the subset of Bootstrap the site uses, not all of it"
+
+
+def test_gunicorn_sends_the_css_and_the_public_pages_gzipped(production_site):
+    env, paths = production_site
+    manage("migrate", "--noinput", env=env)
+    port = free_port()
+    argv = [GUNICORN, "clinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+
+    with serve(argv, port=port, env=env) as base_url:
+        static = [f"/static/{paths[name]}" for name in HASHED_STATIC]
+        for path in ["/", "/treatments/microneedling/faq/", *static]:
+            request = urllib.request.Request(f"{base_url}{path}", headers={"Accept-Encoding": "gzip"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                body = response.read()
+                assert response.headers["Content-Encoding"] == "gzip", path
+                assert "Accept-Encoding" in response.headers["Vary"], path
+            assert gzip.decompress(body), path
