@@ -76,8 +76,10 @@ class CompressionMiddleware(GZipMiddleware):
     def process_response(self, request, response):
         if not self._eligible(request, response):
             return response
+        if response.has_header("Content-Encoding"):
+            return response  # whitenoise's pre-compressed copy of a static file
         precompressed = getattr(response, "precompressed_gzip", None)
-        if precompressed is None or response.has_header("Content-Encoding"):
+        if precompressed is None:
             response = super().process_response(request, response)
         else:
             patch_vary_headers(response, ("Accept-Encoding",))
@@ -85,8 +87,8 @@ class CompressionMiddleware(GZipMiddleware):
                 response.content = precompressed
                 response.headers["Content-Length"] = str(len(precompressed))
                 response.headers["Content-Encoding"] = "gzip"
-        if response.get("Content-Encoding") == "gzip":
-            # A byte range of the plain file means nothing in the compressed one.
+        if response.has_header("Content-Encoding"):
+            # A byte range of the plain file means nothing in the compressed one we made.
             response.headers.pop("Accept-Ranges", None)
         return response
 

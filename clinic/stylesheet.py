@@ -48,11 +48,9 @@ CRISPY_LAYOUT_TEMPLATES = {
     "layout/uneditable_input.html": ("UneditableField",),
 }
 
-# Classes no source file spells out whole: set by Bootstrap's JavaScript (the collapsing menu), or
-# built in a template from a variable (`alert-{{ message.tags }}`). Regular expressions, anchored.
+# Classes no source file spells out whole, such as those a template builds from a variable
+# (`alert-{{ message.tags }}`). Regular expressions, anchored.
 SAFELIST = [
-    r"^show$",
-    r"^collapsing$",
     r"^alert-(debug|info|success|warning|danger)$",
 ]
 

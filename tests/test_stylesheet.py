@@ -1,6 +1,6 @@
 """
 static/css/bootstrap-subset.css (clinic/stylesheet.py, `make css`): committed, current, and holding
-every Bootstrap rule the markup asks for.
+every Bootstrap rule the markup asks for; and no Bootstrap JavaScript component the pages lack.
 """
 
 import re
@@ -64,11 +64,21 @@ def test_subset_keeps_every_bootstrap_class_the_templates_use():
     assert not missing, f"{STALE} Missing: {missing}"
 
 
-@pytest.mark.parametrize(
-    "name", ["alert-info", "alert-success", "alert-warning", "alert-danger", "collapsing", "show"]
-)
-def test_subset_keeps_classes_set_by_variables_or_bootstrap_javascript(name):
+@pytest.mark.parametrize("name", ["alert-info", "alert-success", "alert-warning", "alert-danger", "show"])
+def test_subset_keeps_classes_set_by_variables_or_javascript(name):
     assert name in css_classes(stylesheet.OUTPUT.read_text(encoding="utf-8"))
+
+
+def test_templates_use_no_bootstrap_javascript_component_but_the_menu():
+    """Pages load static/js/menu.js, not Bootstrap's bundle: it opens and closes collapses, nothing else."""
+    toggles = {
+        (match, str(path.relative_to(BASE_DIR)))
+        for path in [*BASE_DIR.glob("templates/**/*.html"), *BASE_DIR.glob("*/templates/**/*.html")]
+        for match in re.findall(r'data-bs-toggle="([^"]*)"', path.read_text(encoding="utf-8"))
+    }
+
+    assert toggles, "the header's menu button should be found"
+    assert {name for name, _ in toggles} == {"collapse"}, sorted(toggles)
 
 
 def test_subset_leaves_out_what_no_page_uses():
