@@ -568,3 +568,33 @@ def spacing_window(
     if not lows:
         return None
     return max(lows), min(highs)
+
+
+# --- One course of a treatment at a time -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Course:
+    """Another series of the same treatment for the same patient, as the rule needs it."""
+
+    series_id: int
+    open: bool  # a session is still booked or checked in
+    last_held: datetime | None  # the start of its latest booked, checked-in or completed session
+
+
+def running_course(
+    courses: Iterable[Course], first: datetime, spacing: Spacing, tz: ZoneInfo
+) -> Course | None:
+    """The course a new series starting at `first` would run alongside, or None.
+
+    A course is running while any of its sessions is booked or checked in; and a finished one
+    still is until the treatment's minimum gap after its last held session has passed: skin
+    treated then is still healing, whichever series the next session belongs to. Cancelled
+    and no-show sessions hold nothing.
+    """
+    for course in courses:
+        if course.open:
+            return course
+        if course.last_held is not None and days_between(course.last_held, first, tz) < spacing.min_days:
+            return course
+    return None

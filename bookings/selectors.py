@@ -16,13 +16,13 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from bookings import availability
-from bookings.availability import Diary, Rules, SeriesPlan, Shift, Slot, Spacing
+from bookings.availability import Course, Diary, Rules, SeriesPlan, Shift, Slot, Spacing
 from bookings.errors import BookingError
-from bookings.models import Appointment, ClinicRules, Practitioner, Room, TimeOff, WorkingHours
+from bookings.models import Appointment, ClinicRules, Practitioner, Room, Series, TimeOff, WorkingHours
 
 # No appointment lasts longer than this (services refuse longer ones). It bounds the range query
 # from below too (start > window start - MAX_APPOINTMENT), so the index scan reads only the window
@@ -208,6 +208,22 @@ def first_slot_problem(
 def live_sessions(series) -> dict[int, Appointment]:
     """The series' active appointments by session number."""
     return {appointment.session_number: appointment for appointment in series.appointments.active()}
+
+
+def patient_courses(*, patient_id: int, treatment, exclude_series_id: int | None = None) -> list[Course]:
+    """The patient's series of this treatment, as availability.running_course weighs them (one query)."""
+    held, upcoming = Appointment.ACTIVE_STATUSES, (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN)
+    rows = (
+        Series.objects.filter(patient_id=patient_id, treatment=treatment)
+        .exclude(pk=exclude_series_id)
+        .annotate(
+            upcoming=Count("appointments", filter=Q(appointments__status__in=upcoming)),
+            last_held=Max("appointments__start", filter=Q(appointments__status__in=held)),
+        )
+        .order_by("-upcoming", "-last_held")
+        .values_list("pk", "upcoming", "last_held")
+    )
+    return [Course(pk, bool(open_), last_held) for pk, open_, last_held in rows]
 
 
 def as_slot(appointment: Appointment) -> Slot:

@@ -27,14 +27,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from bookings import availability, notifications, questionnaire, selectors
-from bookings.audit import PATIENT_MANAGE_LINK, PATIENT_ONLINE, SYSTEM, audit_record, snapshot
+from bookings.audit import (
+    PATIENT_MANAGE_LINK,
+    PATIENT_ONLINE,
+    SYSTEM,
+    audit_patient_changed,
+    audit_record,
+    snapshot,
+)
 from bookings.availability import Slot
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import BookingError, SeriesRunning, SlotTaken
 from bookings.models import (
     Appointment,
     AuditEvent,
@@ -63,6 +71,9 @@ __all__ = [
 # The exclusion constraints created by migration 0002: an IntegrityError naming one of these is a
 # lost race for a practitioner's or a room's time, not a bug.
 OVERLAP_CONSTRAINTS = frozenset({"appointment_no_practitioner_overlap", "appointment_no_room_overlap"})
+# Migration 0008's: the patient already holds an appointment at that time (a refusal, not a race lost
+# to someone else, so it gets its own sentence rather than SlotTaken).
+PATIENT_OVERLAP_CONSTRAINT = "appointment_no_patient_overlap"
 DEADLOCK_DETECTED = "40P01"
 
 # The seam the concurrency tests turn off (monkeypatch) to prove the database constraint alone
@@ -116,13 +127,19 @@ def series_book(
             f"{len(slots)} were chosen. Please plan the series again."
         )
     flagged = questionnaire.flagged_keys(answers)
+    patient_id = patient.pk if isinstance(patient, Patient) else None
     try:
         with transaction.atomic():
             # On SQLite this transaction is IMMEDIATE (settings.py): it holds the write lock from
             # here, so nobody can insert between the check below and our insert.
             _check_slots(treatment, dict(enumerate(slots, start=1)), now=now, for_staff=for_staff)
+            details_before: dict = {}
+            if not isinstance(patient, Patient):
+                patient, details_before = _patient_for(patient)
+            patient_id = patient.pk
+            _check_patient(treatment, patient, slots, now=now, for_staff=for_staff)
             series = Series.objects.create(
-                patient=patient if isinstance(patient, Patient) else _patient_for(patient),
+                patient=patient,
                 treatment=treatment,
                 source=source,
                 needs_review=bool(flagged),
@@ -143,6 +160,7 @@ def series_book(
             booked = Appointment.objects.bulk_create(
                 Appointment(
                     series=series,
+                    patient=patient,
                     session_number=number,
                     practitioner_id=slot.practitioner_id,
                     room_id=slot.room_id,
@@ -159,25 +177,149 @@ def series_book(
                 at=now,
                 series=series,
             )
+            if details_before:
+                audit_patient_changed(
+                    series=series,
+                    patient=patient,
+                    before=details_before,
+                    by=by,
+                    default_actor=PATIENT_ONLINE,
+                    at=now,
+                )
             # The confirmation and the series' reminders become outbox rows in this transaction.
             notifications.series_booked(series=series, now=now)
     except _Clash as clash:
         raise _taken(treatment, slots, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_patient_overlap_error(exc):
+            raise _patient_busy(patient_id, slots, for_staff=for_staff) from exc
         if not is_overlap_error(exc):
             raise
         raise _taken(treatment, slots, None, now=now, for_staff=for_staff) from exc
     return series
 
 
-def _patient_for(details: PatientDetails) -> Patient:
-    """The patient with these exact name and e-mail, or a new one (details are never overwritten)."""
-    existing = Patient.objects.filter(
-        name__iexact=details.name.strip(), email__iexact=details.email.strip()
-    ).first()
-    return existing or Patient.objects.create(
-        name=details.name.strip(), email=details.email.strip(), phone=details.phone.strip()
+def _patient_for(details: PatientDetails) -> tuple[Patient, dict]:
+    """The patient these details identify, and what their record said before (empty: no change).
+
+    The identity rule (online booking and the API): a returning patient is the one with the same
+    name and e-mail (case and spacing aside; the oldest record if there are several). A different
+    phone number given by them replaces the one on record: it is the person who reads that
+    e-mail address's confirmations, and the change is audited and told to them (the confirmation
+    page and e-mail name the number now held and the one it replaced). A different name is a
+    different person (families share addresses), so it makes a new record.
+    """
+    name, email, phone = " ".join(details.name.split()), details.email.strip(), details.phone.strip()
+    _lock_identity(email)
+    existing = Patient.objects.filter(name__iexact=name, email__iexact=email).order_by("pk").first()
+    if existing is None:
+        return Patient.objects.create(name=name, email=email, phone=phone), {}
+    if not phone or phone == existing.phone:
+        return existing, {}
+    before = {"phone": existing.phone}
+    existing.phone = phone
+    existing.save(update_fields=["phone"])
+    return existing, before
+
+
+def _lock_identity(email: str) -> None:
+    """Serialise bookings made with one e-mail address until the transaction ends.
+
+    Why: two first bookings by one person at once would each find no record and create two
+    patients, and then neither would see the other's series (one course at a time, below). A
+    transaction-level advisory lock keyed by the address makes the second wait and then find the
+    first's patient. (No-op on SQLite, whose IMMEDIATE transaction already serialises writers.)
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(lower(%s)))", [IDENTITY_LOCK, email])
+
+
+# The first key of the advisory locks above ('PATI'): keeps them apart from any other advisory lock.
+IDENTITY_LOCK = 0x50415449
+
+
+def _check_patient(treatment, patient: Patient, slots: list[Slot], *, now: datetime, for_staff: bool) -> None:
+    """Refuse a second running series of this treatment, and (early) a time the patient is elsewhere.
+
+    The patient's row is locked first: two bookings for one patient run one after the other, so the
+    second sees the first's series (the running-series rule has no constraint to fall back on).
+    """
+    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
+    tz = selectors.clinic_zone()
+    courses = selectors.patient_courses(patient_id=patient.pk, treatment=treatment)
+    running = availability.running_course(courses, slots[0].start, selectors.spacing_of(treatment), tz)
+    if running is not None:
+        existing = Series.objects.get(pk=running.series_id)
+        raise _series_running(treatment, existing, patient, for_staff=for_staff)
+    if PRECHECK_OVERLAPS:
+        clash = _patient_clash(patient.pk, slots)
+        if clash is not None:
+            raise _patient_busy_error(clash, for_staff=for_staff)
+
+
+def _series_running(treatment, existing: Series, patient: Patient, *, for_staff: bool) -> SeriesRunning:
+    """The refusal of a second concurrent series, pointing to the one that runs."""
+    tz = selectors.clinic_zone()
+    upcoming = existing.appointments.filter(
+        status__in=(Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN)
+    ).order_by("start").first()
+    if upcoming is not None:
+        when = f"session {upcoming.session_number} on {upcoming.start.astimezone(tz):%A %-d %B %Y}"
+        if for_staff:
+            message = (
+                f"{patient.name} already has a {treatment.name} series running (next: {when}). "
+                "Change that series instead, or cancel what is left of it first."
+            )
+        else:
+            message = (
+                f"You already have a {treatment.name} series booked with us (next: {when}), and one series "
+                "runs at a time. To change it, use the link in its confirmation e-mail, or call us on "
+                f"{settings.CLINIC_PHONE}."
+            )
+        return SeriesRunning(message, existing)
+    last = existing.appointments.active().order_by("-start").first()
+    opens = last.start.astimezone(tz).date() + timedelta(days=treatment.min_days_between)
+    who = f"{patient.name}'s" if for_staff else "your"
+    return SeriesRunning(
+        f"{treatment.name} needs at least {treatment.min_days_between} days between sessions, and {who} last "
+        f"session was on {last.start.astimezone(tz):%A %-d %B %Y}: a new series can start from "
+        f"{opens:%A %-d %B %Y}.",
+        existing,
     )
+
+
+def _patient_clash(patient_id: int | None, slots: list[Slot], exclude: Q | None = None) -> Appointment | None:
+    """The patient's first active appointment overlapping any of `slots` (the moved ones excluded)."""
+    if patient_id is None:
+        return None
+    overlapping = Q()
+    for slot in slots:
+        overlapping |= Q(start__lt=slot.end, end__gt=slot.start)
+    found = Appointment.objects.active().filter(overlapping, patient_id=patient_id)
+    if exclude is not None:
+        found = found.exclude(exclude)
+    return found.select_related("series__treatment").order_by("start").first()
+
+
+def _patient_busy_error(clash: Appointment | None, *, for_staff: bool) -> BookingError:
+    if clash is None:
+        when = ""
+    else:
+        local = clash.start.astimezone(selectors.clinic_zone())
+        when = f" ({clash.series.treatment.name}, {local:%A %-d %B %Y at %H:%M})"
+    who = "The patient already has" if for_staff else "You already have"
+    return BookingError(
+        code="patient_busy",
+        message=f"{who} an appointment at that time{when}. Please choose another time.",
+    )
+
+
+def _patient_busy(
+    patient_id, slots: list[Slot], *, for_staff: bool, exclude: Q | None = None
+) -> BookingError:
+    """After the database refused the patient's overlap (and the rollback): which appointment clashed."""
+    return _patient_busy_error(_patient_clash(patient_id, slots, exclude), for_staff=for_staff)
 
 
 def _check_slots(
@@ -248,6 +390,15 @@ def _lock_resources(slots: list[Slot]) -> None:
     )
     if room_ids:
         list(Room.objects.select_for_update().filter(pk__in=room_ids).order_by("pk").values_list("pk"))
+
+
+def _constraint_name(exc: Exception) -> str | None:
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+
+
+def is_patient_overlap_error(exc: Exception) -> bool:
+    """True when the database refused an appointment at a time its patient is already booked."""
+    return _constraint_name(exc) == PATIENT_OVERLAP_CONSTRAINT
 
 
 def is_overlap_error(exc: Exception) -> bool:
@@ -378,6 +529,11 @@ def appointments_reschedule(
                 changed={appointment.session_number for appointment in moving},
                 exclude=Q(pk__in=list(new_slots)),
             )
+            patient_id = moving[0].patient_id
+            if PRECHECK_OVERLAPS:
+                clash = _patient_clash(patient_id, list(new_slots.values()), Q(pk__in=list(new_slots)))
+                if clash is not None:
+                    raise _patient_busy_error(clash, for_staff=for_staff)
             before = {appointment.pk: snapshot(appointment) for appointment in moving}
             for appointment in moving:
                 slot = new_slots[appointment.pk]
@@ -396,6 +552,10 @@ def appointments_reschedule(
     except _Clash as clash:
         raise _move_taken(moves, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_patient_overlap_error(exc):
+            moved = Q(pk__in=list(new_slots))
+            patient_id = moves[0][0].patient_id
+            raise _patient_busy(patient_id, list(new_slots.values()), for_staff=for_staff, exclude=moved) from exc
         if not is_overlap_error(exc):
             raise
         raise _move_taken(moves, None, now=now, for_staff=for_staff) from exc

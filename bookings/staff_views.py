@@ -164,6 +164,8 @@ FIELD_LABELS = {
     "room_id": "Room",
     "needs_review": "Review needed",
     "cancel_reason": "Reason",
+    "name": "Name",
+    "phone": "Phone",
 }
 
 
