@@ -380,6 +380,7 @@ def spacing_problem(
     tz: ZoneInfo,
     *,
     allow_longer: bool = False,
+    previous_number: int | None = None,
 ) -> str | None:
     """Why session `number` is too close to (or too far from) the session before it, or None.
 
@@ -389,7 +390,8 @@ def spacing_problem(
     gap = days_between(previous.start, following.start, tz)
     if gap < spacing.min_days or (gap > spacing.max_days and not allow_longer):
         return (
-            f"Session {number} must be {spacing.min_days} to {spacing.max_days} days after session {number - 1} "
+            f"Session {number} must be {spacing.min_days} to {spacing.max_days} days after session "
+            f"{previous_number or number - 1} "
             f"(it is {gap} days)."
         )
     return None
@@ -568,6 +570,35 @@ def spacing_window(
     if not lows:
         return None
     return max(lows), min(highs)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Two consecutive live sessions further apart than the spacing allows (a session between was cancelled)."""
+
+    previous_number: int
+    number: int
+    days: int
+    window: tuple[date, date]  # the local days `number` may move to, counted from the previous session
+
+
+def stretched_gaps(sessions: dict[int, datetime], spacing: Spacing, tz: ZoneInfo) -> list[Gap]:
+    """Each live session (by number) that follows the live one before it by more than `spacing.max_days`."""
+    gaps = []
+    numbers = sorted(sessions)
+    for previous_number, number in itertools.pairwise(numbers):
+        days = days_between(sessions[previous_number], sessions[number], tz)
+        if days > spacing.max_days:
+            window = spacing_window(sessions[previous_number], None, spacing, tz)
+            gaps.append(Gap(previous_number, number, days, window))
+    return gaps
+
+
+def live_neighbours(numbers: Iterable[int], number: int) -> tuple[int | None, int | None]:
+    """The live session numbers just before and just after `number` (a cancelled one in between is skipped)."""
+    earlier = [n for n in numbers if n < number]
+    later_ = [n for n in numbers if n > number]
+    return (max(earlier) if earlier else None), (min(later_) if later_ else None)
 
 
 # --- One course of a treatment at a time -----------------------------------------------------------

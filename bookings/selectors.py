@@ -12,6 +12,7 @@ Slot times come back as aware datetimes in the clinic's zone (settings.TIME_ZONE
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -226,6 +227,41 @@ def patient_courses(*, patient_id: int, treatment, exclude_series_id: int | None
     return [Course(pk, bool(open_), last_held) for pk, open_, last_held in rows]
 
 
+@dataclass(frozen=True)
+class SeriesGap:
+    """A live session too far from the one before it (one between was cancelled), in words."""
+
+    previous_number: int
+    number: int
+    days: int
+    window: tuple[date, date]
+    appointment: Appointment  # the later session, the one to move
+    sentence: str
+
+
+def series_gaps(series, *, for_staff: bool = False) -> list[SeriesGap]:
+    """Each upcoming session that now follows the previous live one by more than the treatment allows."""
+    tz = clinic_zone()
+    sessions = live_sessions(series)
+    treatment = series.treatment
+    gaps = []
+    for gap in availability.stretched_gaps(
+        {number: appointment.start for number, appointment in sessions.items()}, spacing_of(treatment), tz
+    ):
+        later = sessions[gap.number]
+        if later.status != Appointment.Status.BOOKED:
+            continue
+        first, last = gap.window
+        sentence = (
+            f"Session {gap.number} ({later.start.astimezone(tz):%A %-d %B}) is now {gap.days} days after session "
+            f"{gap.previous_number}: longer than the {treatment.max_days_between} days that keep a series working. "
+            f"{'It can' if for_staff else 'You can'} move it to a day between {first:%A %-d %B} and "
+            f"{last:%A %-d %B %Y}."
+        )
+        gaps.append(SeriesGap(gap.previous_number, gap.number, gap.days, gap.window, later, sentence))
+    return gaps
+
+
 def as_slot(appointment: Appointment) -> Slot:
     tz = clinic_zone()
     return Slot(
@@ -264,8 +300,9 @@ def session_options(
     treatment = series.treatment
     tz = clinic_zone()
     sessions = live_sessions(series)
-    previous = sessions.get(appointment.session_number - 1)
-    following = sessions.get(appointment.session_number + 1)
+    # The live sessions either side: after a cancel, the next one follows the one before the gap.
+    previous_number, following_number = availability.live_neighbours(sessions, appointment.session_number)
+    previous, following = sessions.get(previous_number), sessions.get(following_number)
     window = availability.spacing_window(
         previous.start if previous else None,
         following.start if following else None,
@@ -328,11 +365,12 @@ def reschedule_plan(
     problem = first_slot_problem(schedule, new, not_before=not_before, last_day=horizon_day)
     if problem is None and any(new.overlaps(other, schedule.rules.buffer) for other in others):
         problem = "That time clashes with another session of this series."
-    previous = current.get(appointment.session_number - 1)
-    if problem is None and previous is not None:
+    previous_number, _ = availability.live_neighbours(current, appointment.session_number)
+    if problem is None and previous_number is not None:
         problem = availability.spacing_problem(
-            previous, new, appointment.session_number, spacing, tz, allow_longer=for_staff
-        )
+            current[previous_number], new, appointment.session_number, spacing, tz,
+            allow_longer=for_staff, previous_number=previous_number,
+        )  # fmt: skip
     if problem:
         raise BookingError(problem)
     changed = availability.replan_after_move(

@@ -354,11 +354,14 @@ def _check_slots(
             schedule.rules, now=now, tz=tz, for_staff=for_staff, first_session=number == 1
         )
         problem = availability.slot_problem(schedule, slot, not_before=not_before, last_day=last_day)
-        for earlier in (number - 1, number):
-            if problem is None and earlier in sessions and earlier + 1 in sessions:
+        # Spacing with the live sessions either side (a cancelled session between is skipped).
+        previous_number, next_number = availability.live_neighbours(sessions, number)
+        for earlier, later in ((previous_number, number), (number, next_number)):
+            if problem is None and earlier is not None and later is not None:
                 problem = availability.spacing_problem(
-                    sessions[earlier], sessions[earlier + 1], earlier + 1, spacing, tz, allow_longer=for_staff
-                )
+                    sessions[earlier], sessions[later], later, spacing, tz,
+                    allow_longer=for_staff, previous_number=earlier,
+                )  # fmt: skip
         if problem is None and any(
             slot.overlaps(sessions[other], schedule.rules.buffer) for other in sessions if other != number
         ):
@@ -626,6 +629,9 @@ def series_cancel_remaining(
         for appointment in remaining:
             _mark_cancelled(appointment, reason=reason, now=now)
         _audit_cancelled(changes, by=by, now=now)
+        # The series now ends before `from_session`: no nudge or alert for sessions not coming.
+        ending = Q(ends_after_session__isnull=True) | Q(ends_after_session__gte=from_session)
+        Series.objects.filter(ending, pk=series.pk).update(ends_after_session=from_session - 1)
         _settle_series(series)
         notifications.appointments_cancelled(appointments=remaining, now=now)
     return remaining
@@ -678,16 +684,21 @@ def _mark_cancelled(appointment: Appointment, *, reason: str, now: datetime) -> 
 
 
 def _settle_series(series: Series) -> None:
-    """An active series with nothing left to attend becomes completed or cancelled."""
-    if series.status != Series.Status.ACTIVE:
-        return
-    statuses = set(series.appointments.values_list("status", flat=True))
+    """The series' status, derived from its sessions: active while one is booked or checked in,
+    else completed when one was completed, else cancelled (every change calls this, undo too)."""
+    # Lock the series row (after the appointments, the order series_replan keeps): two changes to
+    # different sessions of one series derive the status one after the other, each reading the
+    # other's committed rows, so the last one sees everything (never "active, nothing booked").
+    Series.objects.select_for_update(of=("self",)).filter(pk=series.pk).values_list("pk").first()
+    statuses = set(Appointment.objects.filter(series_id=series.pk).values_list("status", flat=True))
     if statuses & {Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN}:
-        return
-    series.status = (
-        Series.Status.COMPLETED if Appointment.Status.COMPLETED in statuses else Series.Status.CANCELLED
-    )
-    series.save(update_fields=["status"])
+        status = Series.Status.ACTIVE
+    elif Appointment.Status.COMPLETED in statuses:
+        status = Series.Status.COMPLETED
+    else:
+        status = Series.Status.CANCELLED
+    Series.objects.filter(pk=series.pk).exclude(status=status).update(status=status)
+    series.status = status
 
 
 def appointment_confirm_answers(

@@ -244,6 +244,7 @@ def _appointment_page(request, appointment: Appointment, *, cancel_form=None, st
             "patient": appointment.series.patient,
             "actions": _actions(request.user, appointment),
             "cancel_form": cancel_form or CancelForm(),
+            "gaps": selectors.series_gaps(appointment.series, for_staff=True),
             "audit": audit_rows(events, names),
             "outbox": messages_for([appointment])[appointment.pk],
             "here": request.get_full_path(),
@@ -340,6 +341,8 @@ def appointment_cancel(request, pk):
         messages.success(
             request, f"Session{plural} {sessions} for {patient} {'are' if plural else 'is'} cancelled."
         )
+        for gap in selectors.series_gaps(appointment.series, for_staff=True):
+            messages.warning(request, gap.sentence)
     return redirect("staff:appointment", pk=appointment.pk)
 
 
