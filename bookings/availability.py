@@ -629,3 +629,65 @@ def running_course(
         if course.last_held is not None and days_between(course.last_held, first, tz) < spacing.min_days:
             return course
     return None
+
+
+# --- When staff may record what happened to a session ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusClock:
+    """How the statuses of a session are timed (settings CHECK_IN_OPENS_MINUTES, NO_SHOW_GRACE_MINUTES)."""
+
+    check_in_opens: timedelta = timedelta(hours=2)
+    no_show_grace: timedelta = timedelta(minutes=15)
+
+
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minutes"
+
+
+def _moment(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
+
+
+def status_window_problem(
+    status: str, *, start: datetime, now: datetime, clock: StatusClock, tz: ZoneInfo
+) -> tuple[str, str] | None:
+    """(code, sentence) when `status` may not be recorded at `now` for a session starting at `start`.
+
+    Checked in: from `check_in_opens` before the start to the end of the session's local day.
+    Completed: once the session has started. No-show: `no_show_grace` after the start.
+    """
+    if status == "checked_in":
+        opens = start - clock.check_in_opens
+        day = start.astimezone(tz).date()
+        closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        if now < opens:
+            return "too_early", (
+                f"Check-in opens at {_moment(opens, tz)}, {_duration(clock.check_in_opens)} before the session."
+            )
+        if now >= closes:
+            return "too_late", (
+                "Check-in closed at the end of the session's day: mark the session completed or a no-show instead."
+            )
+    elif status == "completed" and now < start:
+        return "too_early", f"A session can be marked completed once it has started (at {_moment(start, tz)})."
+    elif status == "no_show" and now < start + clock.no_show_grace:
+        return "too_early", (
+            "A session can be marked as a no-show only once its start time has passed: from "
+            f"{_moment(start + clock.no_show_grace, tz)}, {_duration(clock.no_show_grace)} after it began."
+        )
+    return None
+
+
+def undo_problem(marked_at: datetime | None, *, now: datetime, tz: ZoneInfo) -> tuple[str, str] | None:
+    """(code, sentence) unless the status was recorded on the same local day as `now`."""
+    if marked_at is None or marked_at.astimezone(tz).date() != now.astimezone(tz).date():
+        when = f" (it was recorded on {_format_day(marked_at.astimezone(tz).date())})" if marked_at else ""
+        return "undo_closed", f"Only a change recorded today can be undone{when}."
+    return None

@@ -62,6 +62,7 @@ __all__ = [
     "appointment_confirm_answers",
     "appointment_mark",
     "appointment_review_clear",
+    "appointment_unmark",
     "appointments_reschedule",
     "patient_create",
     "series_book",
@@ -644,29 +645,112 @@ MARKABLE = {
 }
 
 
-def appointment_mark(
-    *, appointment: Appointment, status: str, by=None, now: datetime | None = None
-) -> Appointment:
-    """Staff record a check-in, a completed session or a no-show (a no-show frees its time)."""
-    now = now or timezone.now()
+# Recording these needs the safety review done first (a session held for review is not treated).
+REVIEWED_BEFORE = {Appointment.Status.CHECKED_IN, Appointment.Status.COMPLETED}
+# What an undo (the same local day) takes back to booked.
+UNDOABLE = {Appointment.Status.CHECKED_IN, Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW}
+
+
+def status_clock() -> availability.StatusClock:
+    return availability.StatusClock(
+        check_in_opens=timedelta(minutes=settings.CHECK_IN_OPENS_MINUTES),
+        no_show_grace=timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES),
+    )
+
+
+def mark_refusal(*, appointment: Appointment, status: str, now: datetime) -> BookingError | None:
+    """Why `status` cannot be recorded for this session now (its state, then the clock), or None."""
     if status not in MARKABLE:
-        raise BookingError("Sessions can only be marked as checked in, completed or no-show.")
+        return BookingError(code="not_markable", message="Sessions can only be marked as checked in, completed or no-show.")
+    if appointment.status not in MARKABLE[status]:
+        return BookingError(
+            code="wrong_status",
+            message=f"A session that is {appointment.get_status_display().lower()} cannot be marked "
+            f"{Appointment.Status(status).label.lower()}.",
+        )
+    problem = availability.status_window_problem(
+        status, start=appointment.start, now=now, clock=status_clock(), tz=selectors.clinic_zone()
+    )
+    return BookingError(code=problem[0], message=problem[1]) if problem else None
+
+
+def appointment_mark(
+    *, appointment: Appointment, status: str, by=None, now: datetime | None = None, review_done: bool = False
+) -> Appointment:
+    """Staff record a check-in, a completed session or a no-show (a no-show frees its time).
+
+    Each only in its window around the session (availability.status_window_problem). A session
+    held for a safety review is checked in or completed only with `review_done` (the person says
+    the review was done), which clears the flag and records that too.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
         # Lock the row so a patient's cancel racing the front desk cannot both win.
         appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
-        if appointment.status not in MARKABLE[status]:
-            raise BookingError(
-                f"A session that is {appointment.get_status_display().lower()} cannot be marked "
-                f"{Appointment.Status(status).label.lower()}."
-            )
-        if status == Appointment.Status.NO_SHOW and now < appointment.start:
-            raise BookingError("A session can be marked as a no-show only once its start time has passed.")
+        refusal = mark_refusal(appointment=appointment, status=status, now=now)
+        if refusal:
+            raise refusal
+        if status in REVIEWED_BEFORE and (appointment.needs_review or appointment.series.needs_review):
+            if not review_done:
+                raise BookingError(
+                    code="review_needed",
+                    message="This patient's safety answers are waiting for a practitioner's review: confirm the "
+                    "review was done before the session goes ahead.",
+                )
+            _review_clear(appointment, by=by, now=now)
         before = snapshot(appointment)
         appointment.status = status
         appointment.save(update_fields=["status", "updated_at"])
         audit_record(action=status, changes=[(appointment, before)], by=by, default_actor=SYSTEM, at=now)
         _settle_series(appointment.series)
         notifications.appointment_marked(appointment=appointment, now=now)  # a no-show gets no aftercare
+    return appointment
+
+
+def unmark_refusal(*, appointment: Appointment, now: datetime) -> BookingError | None:
+    """Why this session's check-in, completion or no-show cannot be undone now, or None."""
+    if appointment.status not in UNDOABLE:
+        return BookingError(code="not_marked", message="Only a check-in, a completed session or a no-show can be undone.")
+    marked_at = (
+        appointment.audit_events.filter(action=appointment.status).order_by("-at", "-pk").values_list("at", flat=True).first()
+    )
+    problem = availability.undo_problem(marked_at, now=now, tz=selectors.clinic_zone())
+    return BookingError(code=problem[0], message=problem[1]) if problem else None
+
+
+def appointment_unmark(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:
+    """Undo the same day's check-in, completion or no-show: the session is booked again, its e-mails
+    planned again and the series' status derived again. A no-show's time may have gone meanwhile."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            # Lock the row: the same lock as marking, so a mark and its undo never interleave.
+            appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+            refusal = unmark_refusal(appointment=appointment, now=now)
+            if refusal:
+                raise refusal
+            before = snapshot(appointment)
+            appointment.status = Appointment.Status.BOOKED
+            appointment.save(update_fields=["status", "updated_at"])
+            audit_record(
+                action=AuditEvent.Action.UNDONE, changes=[(appointment, before)], by=by, default_actor=SYSTEM, at=now
+            )
+            _settle_series(appointment.series)
+            notifications.appointment_marked(appointment=appointment, now=now)
+    except IntegrityError as exc:
+        # Only a no-show frees its time, so only its undo can meet someone else's appointment there.
+        if is_patient_overlap_error(exc):
+            raise BookingError(
+                code="patient_busy",
+                message="The patient has another appointment at that time now, so the no-show cannot be undone.",
+            ) from exc
+        if is_overlap_error(exc) or _constraint_name(exc) == "appointment_one_active_per_session":
+            raise BookingError(
+                code="taken",
+                message="That time has been booked for someone else since the no-show was recorded, so it cannot "
+                "be undone. Book the patient a new time instead.",
+            ) from exc
+        raise
     return appointment
 
 
@@ -737,18 +821,24 @@ def appointment_review_clear(*, appointment: Appointment, by, now: datetime | No
         series = appointment.series
         if not (appointment.needs_review or series.needs_review):
             raise BookingError("This session is not waiting for a review.")
-        before = {**snapshot(appointment), "needs_review": True}
-        appointment.needs_review = False
-        appointment.save(update_fields=["needs_review", "updated_at"])
-        Series.objects.filter(pk=series.pk).update(needs_review=False)
-        audit_record(
-            action=AuditEvent.Action.REVIEW_CLEARED,
-            changes=[(appointment, before)],
-            by=by,
-            default_actor=SYSTEM,
-            at=now,
-        )
+        _review_clear(appointment, by=by, now=now)
     return appointment
+
+
+def _review_clear(appointment: Appointment, *, by, now: datetime) -> None:
+    """Clear the review flag on the session and its series, and record who did (row locked by the caller)."""
+    before = {**snapshot(appointment), "needs_review": True}
+    appointment.needs_review = False
+    appointment.save(update_fields=["needs_review", "updated_at"])
+    Series.objects.filter(pk=appointment.series_id).update(needs_review=False)
+    appointment.series.needs_review = False
+    audit_record(
+        action=AuditEvent.Action.REVIEW_CLEARED,
+        changes=[(appointment, before)],
+        by=by,
+        default_actor=SYSTEM,
+        at=now,
+    )
 
 
 # --- Patients ----------------------------------------------------------------------------------------
