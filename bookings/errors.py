@@ -25,6 +25,14 @@ class SeriesRunning(BookingError):
         self.existing = existing
 
 
+class PatientExists(BookingError):
+    """The front desk registered someone already on record: `.existing` is their record."""
+
+    def __init__(self, message: str, existing):
+        super().__init__(message, code="patient_exists")
+        self.existing = existing
+
+
 class SlotTaken(BookingError):
     """Someone else holds (part of) the time: `.alternatives` are fresh free slots nearby."""
 

@@ -23,7 +23,16 @@ from django.utils import timezone
 from bookings import availability
 from bookings.availability import Course, Diary, Rules, SeriesPlan, Shift, Slot, Spacing
 from bookings.errors import BookingError
-from bookings.models import Appointment, ClinicRules, Practitioner, Room, Series, TimeOff, WorkingHours
+from bookings.models import (
+    Appointment,
+    AuditEvent,
+    ClinicRules,
+    Practitioner,
+    Room,
+    Series,
+    TimeOff,
+    WorkingHours,
+)
 
 # No appointment lasts longer than this (services refuse longer ones). It bounds the range query
 # from below too (start > window start - MAX_APPOINTMENT), so the index scan reads only the window
@@ -225,6 +234,20 @@ def patient_courses(*, patient_id: int, treatment, exclude_series_id: int | None
         .values_list("pk", "upcoming", "last_held")
     )
     return [Course(pk, bool(open_), last_held) for pk, open_, last_held in rows]
+
+
+def details_note(series) -> str:
+    """What the patient is told when booking this series changed their details on record (else "")."""
+    event = (
+        AuditEvent.objects.filter(series=series, action=AuditEvent.Action.PATIENT_CHANGED).order_by("pk").last()
+    )
+    if event is None or "phone" not in event.before:
+        return ""
+    old = "".join(character for character in event.before["phone"] if character.isdigit())
+    return (
+        f"We now have {event.after['phone']} as your phone number (it replaces the one ending {old[-3:]}). "
+        f"If that is not right, call us on {settings.CLINIC_PHONE}."
+    )
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from bookings.audit import (
     snapshot,
 )
 from bookings.availability import Slot
-from bookings.errors import BookingError, SeriesRunning, SlotTaken
+from bookings.errors import BookingError, PatientExists, SeriesRunning, SlotTaken
 from bookings.models import (
     Appointment,
     AuditEvent,
@@ -845,10 +845,23 @@ def _review_clear(appointment: Appointment, *, by, now: datetime) -> None:
 
 
 def patient_create(*, details: PatientDetails) -> Patient:
-    """A patient registered by the front desk (typically on the phone, before booking)."""
-    return Patient.objects.create(
-        name=" ".join(details.name.split()), email=details.email.strip(), phone=details.phone.strip()
-    )
+    """A patient registered by the front desk (typically on the phone, before booking).
+
+    The identity rule of online booking (_patient_for) holds here too: someone with the same name
+    and e-mail as a patient on record is that patient, so registering them again is refused
+    (PatientExists, with the record to open) rather than making a duplicate.
+    """
+    name, email = " ".join(details.name.split()), details.email.strip()
+    with transaction.atomic():
+        _lock_identity(email)  # two registrations (or a booking) with one address: one after the other
+        existing = Patient.objects.filter(name__iexact=name, email__iexact=email).order_by("pk").first()
+        if existing is not None:
+            raise PatientExists(
+                f"{existing.name} ({existing.email}) is already registered: open their record to book or "
+                "to check their phone number.",
+                existing,
+            )
+        return Patient.objects.create(name=name, email=email, phone=details.phone.strip())
 
 
 # What an anonymised patient is called; also how a second run knows it has nothing left to do.

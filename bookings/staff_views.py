@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings import selectors, services, staff_selectors
 from bookings.audit import changed_fields
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import BookingError, PatientExists, SlotTaken
 from bookings.forms import (
     FURTHEST_AHEAD,
     SeriesReviewForm,
@@ -494,7 +494,11 @@ def patient_create(request):
     """Register a caller as a patient, then book from their page."""
     form = PatientForm(request.POST or None)
     if form.is_valid():
-        patient = services.patient_create(details=services.PatientDetails(**form.cleaned_data))
+        try:
+            patient = services.patient_create(details=services.PatientDetails(**form.cleaned_data))
+        except PatientExists as refusal:
+            context = {"form": form, "existing": refusal.existing, "refusal": refusal.message}
+            return render(request, "staff/patient_new.html", context, status=409)
         messages.success(request, f"{patient.name} is registered.")
         return redirect("staff:patient", pk=patient.pk)
     return render(request, "staff/patient_new.html", {"form": form}, status=400 if form.errors else 200)

@@ -250,6 +250,7 @@ def book_done(request, slug):
         "sessions": series.appointments.active().select_related("practitioner").order_by("session_number"),
         "flagged": _flagged_questions(series),
         "manage_path": manage_path(series),
+        "details_note": selectors.details_note(series),
     })
 
 
