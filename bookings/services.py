@@ -65,6 +65,7 @@ __all__ = [
     "appointment_unmark",
     "appointments_reschedule",
     "patient_create",
+    "practitioner_deactivate",
     "series_book",
     "series_cancel_remaining",
 ]
@@ -839,6 +840,56 @@ def _review_clear(appointment: Appointment, *, by, now: datetime) -> None:
         default_actor=SYSTEM,
         at=now,
     )
+
+
+# --- Practitioners -----------------------------------------------------------------------------------
+
+LISTED_AHEAD = 20
+
+
+def practitioner_deactivate_refusal(*, practitioner: Practitioner, now: datetime) -> BookingError | None:
+    """Why the practitioner cannot come off the diary now: the sessions still ahead, each listed."""
+    ahead = list(
+        Appointment.objects.filter(
+            practitioner=practitioner,
+            status__in=(Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
+            end__gt=now,
+        )
+        .select_related("series__patient", "series__treatment")
+        .order_by("start")
+    )
+    if not ahead:
+        return None
+    tz = selectors.clinic_zone()
+    listed = "; ".join(
+        f"{a.series.patient.name}, {a.series.treatment.name} session {a.session_number}, "
+        f"{a.start.astimezone(tz):%a %-d %b %Y %H:%M}"
+        for a in ahead[:LISTED_AHEAD]
+    )
+    more = f"; and {len(ahead) - LISTED_AHEAD} more" if len(ahead) > LISTED_AHEAD else ""
+    plural = "s" if len(ahead) != 1 else ""
+    refusal = BookingError(
+        code="has_bookings",
+        message=f"{practitioner.name} still has {len(ahead)} session{plural} ahead, which would vanish from the "
+        f"diary. Move or cancel them first: {listed}{more}.",
+    )
+    refusal.appointments = ahead
+    return refusal
+
+
+def practitioner_deactivate(*, practitioner: Practitioner, now: datetime | None = None) -> Practitioner:
+    """Take a practitioner off the diary and out of online booking; refused while they have sessions ahead."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row lock every booking for them takes first (_lock_resources): a booking racing this
+        # either commits before (and is listed below) or waits and then finds them inactive.
+        practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
+        refusal = practitioner_deactivate_refusal(practitioner=practitioner, now=now)
+        if refusal:
+            raise refusal
+        practitioner.is_active = False
+        practitioner.save(update_fields=["is_active"])
+    return practitioner
 
 
 # --- Patients ----------------------------------------------------------------------------------------
