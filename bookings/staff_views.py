@@ -635,7 +635,7 @@ def book_plan(request, pk, slug):
     plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
     names = practitioner_names(plan.slots + [slot for s in plan.sessions for slot in s.alternatives])
     bound = request.POST if request.method == "POST" else None
-    form = answers = None
+    form = answers = running = None
     error = ""
     if plan.is_complete:
         options = [[session.slot, *session.alternatives] for session in plan.sessions[1:]]
@@ -667,6 +667,7 @@ def book_plan(request, pk, slug):
                 )
             except BookingError as refusal:
                 error = refusal.message
+                running = getattr(refusal, "existing", None)  # SeriesRunning: the series to open instead
             else:
                 held = (
                     " It is held for a practitioner's review (safety answers)." if series.needs_review else ""
@@ -683,6 +684,7 @@ def book_plan(request, pk, slug):
         "staff/book_plan.html",
         {
             "patient": patient,
+            "running": running,
             "treatment": treatment,
             "plan": plan,
             "form": form,

@@ -114,3 +114,24 @@ def test_the_front_desk_registering_someone_on_record_is_sent_to_their_record(cl
     assert "already registered" in page
     assert reverse("staff:patient", args=[series.patient.pk]) in page
     assert Patient.objects.count() == 1
+
+
+# --- One running series of a treatment, through the API too (see test_patient_overlap.py) ------------
+
+
+def test_the_api_refuses_a_second_running_series_pointing_to_the_first(client, series, practitioner):
+    body = {
+        "treatment": series.treatment.slug,
+        "first_start": local(2027, 3, 23, 10).isoformat(),  # 14 days after session 1; the minimum is 28
+        "practitioner": practitioner.pk,
+        "patient": {**JO, "phone": "07700 900123"},
+        "answers": {question.key: False for question in QUESTIONS},
+        "consent": True,
+    }
+
+    response = client.post("/api/series/", json.dumps(body), content_type="application/json")
+
+    assert response.status_code in (400, 409)
+    (sentence,) = response.json()["errors"]["non_field_errors"]
+    assert "already have a Microneedling series booked with us (next: session 1 on Tuesday 9 March 2027)" in sentence
+    assert series.patient.series.count() == 1
