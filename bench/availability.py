@@ -159,7 +159,8 @@ def add_history(treatment, first: int, last: int) -> None:
         cursor.execute(
             """
             INSERT INTO bookings_patient (name, email, phone, created_at)
-            SELECT 'History ' || n, 'history' || n || '@example.com', '0', now() FROM generate_series(1, %s) AS n
+            SELECT 'History ' || n, 'history' || n || '@example.com', '0', now()
+              FROM generate_series(1, %s) AS n
             RETURNING id
             """,
             [total],
@@ -169,8 +170,8 @@ def add_history(treatment, first: int, last: int) -> None:
         cursor.execute(
             """
             INSERT INTO bookings_series (public_id, patient_id, treatment_id, status, source, needs_review, created_at)
-            SELECT gen_random_uuid(), (%(patients)s::int[])[k %% %(total)s + 1], %(treatment)s, 'completed', 'online',
-                   false, now()
+            SELECT gen_random_uuid(), (%(patients)s::int[])[k %% %(total)s + 1], %(treatment)s, 'completed',
+                   'online', false, now()
               FROM generate_series(0, %(count)s - 1) AS k
             RETURNING id
             """,

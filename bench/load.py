@@ -8,7 +8,8 @@ http.client connection, for a fixed time. Each client mixes explainer page views
 look-ups and POST /api/series/ bookings whose first sessions are drawn from a handful of slots,
 so bookings race for the same times. Prints throughput and p50/p99 per endpoint, 5xx separately
 from 409s, then audits the database: no overlapping active appointments (per practitioner, room
-and patient), no partial series, every 201 present. tests/hardening/test_load_audit.py runs the same load, small, and asserts the audit.
+and patient), no partial series, every 201 present. tests/hardening/test_load_audit.py runs the
+same load, small, and asserts the audit.
 
     .venv/bin/python bench/load.py [--clients 16] [--seconds 20] [--workers 4] [--threads 4]
 """
@@ -102,7 +103,8 @@ OVERLAPS = """
 PATIENT_OVERLAPS = """
     SELECT a.id, b.id FROM bookings_appointment a
       JOIN bookings_series sa ON sa.id = a.series_id
-      JOIN bookings_appointment b ON a.id < b.id AND tstzrange(a.start, a."end") && tstzrange(b.start, b."end")
+      JOIN bookings_appointment b
+        ON a.id < b.id AND tstzrange(a.start, a."end") && tstzrange(b.start, b."end")
       JOIN bookings_series sb ON sb.id = b.series_id AND sb.patient_id = sa.patient_id
      WHERE a.status IN %(active)s AND b.status IN %(active)s
 """

@@ -574,7 +574,7 @@ def spacing_window(
 
 @dataclass(frozen=True)
 class Gap:
-    """Two consecutive live sessions further apart than the spacing allows (a session between was cancelled)."""
+    """Two consecutive live sessions further apart than the spacing allows (one between was cancelled)."""
 
     previous_number: int
     number: int
@@ -595,7 +595,7 @@ def stretched_gaps(sessions: dict[int, datetime], spacing: Spacing, tz: ZoneInfo
 
 
 def live_neighbours(numbers: Iterable[int], number: int) -> tuple[int | None, int | None]:
-    """The live session numbers just before and just after `number` (a cancelled one in between is skipped)."""
+    """The live session numbers just before and just after `number` (a cancelled one between is skipped)."""
     earlier = [n for n in numbers if n < number]
     later_ = [n for n in numbers if n > number]
     return (max(earlier) if earlier else None), (min(later_) if later_ else None)
@@ -668,15 +668,17 @@ def status_window_problem(
         day = start.astimezone(tz).date()
         closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
         if now < opens:
-            return "too_early", (
-                f"Check-in opens at {_moment(opens, tz)}, {_duration(clock.check_in_opens)} before the session."
-            )
+            ahead = _duration(clock.check_in_opens)
+            return "too_early", f"Check-in opens at {_moment(opens, tz)}, {ahead} before the session."
         if now >= closes:
             return "too_late", (
-                "Check-in closed at the end of the session's day: mark the session completed or a no-show instead."
+                "Check-in closed at the end of the session's day: mark the session completed or a no-show "
+                "instead."
             )
     elif status == "completed" and now < start:
-        return "too_early", f"A session can be marked completed once it has started (at {_moment(start, tz)})."
+        return "too_early", (
+            f"A session can be marked completed once it has started (at {_moment(start, tz)})."
+        )
     elif status == "no_show" and now < start + clock.no_show_grace:
         return "too_early", (
             "A session can be marked as a no-show only once its start time has passed: from "

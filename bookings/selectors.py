@@ -238,9 +238,8 @@ def patient_courses(*, patient_id: int, treatment, exclude_series_id: int | None
 
 def details_note(series) -> str:
     """What the patient is told when booking this series changed their details on record (else "")."""
-    event = (
-        AuditEvent.objects.filter(series=series, action=AuditEvent.Action.PATIENT_CHANGED).order_by("pk").last()
-    )
+    changes = AuditEvent.objects.filter(series=series, action=AuditEvent.Action.PATIENT_CHANGED)
+    event = changes.order_by("pk").last()
     if event is None or "phone" not in event.before:
         return ""
     old = "".join(character for character in event.before["phone"] if character.isdigit())
@@ -276,10 +275,10 @@ def series_gaps(series, *, for_staff: bool = False) -> list[SeriesGap]:
             continue
         first, last = gap.window
         sentence = (
-            f"Session {gap.number} ({later.start.astimezone(tz):%A %-d %B}) is now {gap.days} days after session "
-            f"{gap.previous_number}: longer than the {treatment.max_days_between} days that keep a series working. "
-            f"{'It can' if for_staff else 'You can'} move it to a day between {first:%A %-d %B} and "
-            f"{last:%A %-d %B %Y}."
+            f"Session {gap.number} ({later.start.astimezone(tz):%A %-d %B}) is now {gap.days} days after "
+            f"session {gap.previous_number}: longer than the {treatment.max_days_between} days that keep a "
+            f"series working. {'It can' if for_staff else 'You can'} move it to a day between "
+            f"{first:%A %-d %B} and {last:%A %-d %B %Y}."
         )
         gaps.append(SeriesGap(gap.previous_number, gap.number, gap.days, gap.window, later, sentence))
     return gaps

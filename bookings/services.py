@@ -560,7 +560,8 @@ def appointments_reschedule(
         if is_patient_overlap_error(exc):
             moved = Q(pk__in=list(new_slots))
             patient_id = moves[0][0].patient_id
-            raise _patient_busy(patient_id, list(new_slots.values()), for_staff=for_staff, exclude=moved) from exc
+            wanted = list(new_slots.values())
+            raise _patient_busy(patient_id, wanted, for_staff=for_staff, exclude=moved) from exc
         if not is_overlap_error(exc):
             raise
         raise _move_taken(moves, None, now=now, for_staff=for_staff) from exc
@@ -662,7 +663,9 @@ def status_clock() -> availability.StatusClock:
 def mark_refusal(*, appointment: Appointment, status: str, now: datetime) -> BookingError | None:
     """Why `status` cannot be recorded for this session now (its state, then the clock), or None."""
     if status not in MARKABLE:
-        return BookingError(code="not_markable", message="Sessions can only be marked as checked in, completed or no-show.")
+        return BookingError(
+            code="not_markable", message="Sessions can only be marked as checked in, completed or no-show."
+        )
     if appointment.status not in MARKABLE[status]:
         return BookingError(
             code="wrong_status",
@@ -695,8 +698,8 @@ def appointment_mark(
             if not review_done:
                 raise BookingError(
                     code="review_needed",
-                    message="This patient's safety answers are waiting for a practitioner's review: confirm the "
-                    "review was done before the session goes ahead.",
+                    message="This patient's safety answers are waiting for a practitioner's review: confirm "
+                    "the review was done before the session goes ahead.",
                 )
             _review_clear(appointment, by=by, now=now)
         before = snapshot(appointment)
@@ -711,10 +714,11 @@ def appointment_mark(
 def unmark_refusal(*, appointment: Appointment, now: datetime) -> BookingError | None:
     """Why this session's check-in, completion or no-show cannot be undone now, or None."""
     if appointment.status not in UNDOABLE:
-        return BookingError(code="not_marked", message="Only a check-in, a completed session or a no-show can be undone.")
-    marked_at = (
-        appointment.audit_events.filter(action=appointment.status).order_by("-at", "-pk").values_list("at", flat=True).first()
-    )
+        return BookingError(
+            code="not_marked", message="Only a check-in, a completed session or a no-show can be undone."
+        )
+    recorded = appointment.audit_events.filter(action=appointment.status).order_by("-at", "-pk")
+    marked_at = recorded.values_list("at", flat=True).first()
     problem = availability.undo_problem(marked_at, now=now, tz=selectors.clinic_zone())
     return BookingError(code=problem[0], message=problem[1]) if problem else None
 
@@ -726,7 +730,9 @@ def appointment_unmark(*, appointment: Appointment, by=None, now: datetime | Non
     try:
         with transaction.atomic():
             # Lock the row: the same lock as marking, so a mark and its undo never interleave.
-            appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+            appointment = (
+                Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+            )
             refusal = unmark_refusal(appointment=appointment, now=now)
             if refusal:
                 raise refusal
@@ -734,7 +740,11 @@ def appointment_unmark(*, appointment: Appointment, by=None, now: datetime | Non
             appointment.status = Appointment.Status.BOOKED
             appointment.save(update_fields=["status", "updated_at"])
             audit_record(
-                action=AuditEvent.Action.UNDONE, changes=[(appointment, before)], by=by, default_actor=SYSTEM, at=now
+                action=AuditEvent.Action.UNDONE,
+                changes=[(appointment, before)],
+                by=by,
+                default_actor=SYSTEM,
+                at=now,
             )
             _settle_series(appointment.series)
             notifications.appointment_marked(appointment=appointment, now=now)
@@ -743,13 +753,14 @@ def appointment_unmark(*, appointment: Appointment, by=None, now: datetime | Non
         if is_patient_overlap_error(exc):
             raise BookingError(
                 code="patient_busy",
-                message="The patient has another appointment at that time now, so the no-show cannot be undone.",
+                message="The patient has another appointment at that time now, so the no-show cannot be "
+                "undone.",
             ) from exc
         if is_overlap_error(exc) or _constraint_name(exc) == "appointment_one_active_per_session":
             raise BookingError(
                 code="taken",
-                message="That time has been booked for someone else since the no-show was recorded, so it cannot "
-                "be undone. Book the patient a new time instead.",
+                message="That time has been booked for someone else since the no-show was recorded, so it "
+                "cannot be undone. Book the patient a new time instead.",
             ) from exc
         raise
     return appointment
@@ -870,8 +881,8 @@ def practitioner_deactivate_refusal(*, practitioner: Practitioner, now: datetime
     plural = "s" if len(ahead) != 1 else ""
     refusal = BookingError(
         code="has_bookings",
-        message=f"{practitioner.name} still has {len(ahead)} session{plural} ahead, which would vanish from the "
-        f"diary. Move or cancel them first: {listed}{more}.",
+        message=f"{practitioner.name} still has {len(ahead)} session{plural} ahead, which would vanish from "
+        f"the diary. Move or cancel them first: {listed}{more}.",
     )
     refusal.appointments = ahead
     return refusal

@@ -294,7 +294,10 @@ MARK_STATUS = {
     "no-show": Appointment.Status.NO_SHOW,
 }
 # Asked before doing: no undo once the session's day is over (a no-show also frees the time).
-CONFIRM = {"complete": "Mark session {number} as completed?", "no-show": "Mark session {number} as a no-show?"}
+CONFIRM = {
+    "complete": "Mark session {number} as completed?",
+    "no-show": "Mark session {number} as a no-show?",
+}
 
 
 def _undo_permission(appointment: Appointment) -> str:
@@ -340,7 +343,8 @@ def appointment_action(request, pk, action):
     if action == "undo" and not user.has_perm(_undo_permission(appointment)):
         raise PermissionDenied
     status = MARK_STATUS.get(action)
-    review = status in services.REVIEWED_BEFORE and (appointment.needs_review or appointment.series.needs_review)
+    flagged = appointment.needs_review or appointment.series.needs_review
+    review = status in services.REVIEWED_BEFORE and flagged
     confirmed = request.POST.get("confirm") == "yes"
     review_done = review and request.POST.get("review_done") == "on"
     try:
@@ -353,8 +357,8 @@ def appointment_action(request, pk, action):
         if review_done and not request.user.has_perm("bookings.clear_review"):
             raise BookingError(
                 code="review_needed",
-                message="This patient's safety answers are waiting for a practitioner's review: a practitioner "
-                "checks them in once they have reviewed the answers.",
+                message="This patient's safety answers are waiting for a practitioner's review: a "
+                "practitioner checks them in once they have reviewed the answers.",
             )
         if action == "clear-review":
             services.appointment_review_clear(appointment=appointment, by=request.user)

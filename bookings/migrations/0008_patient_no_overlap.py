@@ -39,9 +39,8 @@ ALTER TABLE bookings_series DROP CONSTRAINT IF EXISTS series_id_patient_unique;
 def backfill_patient(apps, schema_editor):
     Appointment = apps.get_model("bookings", "Appointment")
     Series = apps.get_model("bookings", "Series")
-    Appointment.objects.update(
-        patient_id=models.Subquery(Series.objects.filter(pk=models.OuterRef("series_id")).values("patient_id")[:1])
-    )
+    patient = Series.objects.filter(pk=models.OuterRef("series_id")).values("patient_id")[:1]
+    Appointment.objects.update(patient_id=models.Subquery(patient))
 
 
 def create_constraints(apps, schema_editor):

@@ -5,7 +5,6 @@ constraint, like the practitioner's and the room's); the booking service refuses
 of a treatment while the first is running, with a sentence that points to the existing one.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -22,6 +21,7 @@ from tests.bookings.factories import (
     series_slots,
     slot,
 )
+from tests.bookings.threads import race
 
 NOW = local(2027, 2, 22, 9)
 FIRST = local(2027, 3, 1, 10)
@@ -183,27 +183,6 @@ def test_a_cancelled_series_does_not_block_a_new_one():
 
 
 # --- Racing bookings of one patient (real threads, one connection each) ------------------------------
-
-
-def race(calls) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def racer(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except Exception as exc:  # noqa: BLE001 — every outcome is inspected by the test
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=racer, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def assert_no_patient_overlap() -> None:

@@ -5,17 +5,16 @@ first; the admin's practitioner page goes through it. It takes the practitioner'
 one every booking takes, so a booking racing the deactivation cannot slip in between.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from bookings import services
 from bookings.models import Appointment, Practitioner
 from bookings.services import BookingError, PatientDetails
 from tests.bookings.factories import local, microneedling_clinic, series_slots, slot
+from tests.bookings.threads import race
 
 NOW = local(2027, 2, 22, 9)
 FIRST = local(2027, 3, 1, 10)
@@ -24,7 +23,7 @@ FIRST = local(2027, 3, 1, 10)
 def book(treatment, slots, name="Ada Lovelace"):
     return services.series_book(
         treatment=treatment,
-        patient=PatientDetails(name=name, email=f"{name.split()[0].lower()}@example.com", phone="07700 900123"),
+        patient=PatientDetails(name=name, email="ada@example.com", phone="07700 900123"),
         slots=slots,
         answers={},
         consent_treatment=True,
@@ -119,31 +118,14 @@ def test_unticking_active_in_the_admin_deactivates_a_practitioner_with_nothing_a
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_booking_racing_the_deactivation_never_leaves_a_session_with_an_inactive_practitioner():
     treatment, (practitioner,), _ = microneedling_clinic(sessions=1)
-    barrier = threading.Barrier(2)
-    outcomes = {}
+    booking, deactivation = race([
+        lambda: book(treatment, [slot(FIRST, practitioner)]),
+        lambda: services.practitioner_deactivate(practitioner=practitioner, now=NOW),
+    ])  # fmt: skip
+    outcomes = {"book": booking, "off": deactivation}
 
-    def run(name, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[name] = call()
-        except Exception as exc:  # noqa: BLE001 — inspected below
-            outcomes[name] = exc
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=run, args=("book", lambda: book(treatment, [slot(FIRST, practitioner)]))),
-        threading.Thread(
-            target=run, args=("off", lambda: services.practitioner_deactivate(practitioner=practitioner, now=NOW))
-        ),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert not isinstance(outcomes["book"], Exception) or isinstance(outcomes["book"], BookingError), outcomes
-    assert not isinstance(outcomes["off"], Exception) or isinstance(outcomes["off"], BookingError), outcomes
+    assert not isinstance(booking, Exception) or isinstance(booking, BookingError), outcomes
+    assert not isinstance(deactivation, Exception) or isinstance(deactivation, BookingError), outcomes
     inactive = not Practitioner.objects.get(pk=practitioner.pk).is_active
     booked = Appointment.objects.active().filter(practitioner=practitioner).exists()
     assert not (inactive and booked), outcomes

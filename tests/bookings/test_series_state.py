@@ -75,7 +75,8 @@ def test_cancelling_one_session_then_the_rest_leaves_nothing_expected(series):
 def test_staff_cancelling_the_rest_ends_the_series_too(client, front_desk, series):
     client.force_login(front_desk)
 
-    client.post(reverse("staff:cancel", args=[session(series, 2).pk]), {"reason": "Moving away", "rest": "on"})
+    second = session(series, 2)
+    client.post(reverse("staff:cancel", args=[second.pk]), {"reason": "Moving away", "rest": "on"})
 
     series.refresh_from_db()
     assert series.ends_after_session == 1
