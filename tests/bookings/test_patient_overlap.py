@@ -236,3 +236,14 @@ def test_racing_second_series_of_one_treatment_one_wins():
     assert len(winners) == 1, outcomes
     assert {outcome.code for outcome in outcomes if outcome not in winners} == {"series_running"}, outcomes
     assert Series.objects.count() == 1 and Patient.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_series_given_to_another_patient_takes_its_appointments_along():
+    first, alice, _, _ = two_treatments()
+    series = book(first, series_slots(alice, FIRST))
+    other = Patient.objects.create(name="Someone Else", email="else@example.com", phone="1")
+
+    Series.objects.filter(pk=series.pk).update(patient=other)  # ON UPDATE CASCADE keeps the copy true
+
+    assert set(Appointment.objects.values_list("patient_id", flat=True)) == {other.pk}
