@@ -259,9 +259,15 @@ class SeriesGap:
     window: tuple[date, date]
     appointment: Appointment  # the later session, the one to move
     sentence: str
+    rebookable: bool  # the cancelled session between may be booked again online (rebook_refusal)
+
+    @property
+    def missing(self) -> int:
+        """The first session between them (cancelled): booking it again closes the gap too."""
+        return self.previous_number + 1
 
 
-def series_gaps(series, *, for_staff: bool = False) -> list[SeriesGap]:
+def series_gaps(series) -> list[SeriesGap]:
     """Each upcoming session that now follows the previous live one by more than the treatment allows."""
     tz = clinic_zone()
     sessions = live_sessions(series)
@@ -277,10 +283,11 @@ def series_gaps(series, *, for_staff: bool = False) -> list[SeriesGap]:
         sentence = (
             f"Session {gap.number} ({later.start.astimezone(tz):%A %-d %B}) is now {gap.days} days after "
             f"session {gap.previous_number}: longer than the {treatment.max_days_between} days that keep a "
-            f"series working. {'It can' if for_staff else 'You can'} move it to a day between "
-            f"{first:%A %-d %B} and {last:%A %-d %B %Y}."
+            f"series working. Book session {gap.previous_number + 1} again between them, or move session "
+            f"{gap.number} to a day between {first:%A %-d %B} and {last:%A %-d %B %Y}."
         )
-        gaps.append(SeriesGap(gap.previous_number, gap.number, gap.days, gap.window, later, sentence))
+        rebookable = rebook_refusal(series=series, number=gap.previous_number + 1, sessions=sessions) is None
+        gaps.append(SeriesGap(gap.previous_number, gap.number, gap.days, gap.window, later, sentence, rebookable))
     return gaps
 
 
@@ -317,42 +324,69 @@ def session_options(
     *, appointment: Appointment, now: datetime | None = None, for_staff: bool = False
 ) -> list[Slot]:
     """Slots this session may move to while keeping the spacing with BOTH neighbouring sessions."""
-    now = now or timezone.now()
-    series = appointment.series
-    treatment = series.treatment
+    return window_slots(series=appointment.series, number=appointment.session_number, now=now, for_staff=for_staff)
+
+
+def session_window(
+    *, series, number: int, sessions: dict[int, Appointment], now: datetime, rules: ClinicRules
+) -> tuple[date, date]:
+    """Local days [first, last] session `number` may take beside its live neighbours (may be empty)."""
     tz = clinic_zone()
-    sessions = live_sessions(series)
     # The live sessions either side: after a cancel, the next one follows the one before the gap.
-    previous_number, following_number = availability.live_neighbours(sessions, appointment.session_number)
+    previous_number, following_number = availability.live_neighbours(sessions, number)
     previous, following = sessions.get(previous_number), sessions.get(following_number)
     window = availability.spacing_window(
         previous.start if previous else None,
         following.start if following else None,
-        spacing_of(treatment),
+        spacing_of(series.treatment),
         tz,
     )
-    rules = ClinicRules.load()
     if window is None:  # a one-session series: any day up to the horizon
         today = now.astimezone(tz).date()
         window = (today, today + timedelta(days=rules.horizon_days))
-    first_day, last_day = window
+    return window
+
+
+def window_slots(*, series, number: int, now: datetime | None = None, for_staff: bool = False) -> list[Slot]:
+    """Free slots for session `number` (booked or not) that keep the spacing with BOTH neighbours."""
+    now = now or timezone.now()
+    sessions = live_sessions(series)
+    rules = ClinicRules.load()
+    first_day, last_day = session_window(series=series, number=number, sessions=sessions, now=now, rules=rules)
     if first_day > last_day:
         return []
     schedule = load_schedule(
-        treatment=treatment, first_day=first_day, last_day=last_day, exclude=Q(series=series), rules=rules
+        treatment=series.treatment, first_day=first_day, last_day=last_day, exclude=Q(series=series), rules=rules
     )
-    others = [as_slot(other) for number, other in sessions.items() if number != appointment.session_number]
+    others = [as_slot(other) for other_number, other in sessions.items() if other_number != number]
     slots = free_between(
         schedule,
         first_day=first_day,
         last_day=last_day,
         now=now,
         for_staff=for_staff,
-        first_session=previous is None,
+        first_session=number - 1 not in sessions,
     )
     return [
         slot for slot in slots if not any(slot.overlaps(other, schedule.rules.buffer) for other in others)
     ]
+
+
+def rebook_refusal(*, series, number: int, sessions: dict[int, Appointment] | None = None) -> str | None:
+    """Why session `number` of the series cannot be booked (again) online, or None."""
+    if series.status != Series.Status.ACTIVE:
+        return (
+            "This series is closed, so its sessions cannot be booked online: "
+            f"please call the clinic on {settings.CLINIC_PHONE}."
+        )
+    if not 1 <= number <= series.treatment.sessions_in_series:
+        return f"This series has no session {number}."
+    sessions = live_sessions(series) if sessions is None else sessions
+    if number in sessions:
+        return f"Session {number} is already booked: you can move it instead."
+    if number > 1 and number - 1 not in sessions:
+        return f"Please book session {number - 1} first: the time of session {number} depends on it."
+    return None
 
 
 def reschedule_plan(
@@ -409,3 +443,23 @@ def reschedule_plan(
             f"Moving this session would leave session {unplaced.number} without a suitable time. {unplaced.problem}"
         )
     return [(sessions[session.number], session.slot) for session in changed]
+
+
+def answers_open_from(appointment: Appointment, rules: ClinicRules | None = None) -> datetime:
+    """When the patient may re-confirm their safety answers for this session: local midnight,
+    ClinicRules.answers_open_days before the session's day (answers given months ahead say little)."""
+    rules = rules or ClinicRules.load()
+    tz = clinic_zone()
+    day = appointment.start.astimezone(tz).date() - timedelta(days=rules.answers_open_days)
+    return local_midnight(day, tz)
+
+
+def answers_not_open_yet(appointment: Appointment, *, now: datetime, rules: ClinicRules | None = None) -> str | None:
+    """The sentence saying when re-confirming opens, while it has not; else None."""
+    opens = answers_open_from(appointment, rules).astimezone(clinic_zone())
+    if now >= opens:
+        return None
+    return (
+        f"You can confirm your answers for session {appointment.session_number} from "
+        f"{opens:%A} {opens.day} {opens:%B}: answers given closer to the session tell the practitioner more."
+    )

@@ -250,7 +250,7 @@ def _appointment_page(request, appointment: Appointment, *, cancel_form=None, st
             "patient": appointment.series.patient,
             "actions": _actions(request.user, appointment),
             "cancel_form": cancel_form or CancelForm(),
-            "gaps": selectors.series_gaps(appointment.series, for_staff=True),
+            "gaps": selectors.series_gaps(appointment.series),
             "audit": audit_rows(events, names),
             "outbox": messages_for([appointment])[appointment.pk],
             "here": request.get_full_path(),
@@ -407,7 +407,7 @@ def appointment_cancel(request, pk):
         messages.success(
             request, f"Session{plural} {sessions} for {patient} {'are' if plural else 'is'} cancelled."
         )
-        for gap in selectors.series_gaps(appointment.series, for_staff=True):
+        for gap in selectors.series_gaps(appointment.series):
             messages.warning(request, gap.sentence)
     return redirect("staff:appointment", pk=appointment.pk)
 

@@ -54,7 +54,7 @@ def drop_constraints(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("bookings", "0006_clinic_rules_time_defaults_callable")]
+    dependencies = [("bookings", "0010_calendar_sequence")]
 
     operations = [
         migrations.AddField(
