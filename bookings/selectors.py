@@ -287,7 +287,9 @@ def series_gaps(series) -> list[SeriesGap]:
             f"{gap.number} to a day between {first:%A %-d %B} and {last:%A %-d %B %Y}."
         )
         rebookable = rebook_refusal(series=series, number=gap.previous_number + 1, sessions=sessions) is None
-        gaps.append(SeriesGap(gap.previous_number, gap.number, gap.days, gap.window, later, sentence, rebookable))
+        gaps.append(
+            SeriesGap(gap.previous_number, gap.number, gap.days, gap.window, later, sentence, rebookable)
+        )
     return gaps
 
 

@@ -247,3 +247,18 @@ def test_a_series_given_to_another_patient_takes_its_appointments_along():
     Series.objects.filter(pk=series.pk).update(patient=other)  # ON UPDATE CASCADE keeps the copy true
 
     assert set(Appointment.objects.values_list("patient_id", flat=True)) == {other.pk}
+
+
+@pytest.mark.django_db
+def test_booking_a_session_again_where_the_patient_is_elsewhere_is_refused(precheck):
+    first, alice, second, bob = two_treatments()
+    book(first, series_slots(alice, FIRST))
+    other = book(second, series_slots(bob, FIRST + timedelta(hours=2)))
+    services.appointment_cancel(appointment=other.appointments.get(session_number=2), now=NOW)
+    clash = FIRST + timedelta(days=28, minutes=30)  # over session 2 of the first series
+
+    with pytest.raises(BookingError) as refused:
+        services.session_rebook(series=other, number=2, slot=slot(clash, bob), now=NOW)
+
+    assert refused.value.code == "patient_busy"
+    assert not other.appointments.active().filter(session_number=2).exists()

@@ -154,3 +154,15 @@ def test_a_cancel_after_the_last_attended_session_completes_the_series(series):
 
     series.refresh_from_db()
     assert series.status == Series.Status.COMPLETED
+
+
+def test_booking_a_session_again_after_cancelling_the_rest_resumes_the_series(series, practitioner):
+    services.series_cancel_remaining(series=series, from_session=2)
+    again = local(2027, 4, 6, 14)
+
+    services.session_rebook(series=series, number=2, slot=Slot(again, again + timedelta(hours=1), practitioner.pk))
+
+    series.refresh_from_db()
+    assert series.ends_after_session is None
+    assert session(series, 2).patient_id == series.patient_id
+    assert pending(series, NOT_BOOKED)  # session 3 is expected again
