@@ -280,13 +280,14 @@ def series_gaps(series) -> list[SeriesGap]:
         if later.status != Appointment.Status.BOOKED:
             continue
         first, last = gap.window
+        missing = gap.previous_number + 1
+        rebookable = rebook_refusal(series=series, number=missing, sessions=sessions) is None
         sentence = (
             f"Session {gap.number} ({later.start.astimezone(tz):%A %-d %B}) is now {gap.days} days after "
             f"session {gap.previous_number}: longer than the {treatment.max_days_between} days that keep a "
-            f"series working. Book session {gap.previous_number + 1} again between them, or move session "
-            f"{gap.number} to a day between {first:%A %-d %B} and {last:%A %-d %B %Y}."
+            f"series working. {f'Book session {missing} again between them, or move' if rebookable else 'Move'} "
+            f"session {gap.number} to a day between {first:%A %-d %B} and {last:%A %-d %B %Y}."
         )
-        rebookable = rebook_refusal(series=series, number=gap.previous_number + 1, sessions=sessions) is None
         gaps.append(
             SeriesGap(gap.previous_number, gap.number, gap.days, gap.window, later, sentence, rebookable)
         )

@@ -275,21 +275,29 @@ def _series_running(treatment, existing: Series, patient: Patient, *, for_staff:
                 "Change that series instead, or cancel what is left of it first."
             )
         else:
+            # No dates here: whoever typed a name and an e-mail address is not yet known to be them.
             message = (
-                f"You already have a {treatment.name} series booked with us (next: {when}), and one series "
-                "runs at a time. To change it, use the link in its confirmation e-mail, or call us on "
-                f"{settings.CLINIC_PHONE}."
+                f"You already have a {treatment.name} series booked with us, and one series runs at a time. "
+                f"Its sessions are in the confirmation e-mail we sent to {patient.email}, with a link to "
+                f"move or cancel them; or call us on {settings.CLINIC_PHONE}."
             )
         return SeriesRunning(message, existing)
     last = existing.appointments.active().order_by("-start").first()
     opens = last.start.astimezone(tz).date() + timedelta(days=treatment.min_days_between)
-    who = f"{patient.name}'s" if for_staff else "your"
-    return SeriesRunning(
-        f"{treatment.name} needs at least {treatment.min_days_between} days between sessions, and {who} last "
-        f"session was on {last.start.astimezone(tz):%A %-d %B %Y}: a new series can start from "
-        f"{opens:%A %-d %B %Y}.",
-        existing,
-    )
+    if for_staff:
+        message = (
+            f"{treatment.name} needs at least {treatment.min_days_between} days between sessions, and "
+            f"{patient.name}'s last session was on {last.start.astimezone(tz):%A %-d %B %Y}: a new series "
+            f"can start from {opens:%A %-d %B %Y}."
+        )
+    else:
+        message = (
+            f"You had a {treatment.name} session with us less than {treatment.min_days_between} days before "
+            "the first session you chose, and the skin needs that long between sessions. Please choose a "
+            "later start (the dates are in your last confirmation e-mail), or call us on "
+            f"{settings.CLINIC_PHONE}."
+        )
+    return SeriesRunning(message, existing)
 
 
 def _patient_clash(patient_id: int | None, slots: list[Slot], exclude: Q | None = None) -> Appointment | None:

@@ -165,9 +165,13 @@ def test_a_new_series_starts_once_the_last_one_is_over_and_its_spacing_has_passe
 
     with pytest.raises(BookingError) as too_soon:
         book(treatment, series_slots(alice, last + timedelta(days=14)), **later)
+    with pytest.raises(BookingError) as too_soon_online:
+        book(treatment, series_slots(alice, last + timedelta(days=14)), now=later["now"])
     new = book(treatment, series_slots(alice, last + timedelta(days=28)), **later)
 
-    assert too_soon.value.code == "series_running"
+    assert too_soon.value.code == too_soon_online.value.code == "series_running"
+    assert "last session was on Monday 26 April 2027" in too_soon.value.message  # staff see the dates
+    assert "April" not in too_soon_online.value.message  # a name and an e-mail address are no proof
     assert new.status == Series.Status.ACTIVE
 
 
