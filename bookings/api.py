@@ -4,9 +4,12 @@ JSON API: free slots, and booking a whole series in one request.
     GET  /api/availability/?treatment=<slug>&start=YYYY-MM-DD&days=N[&practitioner=<id>]
     POST /api/series/   {"treatment", "first_start", "practitioner"?, "patient", "answers", "consent"}
 
-Errors are JSON: 400 {"errors": {field: [sentences]}} for bad input, 409 {"error", "session",
+Errors are JSON: 400 {"errors": {field: [sentences]}} for bad input, 409 {"error", "code", "session",
 "alternatives"} when a time is taken or a session cannot be placed, 413 for oversized bodies.
-Field names in errors follow the request: "patient.email", "answers.pregnant".
+Field names in errors follow the request: "patient.email", "answers.pregnant". A refusal by the
+booking rules carries its code (bookings/errors.py) next to the sentence; the code alone decides
+400 (the request breaks a rule: "too_soon", "outside_rules", …) or 409 (the world moved: "taken",
+"no_free_time", "busy", "changed").
 """
 
 import json
@@ -20,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bookings import availability, selectors, services
 from bookings.availability import Slot
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import BookingError, Code
 from bookings.forms import AvailabilityQueryForm, SeriesRequestForm, answer_field_name, clinic_zone
 from bookings.models import Room, Series
 from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
@@ -43,11 +46,27 @@ def _bad_request(errors: dict[str, list[str]]) -> JsonResponse:
     return JsonResponse({"errors": errors}, status=400)
 
 
-def _conflict(message: str, *, alternatives: list[Slot], session: int | None = None) -> JsonResponse:
-    body = {"error": message, "alternatives": [slot_json(slot) for slot in alternatives]}
+def _conflict(refusal: BookingError, *, alternatives: list[Slot], session: int | None = None) -> JsonResponse:
+    body = {
+        "error": refusal.message,
+        "code": refusal.code,
+        "alternatives": [slot_json(slot) for slot in alternatives],
+    }
     if session is not None:
         body["session"] = session
-    return JsonResponse(body, status=409)
+    response = JsonResponse(body, status=409)
+    if refusal.code == Code.BUSY:
+        response["Retry-After"] = "2"
+    return response
+
+
+def _refused(refusal: BookingError, *, field: str = "non_field_errors", session: int | None = None,
+             alternatives: list[Slot] = ()) -> JsonResponse:
+    """A refusal by the booking rules: 409 when the world moved, else 400 naming `field` (by code)."""
+    if refusal.is_conflict:
+        alternatives = alternatives or getattr(refusal, "alternatives", [])
+        return _conflict(refusal, alternatives=list(alternatives), session=session)
+    return JsonResponse({"errors": {field: [refusal.message]}, "code": refusal.code}, status=400)
 
 
 @require_GET
@@ -230,9 +249,12 @@ def series_create(request):
         # Within hours and free, but not a time the clinic offers (off the slot grid).
         return _bad_request({"first_start": ["Choose one of the start times /api/availability/ lists."]})
     if unplaced is not None:
-        if unplaced.number == 1 and unplaced.problem != availability.TAKEN:
-            return _bad_request({"first_start": [unplaced.problem]})
-        return _conflict(unplaced.problem, session=unplaced.number, alternatives=unplaced.alternatives)
+        return _refused(
+            BookingError(unplaced.problem),
+            field="first_start" if unplaced.number == 1 else "non_field_errors",
+            session=unplaced.number,
+            alternatives=unplaced.alternatives,
+        )
     try:
         series = services.series_book(
             treatment=treatment,
@@ -242,10 +264,8 @@ def series_create(request):
             consent_treatment=True,
             consent_privacy=True,
         )
-    except SlotTaken as taken:
-        return _conflict(taken.message, alternatives=taken.alternatives)
     except BookingError as refusal:
-        return _bad_request({"non_field_errors": [refusal.message]})
+        return _refused(refusal)
     body = series_json(series)
     response = JsonResponse({"series": body}, status=201)
     response["Location"] = body["manage_url"]

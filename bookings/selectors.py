@@ -21,13 +21,16 @@ from django.utils import timezone
 
 from bookings import availability
 from bookings.availability import Diary, Rules, SeriesPlan, Shift, Slot, Spacing
-from bookings.errors import BookingError
+from bookings.errors import BookingError, Code, Problem
 from bookings.models import Appointment, ClinicRules, Practitioner, Room, TimeOff, WorkingHours
 
 # No appointment lasts longer than this (services refuse longer ones). It bounds the range query
 # from below too (start > window start - MAX_APPOINTMENT), so the index scan reads only the window
 # instead of every appointment that started before it.
 MAX_APPOINTMENT = timedelta(hours=12)
+
+NOT_CHANGEABLE = "This session can no longer be changed: it has been cancelled or has already taken place."
+CLASHES_WITH_SERIES = "That time clashes with another session of this series."
 
 
 def clinic_zone() -> ZoneInfo:
@@ -186,7 +189,9 @@ def series_plan(
         sessions = [availability.PlannedSession(1, None, nearby[: availability.ALTERNATIVES], problem)]
         sessions += [
             availability.PlannedSession(
-                n, None, problem=f"Session {n} can be planned once session 1 has a time."
+                n,
+                None,
+                problem=Problem(Code.NO_FREE_TIME, f"Session {n} can be planned once session 1 has a time."),
             )
             for n in range(2, treatment.sessions_in_series + 1)
         ]
@@ -198,7 +203,7 @@ def series_plan(
 
 def first_slot_problem(
     schedule: availability.Schedule, slot: Slot, *, not_before: datetime, last_day: date | None
-) -> str | None:
+) -> Problem | None:
     """Why a slot cannot be booked (rules or taken), or None."""
     return availability.slot_problem(schedule, slot, not_before=not_before, last_day=last_day) or (
         None if schedule.is_free(slot) else availability.TAKEN
@@ -222,19 +227,20 @@ def as_slot(appointment: Appointment) -> Slot:
 
 def change_refusal(
     *, appointment: Appointment, now: datetime | None = None, for_staff: bool = False
-) -> str | None:
+) -> Problem | None:
     """Why this appointment cannot be moved or cancelled by this person now, or None."""
     now = now or timezone.now()
     if not appointment.is_active or appointment.status != Appointment.Status.BOOKED:
-        return "This session can no longer be changed: it has been cancelled or has already taken place."
+        return Problem(Code.NOT_CHANGEABLE, NOT_CHANGEABLE)
     if for_staff:
         return None
     cutoff = timedelta(hours=ClinicRules.load().cancellation_cutoff_hours)
     if appointment.start - now < cutoff:
         hours = int(cutoff.total_seconds() // 3600)
-        return (
+        return Problem(
+            Code.TOO_LATE,
             f"This session is less than {hours} hours away, so it can no longer be changed online: "
-            f"please call the clinic on {settings.CLINIC_PHONE}."
+            f"please call the clinic on {settings.CLINIC_PHONE}.",
         )
     return None
 
@@ -296,6 +302,9 @@ def reschedule_plan(
     spacing = spacing_of(treatment)
     tz = clinic_zone()
     sessions = live_sessions(series)
+    live = sessions.get(appointment.session_number)
+    if live is None or live.pk != appointment.pk:  # cancelled meanwhile (this object is older)
+        raise BookingError(NOT_CHANGEABLE, code=Code.NOT_CHANGEABLE)
     first_day = min(new.start, appointment.start).astimezone(tz).date()
     later_sessions = max(sessions) - appointment.session_number + 1
     last_day = new.start.astimezone(tz).date() + timedelta(
@@ -311,7 +320,7 @@ def reschedule_plan(
     others = [slot for number, slot in current.items() if number != appointment.session_number]
     problem = first_slot_problem(schedule, new, not_before=not_before, last_day=horizon_day)
     if problem is None and any(new.overlaps(other, schedule.rules.buffer) for other in others):
-        problem = "That time clashes with another session of this series."
+        problem = Problem(Code.OUTSIDE_RULES, CLASHES_WITH_SERIES)
     previous = current.get(appointment.session_number - 1)
     if problem is None and previous is not None:
         problem = availability.spacing_problem(
@@ -330,6 +339,8 @@ def reschedule_plan(
     unplaced = next((session for session in changed if session.slot is None), None)
     if unplaced is not None:
         raise BookingError(
-            f"Moving this session would leave session {unplaced.number} without a suitable time. {unplaced.problem}"
+            f"Moving this session would leave session {unplaced.number} without a suitable time. "
+            f"{unplaced.problem}",
+            code=Code.NO_FREE_TIME,
         )
     return [(sessions[session.number], session.slot) for session in changed]

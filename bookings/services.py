@@ -34,7 +34,7 @@ from django.utils import timezone
 from bookings import availability, notifications, questionnaire, selectors
 from bookings.audit import PATIENT_MANAGE_LINK, PATIENT_ONLINE, SYSTEM, audit_record, snapshot
 from bookings.availability import Slot
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import BookingError, Code, Problem, SlotTaken
 from bookings.models import (
     Appointment,
     AuditEvent,
@@ -107,13 +107,15 @@ def series_book(
     now = now or timezone.now()
     if not (consent_treatment and consent_privacy):
         raise BookingError(
-            "Please confirm both consents: agreement to the treatment and to how we keep your details."
+            "Please confirm both consents: agreement to the treatment and to how we keep your details.",
+            code=Code.CONSENT,
         )
     slots = sorted(slots)
     if len(slots) != treatment.sessions_in_series:
         raise BookingError(
             f"{treatment.name} is booked as a series of {treatment.sessions_in_series} sessions; "
-            f"{len(slots)} were chosen. Please plan the series again."
+            f"{len(slots)} were chosen. Please plan the series again.",
+            code=Code.INVALID,
         )
     flagged = questionnaire.flagged_keys(answers)
     try:
@@ -200,7 +202,9 @@ def _check_slots(
     if PRECHECK_OVERLAPS:
         _lock_resources([sessions[number] for number in changed])
     if treatment.session_minutes * 60 > selectors.MAX_APPOINTMENT.total_seconds():
-        raise BookingError("This treatment is too long to book online. Please call the clinic.")
+        raise BookingError(
+            "This treatment is too long to book online. Please call the clinic.", code=Code.OUTSIDE_RULES
+        )
     days = [sessions[number].start.astimezone(tz).date() for number in changed]
     schedule = selectors.load_schedule(
         treatment=treatment, first_day=min(days), last_day=max(days), exclude=exclude
@@ -220,7 +224,7 @@ def _check_slots(
         if problem is None and any(
             slot.overlaps(sessions[other], schedule.rules.buffer) for other in sessions if other != number
         ):
-            problem = "That time clashes with another session of this series."
+            problem = Problem(Code.OUTSIDE_RULES, selectors.CLASHES_WITH_SERIES)
         if problem:
             raise BookingError(problem)
         if PRECHECK_OVERLAPS and not schedule.is_free(slot):
@@ -345,7 +349,7 @@ def appointments_reschedule(
         return []
     series_ids = {appointment.series_id for appointment, _ in moves}
     if len(series_ids) != 1:
-        raise BookingError("Sessions of different series cannot be moved together.")
+        raise BookingError("Sessions of different series cannot be moved together.", code=Code.INVALID)
     new_slots = {appointment.pk: slot for appointment, slot in moves}
     try:
         with transaction.atomic():
@@ -359,9 +363,7 @@ def appointments_reschedule(
             )
             moving = [appointment for appointment in live if appointment.pk in new_slots]
             if len(moving) != len(new_slots):
-                raise BookingError(
-                    "This session can no longer be changed: it has been cancelled or has already taken place."
-                )
+                raise BookingError(selectors.NOT_CHANGEABLE, code=Code.NOT_CHANGEABLE)
             for appointment in moving:
                 refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
                 if refusal:
@@ -457,7 +459,9 @@ def series_cancel_remaining(
             .order_by("session_number")
         )
         if not remaining:
-            raise BookingError("There are no booked sessions left to cancel in this series.")
+            raise BookingError(
+                "There are no booked sessions left to cancel in this series.", code=Code.NOT_CHANGEABLE
+            )
         for appointment in remaining:
             refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
             if refusal:
@@ -484,17 +488,22 @@ def appointment_mark(
     """Staff record a check-in, a completed session or a no-show (a no-show frees its time)."""
     now = now or timezone.now()
     if status not in MARKABLE:
-        raise BookingError("Sessions can only be marked as checked in, completed or no-show.")
+        raise BookingError(
+            "Sessions can only be marked as checked in, completed or no-show.", code=Code.INVALID
+        )
     with transaction.atomic():
         # Lock the row so a patient's cancel racing the front desk cannot both win.
         appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
         if appointment.status not in MARKABLE[status]:
             raise BookingError(
                 f"A session that is {appointment.get_status_display().lower()} cannot be marked "
-                f"{Appointment.Status(status).label.lower()}."
+                f"{Appointment.Status(status).label.lower()}.",
+                code=Code.WRONG_STATUS,
             )
         if status == Appointment.Status.NO_SHOW and now < appointment.start:
-            raise BookingError("A session can be marked as a no-show only once its start time has passed.")
+            raise BookingError(
+                "A session can be marked as a no-show only once its start time has passed.", code=Code.NOT_YET
+            )
         before = snapshot(appointment)
         appointment.status = status
         appointment.save(update_fields=["status", "updated_at"])
@@ -540,7 +549,8 @@ def appointment_confirm_answers(
         appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
             raise BookingError(
-                "This session has been cancelled or has already taken place, so there is nothing to confirm."
+                "This session has been cancelled or has already taken place, so there is nothing to confirm.",
+                code=Code.NOT_CHANGEABLE,
             )
         before = snapshot(appointment)
         appointment.answers_confirmed_at = now
@@ -565,7 +575,7 @@ def appointment_review_clear(*, appointment: Appointment, by, now: datetime | No
         appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
         series = appointment.series
         if not (appointment.needs_review or series.needs_review):
-            raise BookingError("This session is not waiting for a review.")
+            raise BookingError("This session is not waiting for a review.", code=Code.WRONG_STATUS)
         before = {**snapshot(appointment), "needs_review": True}
         appointment.needs_review = False
         appointment.save(update_fields=["needs_review", "updated_at"])

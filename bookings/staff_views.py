@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings import selectors, services, staff_selectors
 from bookings.audit import changed_fields
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import BookingError, Code
 from bookings.forms import (
     FURTHEST_AHEAD,
     SeriesReviewForm,
@@ -590,12 +590,12 @@ def book_plan(request, pk, slug):
                     by=request.user,
                     for_staff=True,
                 )
-            except SlotTaken:
+            except BookingError as refusal:
                 error = (
                     "One of these times was just taken by someone else. The plan below is fresh: check it."
+                    if refusal.code == Code.TAKEN
+                    else refusal.message
                 )
-            except BookingError as refusal:
-                error = refusal.message
             else:
                 held = (
                     " It is held for a practitioner's review (safety answers)." if series.needs_review else ""

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings import ics, selectors, services
 from bookings.availability import Slot
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import BookingError, Code
 from bookings.flow import Draft, draft_clear, draft_load, draft_save, pop_notice
 from bookings.forms import (
     DetailsForm,
@@ -215,12 +215,13 @@ def book_details(request, slug):
     if form.is_bound and form.is_valid():
         try:
             series = _book(treatment, draft, form)
-        except SlotTaken:
-            draft.notice = TAKEN
-            draft_save(request, slug, draft)
-            return redirect("bookings:review", slug=slug)
         except BookingError as refusal:
-            form.add_error(None, refusal.message)
+            if refusal.code != Code.TAKEN:
+                form.add_error(None, refusal.message)
+            else:  # back to the plan, which is fresh: the taken time is no longer in it
+                draft.notice = TAKEN
+                draft_save(request, slug, draft)
+                return redirect("bookings:review", slug=slug)
         else:
             draft_clear(request, slug)
             request.session[BOOKED_SESSION_KEY] = str(series.public_id)
@@ -433,7 +434,7 @@ def manage_move(request, token, number):
     try:
         services.appointments_reschedule(moves=moves)
     except BookingError as refusal:
-        error = TAKEN if isinstance(refusal, SlotTaken) else refusal.message
+        error = TAKEN if refusal.code == Code.TAKEN else refusal.message
         return _move_page(request, session, token, status=409, error=error)
     moved = ", ".join(f"session {a.session_number} to {slot_label(slot, {})}" for a, slot in moves)
     messages.success(request, f"Done: we moved {moved}. We have e-mailed you the new times.")
