@@ -34,7 +34,8 @@ from django.utils import timezone
 from bookings import availability, notifications, questionnaire, selectors
 from bookings.audit import PATIENT_MANAGE_LINK, PATIENT_ONLINE, SYSTEM, audit_record, snapshot
 from bookings.availability import Slot
-from bookings.errors import BookingError, Code, Problem, SlotTaken
+from bookings.errors import CHANGED, BookingError, Code, Problem, SlotTaken
+from bookings.locks import busy, is_lock_timeout, lock_timeout_set, series_lock
 from bookings.models import (
     Appointment,
     AuditEvent,
@@ -58,6 +59,7 @@ __all__ = [
     "patient_create",
     "series_book",
     "series_cancel_remaining",
+    "series_lock",
 ]
 
 # The exclusion constraints created by migration 0002: an IntegrityError naming one of these is a
@@ -121,7 +123,9 @@ def series_book(
     try:
         with transaction.atomic():
             # On SQLite this transaction is IMMEDIATE (settings.py): it holds the write lock from
-            # here, so nobody can insert between the check below and our insert.
+            # here, so nobody can insert between the check below and our insert. A new series has
+            # no row to lock yet; the practitioners' and rooms' locks below wait no longer than this.
+            lock_timeout_set()
             _check_slots(treatment, dict(enumerate(slots, start=1)), now=now, for_staff=for_staff)
             series = Series.objects.create(
                 patient=patient if isinstance(patient, Patient) else _patient_for(patient),
@@ -166,6 +170,8 @@ def series_book(
     except _Clash as clash:
         raise _taken(treatment, slots, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_lock_timeout(exc):
+            raise busy() from exc
         if not is_overlap_error(exc):
             raise
         raise _taken(treatment, slots, None, now=now, for_staff=for_staff) from exc
@@ -342,8 +348,13 @@ def appointments_reschedule(
     by=None,
     now: datetime | None = None,
     for_staff: bool = False,
+    seen: dict[int, int] | None = None,
 ) -> list[Appointment]:
-    """Move sessions of one series to new slots, all or none (see selectors.reschedule_plan)."""
+    """Move sessions of one series to new slots, all or none (see selectors.reschedule_plan).
+
+    `seen`: the versions of the sessions as the page the person acted on showed them (appointment
+    id -> version); a session changed since then refuses the move ("changed"). None: no page.
+    """
     now = now or timezone.now()
     if not moves:
         return []
@@ -353,12 +364,14 @@ def appointments_reschedule(
     new_slots = {appointment.pk: slot for appointment, slot in moves}
     try:
         with transaction.atomic():
-            # Lock the series' live rows first: a concurrent cancel, move or check-in of the same
-            # sessions waits here and then sees our result, instead of both acting on stale rows.
+            # The series first: a concurrent cancel, move or check-in of its sessions waits here
+            # and then sees our result, instead of both acting on stale rows. Then its live rows.
+            series = series_lock(series_ids.pop())
+            _refuse_if_changed(series, seen)
             live = list(
                 Appointment.objects.active()
-                .filter(series_id=series_ids.pop())
-                .select_for_update()
+                .filter(series=series)
+                .select_for_update(of=("self",))
                 .order_by("session_number")
             )
             moving = [appointment for appointment in live if appointment.pk in new_slots]
@@ -373,7 +386,7 @@ def appointments_reschedule(
                 for appointment in live
             }
             _check_slots(
-                moving[0].series.treatment,
+                series.treatment,
                 sessions,
                 now=now,
                 for_staff=for_staff,
@@ -385,7 +398,10 @@ def appointments_reschedule(
                 slot = new_slots[appointment.pk]
                 appointment.start, appointment.end = slot.start, slot.end
                 appointment.practitioner_id, appointment.room_id = slot.practitioner_id, slot.room_id
-                appointment.save(update_fields=["start", "end", "practitioner", "room", "updated_at"])
+                appointment.version += 1  # under the series lock: nobody else changes it meanwhile
+                appointment.save(
+                    update_fields=["start", "end", "practitioner", "room", "version", "updated_at"]
+                )
             audit_record(
                 action=AuditEvent.Action.MOVED,
                 changes=[(appointment, before[appointment.pk]) for appointment in moving],
@@ -398,6 +414,8 @@ def appointments_reschedule(
     except _Clash as clash:
         raise _move_taken(moves, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_lock_timeout(exc):
+            raise busy() from exc
         if not is_overlap_error(exc):
             raise
         raise _move_taken(moves, None, now=now, for_staff=for_staff) from exc
@@ -421,12 +439,20 @@ def appointment_cancel(
     reason: str = "",
     now: datetime | None = None,
     for_staff: bool = False,
+    seen: dict[int, int] | None = None,
 ) -> Appointment:
-    """Cancel one session. The row stays (status, time and reason recorded); its time frees up."""
+    """Cancel one session. The row stays (status, time and reason recorded); its time frees up.
+
+    `seen`: as for appointments_reschedule, the versions the person's page showed.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        # Lock the row: a concurrent move or check-in of this session waits, then sees it cancelled.
-        appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+        # The series first: a concurrent move, check-in or cancel of any of its sessions waits,
+        # then sees this one cancelled (and the series' state settled by whoever came first).
+        series = series_lock(appointment.series_id)
+        _refuse_if_changed(series, seen)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+        appointment.series = series
         refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
         if refusal:
             raise BookingError(refusal)
@@ -446,16 +472,24 @@ def series_cancel_remaining(
     reason: str = "",
     now: datetime | None = None,
     for_staff: bool = False,
+    seen: dict[int, int] | None = None,
 ) -> list[Appointment]:
-    """Cancel every booked session from `from_session` on, or none (a patient inside the cutoff calls)."""
+    """Cancel every booked session from `from_session` on, or none (a patient inside the cutoff calls).
+
+    `seen`: as for appointments_reschedule, the versions the person's page showed.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        # Lock the series' remaining sessions so a concurrent move or cancel cannot interleave.
+        # The series first, so a concurrent move or cancel cannot interleave: whoever comes second
+        # sees the other's result (seen: a cancel and a cancel-the-rest, each deciding the series'
+        # state from a snapshot without the other's change, left it active with nothing booked).
+        series = series_lock(series.pk)
+        _refuse_if_changed(series, seen)
         remaining = list(
             Appointment.objects.filter(
                 series=series, session_number__gte=from_session, status=Appointment.Status.BOOKED
             )
-            .select_for_update()
+            .select_for_update(of=("self",))
             .order_by("session_number")
         )
         if not remaining:
@@ -492,8 +526,10 @@ def appointment_mark(
             "Sessions can only be marked as checked in, completed or no-show.", code=Code.INVALID
         )
     with transaction.atomic():
-        # Lock the row so a patient's cancel racing the front desk cannot both win.
-        appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+        # The series, then the row, so a patient's cancel racing the front desk cannot both win.
+        series = series_lock(appointment.series_id)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+        appointment.series = series
         if appointment.status not in MARKABLE[status]:
             raise BookingError(
                 f"A session that is {appointment.get_status_display().lower()} cannot be marked "
@@ -506,7 +542,8 @@ def appointment_mark(
             )
         before = snapshot(appointment)
         appointment.status = status
-        appointment.save(update_fields=["status", "updated_at"])
+        appointment.version += 1
+        appointment.save(update_fields=["status", "version", "updated_at"])
         audit_record(action=status, changes=[(appointment, before)], by=by, default_actor=SYSTEM, at=now)
         _settle_series(appointment.series)
         notifications.appointment_marked(appointment=appointment, now=now)  # a no-show gets no aftercare
@@ -523,7 +560,22 @@ def _mark_cancelled(appointment: Appointment, *, reason: str, now: datetime) -> 
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancel_reason = reason[:300]
-    appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    appointment.version += 1
+    appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "version", "updated_at"])
+
+
+def _refuse_if_changed(series: Series, seen: dict[int, int] | None) -> None:
+    """Refuse ("changed") when a session changed since the page the person acted on showed it.
+
+    Optimistic concurrency: two tabs (or the patient and the front desk) showing one session both
+    offer to change it; whoever acts second acted on a view that no longer holds. Called under the
+    series lock, so the versions read here are the ones the change will build on.
+    """
+    if not seen:
+        return
+    now_versions = dict(series.appointments.filter(pk__in=list(seen)).values_list("pk", "version"))
+    if any(now_versions.get(pk) != version for pk, version in seen.items()):
+        raise BookingError(CHANGED, code=Code.CHANGED)
 
 
 def _settle_series(series: Series) -> None:
@@ -545,8 +597,9 @@ def appointment_confirm_answers(
     """The patient re-confirms their safety answers before a session; a change holds it for review."""
     now = now or timezone.now()
     with transaction.atomic():
-        # Lock the row so a cancel or move racing the confirmation sees one result or the other.
-        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        # The series, then the row, so a cancel or move racing the confirmation sees one result or the other.
+        series_lock(appointment.series_id)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
         if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
             raise BookingError(
                 "This session has been cancelled or has already taken place, so there is nothing to confirm.",
@@ -571,9 +624,11 @@ def appointment_review_clear(*, appointment: Appointment, by, now: datetime | No
     """A practitioner has reviewed the safety answers: clear the flag on the session and its series."""
     now = now or timezone.now()
     with transaction.atomic():
-        # Lock the row so two people clearing (or a patient re-flagging) record one result each.
-        appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
-        series = appointment.series
+        # The series, then the row, so two people clearing (or a patient re-flagging) record one
+        # result each.
+        series = series_lock(appointment.series_id)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+        appointment.series = series
         if not (appointment.needs_review or series.needs_review):
             raise BookingError("This session is not waiting for a review.", code=Code.WRONG_STATUS)
         before = {**snapshot(appointment), "needs_review": True}

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings import selectors, services, staff_selectors
 from bookings.audit import changed_fields
-from bookings.errors import BookingError, Code
+from bookings.errors import CHANGED, BookingError, Code
 from bookings.forms import (
     FURTHEST_AHEAD,
     SeriesReviewForm,
@@ -51,7 +51,7 @@ from bookings.staff_forms import (
     WeekForm,
     WorkingHoursFormSet,
 )
-from bookings.views import move_options, plan_fingerprint, slot_days
+from bookings.views import changed_since, move_options, plan_fingerprint, seen_field, seen_posted, slot_days
 from treatments.models import Treatment
 
 
@@ -245,6 +245,7 @@ def _appointment_page(request, appointment: Appointment, *, cancel_form=None, st
             "audit": audit_rows(events, names),
             "outbox": messages_for([appointment])[appointment.pk],
             "here": request.get_full_path(),
+            "seen": seen_field([appointment]),
         },
         status=status,
     )
@@ -317,20 +318,27 @@ def appointment_cancel(request, pk):
     form = CancelForm(request.POST)
     if not form.is_valid():
         return _appointment_page(request, appointment, cancel_form=form, status=400)
-    reason, number = form.cleaned_data["reason"], appointment.session_number
+    reason, number, seen = form.cleaned_data["reason"], appointment.session_number, seen_posted(request.POST)
     try:
         if form.cleaned_data["rest"]:
             cancelled = services.series_cancel_remaining(
-                series=appointment.series, from_session=number, by=request.user, reason=reason, for_staff=True
+                series=appointment.series,
+                from_session=number,
+                by=request.user,
+                reason=reason,
+                for_staff=True,
+                seen=seen,
             )
         else:
             cancelled = [
                 services.appointment_cancel(
-                    appointment=appointment, by=request.user, reason=reason, for_staff=True
+                    appointment=appointment, by=request.user, reason=reason, for_staff=True, seen=seen
                 )
             ]
     except BookingError as refusal:
         messages.error(request, refusal.message)
+        if refusal.is_conflict:  # changed meanwhile, or busy: the session as it is now, and why
+            return _appointment_page(request, _appointment(request, pk), status=409)
     else:
         sessions = ", ".join(str(session.session_number) for session in cancelled)
         plural = "s" if len(cancelled) > 1 else ""
@@ -360,9 +368,13 @@ def appointment_move(request, pk):
         "current_label": slot_label(selectors.as_slot(appointment), names),
         "keeping": slot_days(keeping, names),
         "later": slot_days(later, names),
+        "seen": seen_field([appointment]),
     }
     if request.method == "GET":
         return render(request, "staff/move.html", context)
+    seen = seen_posted(request.POST)
+    if changed_since(seen, [appointment]):  # the patient or a colleague changed it meanwhile
+        return render(request, "staff/move.html", {**context, "error": CHANGED}, status=409)
     new = {slot_key(slot): slot for slot in options}.get(request.POST.get("slot", ""))
     if new is None:
         return render(
@@ -384,6 +396,7 @@ def appointment_move(request, pk):
                     **context,
                     "slot": slot_key(new),
                     "fingerprint": plan_fingerprint(moves),
+                    "seen": request.POST.get("seen", ""),  # what the first page showed
                     "changes": [
                         {
                             "number": moving.session_number,
@@ -394,7 +407,7 @@ def appointment_move(request, pk):
                     ],
                 },
             )
-        services.appointments_reschedule(moves=moves, by=request.user, for_staff=True)
+        services.appointments_reschedule(moves=moves, by=request.user, for_staff=True, seen=seen)
     except BookingError as refusal:
         return render(request, "staff/move.html", {**context, "error": refusal.message}, status=409)
     moved = "; ".join(
