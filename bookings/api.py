@@ -25,7 +25,7 @@ from bookings import availability, selectors, services
 from bookings.availability import Slot
 from bookings.errors import BookingError, Code
 from bookings.forms import AvailabilityQueryForm, SeriesRequestForm, answer_field_name, clinic_zone
-from bookings.models import Room, Series
+from bookings.models import ClinicRules, Room, Series
 from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
 from bookings.ratelimits import rate_limited
 from bookings.tokens import manage_url
@@ -178,11 +178,22 @@ def _body_too_large(request) -> bool:
     return declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES
 
 
-def first_slot(*, treatment, start: datetime, practitioner) -> tuple[Slot, bool]:
-    """(the free slot starting at `start`, True), or (a stand-in for the planner to explain, False)."""
+def first_slot(
+    *, treatment, start: datetime, practitioner, schedule: availability.Schedule, now: datetime
+) -> tuple[Slot, bool]:
+    """(the free slot starting at `start`, True), or (a stand-in for the planner to explain, False).
+
+    `schedule`: the series' diaries (selectors.series_schedule), which cover the first day.
+    """
     local = start.astimezone(clinic_zone())
-    free = selectors.available_slots(
-        treatment=treatment, start_date=local.date(), days=1, practitioner=practitioner
+    free = selectors.free_between(
+        schedule,
+        first_day=local.date(),
+        last_day=local.date(),
+        now=now,
+        for_staff=False,
+        first_session=True,
+        practitioner_id=practitioner.pk if practitioner else None,
     )
     matching = [slot for slot in free if slot.start == start]
     if matching:
@@ -197,8 +208,8 @@ def first_slot(*, treatment, start: datetime, practitioner) -> tuple[Slot, bool]
     ), False
 
 
-def series_json(series: Series) -> dict:
-    appointments = series.appointments.active().order_by("session_number")
+def series_json(series: Series, slots: list[Slot]) -> dict:
+    """The series just booked, its sessions in the order of `slots` (those it was booked with)."""
     return {
         "id": str(series.public_id),
         "treatment": series.treatment.slug,
@@ -207,12 +218,12 @@ def series_json(series: Series) -> dict:
         "manage_url": manage_url(series),
         "appointments": [
             {
-                "session": appointment.session_number,
-                "start": appointment.start.astimezone(clinic_zone()).isoformat(),
-                "end": appointment.end.astimezone(clinic_zone()).isoformat(),
-                "practitioner": appointment.practitioner_id,
+                "session": number,
+                "start": slot.start.astimezone(clinic_zone()).isoformat(),
+                "end": slot.end.astimezone(clinic_zone()).isoformat(),
+                "practitioner": slot.practitioner_id,
             }
-            for appointment in appointments
+            for number, slot in enumerate(sorted(slots), start=1)
         ],
     }
 
@@ -239,11 +250,19 @@ def series_create(request):
         return _bad_request(_form_errors(form, type_errors))
     treatment = form.cleaned_data["treatment"]
     start = form.cleaned_data["first_start"]
-    if start <= timezone.now():
+    now = timezone.now()
+    if start <= now:
         return _bad_request({"first_start": ["That time is in the past."]})
     practitioner = form.cleaned_data["practitioner"]
-    first, listed = first_slot(treatment=treatment, start=start, practitioner=practitioner)
-    plan = selectors.series_plan(treatment=treatment, first=first)
+    # The rules and the diaries are read once here and passed down to the plan and the booking.
+    rules = ClinicRules.load()
+    schedule = selectors.series_schedule(
+        treatment=treatment, first_day=start.astimezone(clinic_zone()).date(), rules=rules
+    )
+    first, listed = first_slot(
+        treatment=treatment, start=start, practitioner=practitioner, schedule=schedule, now=now
+    )
+    plan = selectors.series_plan(treatment=treatment, first=first, now=now, schedule=schedule)
     unplaced = next((session for session in plan.sessions if session.slot is None), None)
     if unplaced is None and not listed:
         # Within hours and free, but not a time the clinic offers (off the slot grid).
@@ -263,10 +282,13 @@ def series_create(request):
             answers=form.answers,
             consent_treatment=True,
             consent_privacy=True,
+            now=now,
+            rules=rules,
+            schedule=schedule,
         )
     except BookingError as refusal:
         return _refused(refusal)
-    body = series_json(series)
+    body = series_json(series, plan.slots)
     response = JsonResponse({"series": body}, status=201)
     response["Location"] = body["manage_url"]
     return response

@@ -132,6 +132,9 @@ class Schedule:
     duration: timedelta
     practitioners: list[Diary]
     rooms: list[Diary] | None = None  # None: the treatment needs no room
+    # The local days the diaries were read for (selectors.load_schedule); None: not known.
+    first_day: date | None = None
+    last_day: date | None = None
 
     def __post_init__(self):
         buffer = self.rules.buffer
@@ -145,6 +148,10 @@ class Schedule:
             diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.rooms or ()
         }
         self._shifts = {diary.id: diary.shifts for diary in self.practitioners}
+
+    def covers(self, first_day: date, last_day: date) -> bool:
+        """The diaries were read for every local day in [first_day, last_day]."""
+        return self.first_day is not None and self.first_day <= first_day and last_day <= self.last_day
 
     @property
     def needs_room(self) -> bool:

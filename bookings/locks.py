@@ -23,18 +23,43 @@ from django.conf import settings
 from django.db import OperationalError, connection
 
 from bookings.errors import BUSY, BookingError, Code
-from bookings.models import Series
+from bookings.models import Practitioner, Room, Series
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
+
+
+SET_LOCK_TIMEOUT = "SELECT set_config('lock_timeout', %s, true)"  # true: SET LOCAL, this transaction
+
+
+def _lock_timeout() -> str:
+    return f"{max(1, int(settings.BOOKING_LOCK_TIMEOUT_SECONDS * 1000))}ms"
 
 
 def lock_timeout_set() -> None:
     """From here to the end of the transaction, waiting for any lock longer than the setting fails."""
     if connection.vendor != "postgresql":
         return  # SQLite's IMMEDIATE transactions wait on its busy timeout instead
-    milliseconds = max(1, int(settings.BOOKING_LOCK_TIMEOUT_SECONDS * 1000))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{milliseconds}ms"])  # true: LOCAL
+        cursor.execute(SET_LOCK_TIMEOUT, [_lock_timeout()])
+
+
+def resources_lock(*, practitioner_ids: list[int], room_ids: list[int]) -> None:
+    """Lock these practitioners' and rooms' rows until the transaction ends, under the lock timeout.
+
+    One round trip (the timeout, then the practitioners, then the rooms, each by id): the order
+    is the same everywhere, so two bookings locking the same resources cannot deadlock. Why the
+    services lock them at all: see services._lock_resources.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite: the IMMEDIATE transaction already holds the database's single write lock
+    statements, params = [SET_LOCK_TIMEOUT], [_lock_timeout()]
+    for model, ids in ((Practitioner, practitioner_ids), (Room, room_ids)):
+        if ids:
+            table = model._meta.db_table
+            statements.append(f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE")
+            params.append(sorted(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(";\n".join(statements), params)
 
 
 def is_lock_timeout(exc: Exception) -> bool:

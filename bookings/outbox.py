@@ -137,16 +137,50 @@ def confirmation_add(
     Its key carries a fresh id: each committed change is its own event, and the row commits or
     rolls back with the change itself, so it exists exactly once per change.
     """
-    ids = [appointment.pk for appointment in appointments]
-    return OutboxMessage.objects.create(
+    message = _confirmation(kind=kind, series=series, appointments=appointments, now=now)
+    message.save()
+    return message
+
+
+def _confirmation(
+    *, kind: str, series: Series, appointments: Iterable[Appointment], now: datetime
+) -> OutboxMessage:
+    appointments = list(appointments)
+    return OutboxMessage(
         key=f"{kind}:{series.pk}:{uuid.uuid4().hex}",
         kind=kind,
         series=series,
         session_number=min((a.session_number for a in appointments), default=0),
         anchor_at=now,
-        appointment_ids=ids,
+        appointment_ids=[appointment.pk for appointment in appointments],
         due_at=now,
     )
+
+
+def _planned_row(series: Series, message: reminders.Planned) -> OutboxMessage:
+    return OutboxMessage(
+        key=message.key,
+        kind=message.kind,
+        series=series,
+        appointment_id=message.appointment_id,
+        session_number=message.session_number,
+        anchor_at=message.anchor_at,
+        due_at=message.due_at,
+    )
+
+
+def series_first_plan(
+    *, series: Series, appointments: list[Appointment], rules: ClinicRules, now: datetime
+) -> OutboxMessage:
+    """A series booked in this transaction: its confirmation and planned e-mails in one INSERT.
+
+    Nothing was planned for it before, so there is nothing to read, cancel or revive (series_replan
+    does that for a series that changes); returns the confirmation.
+    """
+    confirmation = _confirmation(kind=Kind.SERIES_BOOKED, series=series, appointments=(), now=now)
+    planned = [message for message in series_plan(series, appointments, rules) if message.due_at > now]
+    OutboxMessage.objects.bulk_create([confirmation, *(_planned_row(series, message) for message in planned)])
+    return confirmation
 
 
 def series_replan(*, series: Series, now: datetime) -> None:
@@ -174,19 +208,7 @@ def series_replan(*, series: Series, now: datetime) -> None:
     future = {key: message for key, message in wanted.items() if message.due_at > now}
     existing = {row.key: row for row in series.outbox_messages.filter(key__in=list(future))}
     OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                key=message.key,
-                kind=message.kind,
-                series=series,
-                appointment_id=message.appointment_id,
-                session_number=message.session_number,
-                anchor_at=message.anchor_at,
-                due_at=message.due_at,
-            )
-            for key, message in future.items()
-            if key not in existing
-        ],
+        [_planned_row(series, message) for key, message in future.items() if key not in existing],
         # The series lock means no one else inserts these keys now; the unique key is the
         # guarantee all the same, and a conflict means the row is already there.
         ignore_conflicts=True,

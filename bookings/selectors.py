@@ -12,11 +12,13 @@ Slot times come back as aware datetimes in the clinic's zone (settings.TIME_ZONE
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import DateTimeField, F, IntegerField, Q, TimeField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from bookings import availability
@@ -54,6 +56,9 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
+SHIFT, AWAY, BOOKED = "shift", "away", "booked"  # the kinds of row a diary is read from
+
+
 def load_schedule(
     *,
     treatment,
@@ -65,54 +70,108 @@ def load_schedule(
 ) -> availability.Schedule:
     """Everything booked or blocked for `treatment` over local days [first_day, last_day].
 
-    `exclude` leaves some appointments out (those being moved), so they do not block themselves.
+    One query for the diaries: the performers' working hours, their time off and the
+    appointments of the window (theirs, and the rooms'), each a range query on its own index,
+    sent together (UNION ALL). Plus the rules unless given, and the rooms when the treatment
+    needs one. `exclude` leaves some appointments out (those being moved), so they do not block
+    themselves.
     """
-    tz = clinic_zone()
     rules = engine_rules(rules or ClinicRules.load())
-    window_start = local_midnight(first_day, tz) - rules.buffer
-    window_end = local_midnight(last_day + timedelta(days=1), tz) + rules.buffer
-
     performers = Practitioner.objects.performing(treatment)
     if practitioner is not None:
         performers = performers.filter(pk=practitioner.pk)
-    diaries: dict[int, Diary] = {}
-    hours = WorkingHours.objects.filter(practitioner__in=performers).values_list(
-        "practitioner_id", "weekday", "start", "end"
-    )
-    for practitioner_id, weekday, start, end in hours:
-        diaries.setdefault(practitioner_id, Diary(practitioner_id)).shifts.append(Shift(weekday, start, end))
-
-    rooms: dict[int, Diary] | None = None
+    rooms: list[int] | None = None
     if treatment.requires_room:
-        room_ids = Room.objects.filter(treatments=treatment, is_active=True).values_list("id", flat=True)
-        rooms = {room_id: Diary(room_id) for room_id in room_ids}
-
-    time_off = TimeOff.objects.filter(
-        practitioner_id__in=list(diaries), start__lt=window_end, end__gt=window_start
+        rooms = list(Room.objects.filter(treatments=treatment, is_active=True).values_list("id", flat=True))
+    schedule = availability.Schedule(
+        tz=clinic_zone(),
+        rules=rules,
+        duration=timedelta(minutes=treatment.session_minutes),
+        practitioners=[],
+        rooms=[Diary(room_id) for room_id in rooms] if rooms is not None else None,
+        first_day=first_day,
+        last_day=last_day,
     )
-    for practitioner_id, start, end in time_off.values_list("practitioner_id", "start", "end"):
-        diaries[practitioner_id].time_off.append((start, end))
+    window_start, window_end = _window(schedule)
+    # Typed NULLs: PostgreSQL types a UNION's columns pairwise, and a bare NULL would become text.
+    no_id, no_time, no_moment = (Cast(None, output_field) for output_field in (IntegerField(), TimeField(), DateTimeField()))
+    columns = ("kind", "practitioner_id", "room_of", "day", "opens", "closes", "since", "until")
+    shifts = WorkingHours.objects.filter(practitioner__in=performers).annotate(
+        kind=Value(SHIFT), room_of=no_id, day=F("weekday"), opens=F("start"), closes=F("end"),
+        since=no_moment, until=no_moment,
+    )  # fmt: skip
+    away = TimeOff.objects.filter(
+        practitioner__in=performers, start__lt=window_end, end__gt=window_start
+    ).annotate(
+        kind=Value(AWAY), room_of=no_id, day=no_id, opens=no_time, closes=no_time,
+        since=F("start"), until=F("end"),
+    )  # fmt: skip
+    booked = _booked(schedule, Q(practitioner__in=performers), exclude).annotate(
+        kind=Value(BOOKED), room_of=F("room_id"), day=no_id, opens=no_time, closes=no_time,
+        since=F("start"), until=F("end"),
+    )  # fmt: skip
+    rows = [query.order_by().values_list(*columns) for query in (shifts, away, booked)]
+    return _filled(schedule, rows[0].union(rows[1], rows[2], all=True), diaries={})
 
+
+def schedule_refreshed(
+    schedule: availability.Schedule, *, first_day: date, last_day: date, exclude: Q | None = None
+) -> availability.Schedule:
+    """The schedule over [first_day, last_day] (inside its own days) with its appointments read
+    again: one query, e.g. under a booking's locks.
+
+    Hours, rooms and time off stay as the caller read them moments ago (the plan's): only a
+    racing booking can have changed in between, and that is an appointment.
+    """
+    schedule = replace(schedule, first_day=first_day, last_day=last_day)
+    diaries = {diary.id: Diary(diary.id, diary.shifts, diary.time_off) for diary in schedule.practitioners}
+    booked = _booked(schedule, Q(practitioner_id__in=list(diaries)), exclude)
+    rows = booked.order_by().values_list("practitioner_id", "room_id", "start", "end")
+    return _filled(
+        schedule, [(BOOKED, p, room, None, None, None, start, end) for p, room, start, end in rows], diaries
+    )
+
+
+def _window(schedule: availability.Schedule) -> tuple[datetime, datetime]:
+    """The instants the schedule's days span, widened by the buffer on both sides."""
+    buffer = schedule.rules.buffer
+    return (
+        local_midnight(schedule.first_day, schedule.tz) - buffer,
+        local_midnight(schedule.last_day + timedelta(days=1), schedule.tz) + buffer,
+    )
+
+
+def _booked(schedule: availability.Schedule, practitioners: Q, exclude: Q | None):
+    """The active appointments of the schedule's window for these practitioners or its rooms."""
+    window_start, window_end = _window(schedule)
+    rooms = [diary.id for diary in schedule.rooms or ()]
     appointments = (
         Appointment.objects.active()
         .overlapping(window_start, window_end)
         .filter(start__gt=window_start - MAX_APPOINTMENT)
-        .filter(Q(practitioner_id__in=list(diaries)) | Q(room_id__in=list(rooms or ())))
+        .filter(practitioners | Q(room_id__in=rooms))
     )
-    if exclude is not None:
-        appointments = appointments.exclude(exclude)
-    for practitioner_id, room_id, start, end in appointments.values_list(
-        "practitioner_id", "room_id", "start", "end"
-    ):
-        if practitioner_id in diaries:
-            diaries[practitioner_id].appointments.append((start, end))
-        if rooms is not None and room_id in rooms:
-            rooms[room_id].appointments.append((start, end))
+    return appointments.exclude(exclude) if exclude is not None else appointments
 
-    return availability.Schedule(
-        tz=tz,
-        rules=rules,
-        duration=timedelta(minutes=treatment.session_minutes),
+
+def _filled(schedule: availability.Schedule, rows, diaries: dict[int, Diary]) -> availability.Schedule:
+    """`schedule` with its diaries built from `rows` (kind, practitioner, room, day, opens, closes,
+    since, until). Shifts come first: a performer without working hours has no diary."""
+    rooms = {diary.id: Diary(diary.id) for diary in schedule.rooms} if schedule.rooms is not None else None
+    shifts_first = sorted(rows, key=lambda row: row[0] != SHIFT)
+    for kind, practitioner_id, room_id, day, opens, closes, since, until in shifts_first:
+        if kind == SHIFT:
+            diary = diaries.setdefault(practitioner_id, Diary(practitioner_id))
+            diary.shifts.append(Shift(day, opens, closes))
+        elif kind == AWAY and practitioner_id in diaries:
+            diaries[practitioner_id].time_off.append((since, until))
+        elif kind == BOOKED:
+            if practitioner_id in diaries:
+                diaries[practitioner_id].appointments.append((since, until))
+            if rooms is not None and room_id in rooms:
+                rooms[room_id].appointments.append((since, until))
+    return replace(
+        schedule,
         practitioners=list(diaries.values()),
         rooms=list(rooms.values()) if rooms is not None else None,
     )
@@ -126,6 +185,7 @@ def free_between(
     now: datetime,
     for_staff: bool,
     first_session: bool,
+    practitioner_id: int | None = None,
 ) -> list[Slot]:
     """Free slots on local days [first_day, last_day] under the notice and horizon that apply."""
     not_before, horizon_day = availability.booking_bounds(
@@ -137,6 +197,7 @@ def free_between(
         days=(last_day - first_day).days + 1,
         not_before=not_before,
         last_day=horizon_day,
+        practitioner_id=practitioner_id,
     )
 
 
@@ -163,17 +224,36 @@ def available_slots(
     )
 
 
+def series_days(treatment, first_day: date) -> tuple[date, date]:
+    """The local days a series planned from `first_day` may use: every later session's window, and
+    a little beyond for alternatives."""
+    span = (treatment.sessions_in_series - 1) * treatment.max_days_between + availability.OVERFLOW_DAYS
+    return first_day, first_day + timedelta(days=span)
+
+
+def series_schedule(*, treatment, first_day: date, rules: ClinicRules | None = None) -> availability.Schedule:
+    """The diaries of series_days: read once per request, passed to the plan and the booking."""
+    first_day, last_day = series_days(treatment, first_day)
+    return load_schedule(treatment=treatment, first_day=first_day, last_day=last_day, rules=rules)
+
+
 def series_plan(
-    *, treatment, first: Slot, now: datetime | None = None, for_staff: bool = False
+    *,
+    treatment,
+    first: Slot,
+    now: datetime | None = None,
+    for_staff: bool = False,
+    schedule: availability.Schedule | None = None,
 ) -> SeriesPlan:
-    """Sessions 2..N placed after a chosen first slot; session 1 carries a problem if unusable."""
+    """Sessions 2..N placed after a chosen first slot; session 1 carries a problem if unusable.
+
+    `schedule`: the series' diaries (series_schedule) when the caller has read them already.
+    """
     now = now or timezone.now()
     spacing = spacing_of(treatment)
     first_day = first.start.astimezone(clinic_zone()).date()
-    span = (treatment.sessions_in_series - 1) * spacing.max_days + availability.OVERFLOW_DAYS
-    schedule = load_schedule(
-        treatment=treatment, first_day=first_day, last_day=first_day + timedelta(days=span)
-    )
+    if schedule is None or not schedule.covers(*series_days(treatment, first_day)):
+        schedule = series_schedule(treatment=treatment, first_day=first_day)
     not_before, last_day = availability.booking_bounds(
         schedule.rules, now=now, tz=schedule.tz, for_staff=for_staff, first_session=True
     )

@@ -35,15 +35,14 @@ from bookings import availability, notifications, questionnaire, selectors
 from bookings.audit import PATIENT_MANAGE_LINK, PATIENT_ONLINE, SYSTEM, audit_record, snapshot
 from bookings.availability import Slot
 from bookings.errors import CHANGED, BookingError, Code, Problem, SlotTaken
-from bookings.locks import busy, is_lock_timeout, lock_timeout_set, series_lock
+from bookings.locks import busy, is_lock_timeout, resources_lock, series_lock
 from bookings.models import (
     Appointment,
     AuditEvent,
+    ClinicRules,
     OutboxMessage,
     Patient,
-    Practitioner,
     Questionnaire,
-    Room,
     Series,
 )
 
@@ -104,8 +103,14 @@ def series_book(
     by=None,
     now: datetime | None = None,
     for_staff: bool = False,
+    rules: ClinicRules | None = None,
+    schedule: availability.Schedule | None = None,
 ) -> Series:
-    """Book every session of a series, or nothing at all."""
+    """Book every session of a series, or nothing at all.
+
+    `rules` and `schedule` (selectors.series_schedule): what the caller read to plan the series,
+    passed down so they are read once per request; the appointments are read again under the locks.
+    """
     now = now or timezone.now()
     if not (consent_treatment and consent_privacy):
         raise BookingError(
@@ -124,9 +129,10 @@ def series_book(
         with transaction.atomic():
             # On SQLite this transaction is IMMEDIATE (settings.py): it holds the write lock from
             # here, so nobody can insert between the check below and our insert. A new series has
-            # no row to lock yet; the practitioners' and rooms' locks below wait no longer than this.
-            lock_timeout_set()
-            _check_slots(treatment, dict(enumerate(slots, start=1)), now=now, for_staff=for_staff)
+            # no row to lock yet: the practitioners' and rooms' rows are locked in the check.
+            rules = rules or ClinicRules.load()
+            sessions = dict(enumerate(slots, start=1))
+            _check_slots(treatment, sessions, now=now, for_staff=for_staff, rules=rules, known=schedule)
             series = Series.objects.create(
                 patient=patient if isinstance(patient, Patient) else _patient_for(patient),
                 treatment=treatment,
@@ -166,7 +172,7 @@ def series_book(
                 series=series,
             )
             # The confirmation and the series' reminders become outbox rows in this transaction.
-            notifications.series_booked(series=series, now=now)
+            notifications.series_booked(series=series, appointments=booked, rules=rules, now=now)
     except _Clash as clash:
         raise _taken(treatment, slots, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
@@ -196,12 +202,15 @@ def _check_slots(
     for_staff: bool,
     changed: set[int] | None = None,
     exclude: Q | None = None,
+    rules: ClinicRules | None = None,
+    known: availability.Schedule | None = None,
 ) -> None:
     """Refuse (BookingError) new times that break the rules; raise _Clash for one already taken.
 
     `sessions` is the series as it would be (session number -> slot); only the `changed` numbers
     (default: all) are checked, with the spacing to their neighbours. `exclude` leaves out the
-    appointments being moved, so a session does not clash with where it used to be.
+    appointments being moved, so a session does not clash with where it used to be. `known`: the
+    diaries the caller planned with; only their appointments are read again (after the locks).
     """
     tz = selectors.clinic_zone()
     changed = set(sessions) if changed is None else changed
@@ -212,9 +221,14 @@ def _check_slots(
             "This treatment is too long to book online. Please call the clinic.", code=Code.OUTSIDE_RULES
         )
     days = [sessions[number].start.astimezone(tz).date() for number in changed]
-    schedule = selectors.load_schedule(
-        treatment=treatment, first_day=min(days), last_day=max(days), exclude=exclude
-    )
+    if known is not None and known.covers(min(days), max(days)):
+        schedule = selectors.schedule_refreshed(
+            known, first_day=min(days), last_day=max(days), exclude=exclude
+        )
+    else:
+        schedule = selectors.load_schedule(
+            treatment=treatment, first_day=min(days), last_day=max(days), exclude=exclude, rules=rules
+        )
     spacing = selectors.spacing_of(treatment)
     for number in sorted(changed):
         slot = sessions[number]
@@ -248,16 +262,10 @@ def _lock_resources(slots: list[Slot]) -> None:
     locking the same resources cannot deadlock. (No-op on SQLite, whose IMMEDIATE transaction
     already holds the database's single write lock.)
     """
-    practitioner_ids = sorted({slot.practitioner_id for slot in slots})
-    room_ids = sorted({slot.room_id for slot in slots if slot.room_id is not None})
-    list(
-        Practitioner.objects.select_for_update()
-        .filter(pk__in=practitioner_ids)
-        .order_by("pk")
-        .values_list("pk")
+    resources_lock(
+        practitioner_ids=list({slot.practitioner_id for slot in slots}),
+        room_ids=list({slot.room_id for slot in slots if slot.room_id is not None}),
     )
-    if room_ids:
-        list(Room.objects.select_for_update().filter(pk__in=room_ids).order_by("pk").values_list("pk"))
 
 
 def is_overlap_error(exc: Exception) -> bool:

@@ -37,7 +37,7 @@ from bookings.forms import (
     slot_label,
     week_start,
 )
-from bookings.models import Appointment, AuditEvent, OutboxMessage, Practitioner, Series
+from bookings.models import Appointment, AuditEvent, ClinicRules, OutboxMessage, Practitioner, Series
 from bookings.questionnaire import QUESTIONS
 from bookings.staff_forms import (
     BookStartForm,
@@ -550,16 +550,22 @@ def book_start(request, pk):
     )
 
 
-def _first_slot(treatment: Treatment, key: str):
-    """The free slot named by `key` (its UTC start and practitioner), or None."""
+def _first_day(key: str):
+    """The local day of the slot named by `key` (its UTC start and practitioner), or None."""
     try:
         start = datetime.strptime(key.split("-")[0], "%Y%m%dT%H%M").replace(tzinfo=ZoneInfo("UTC"))
     except ValueError:
         return None
     if abs(start.date() - timezone.localdate()) > FURTHEST_AHEAD:
         return None  # nobody books that far off (and date arithmetic stays far from date.max)
-    day = start.astimezone(clinic_zone()).date()
-    slots = selectors.available_slots(treatment=treatment, start_date=day, days=1, for_staff=True)
+    return start.astimezone(clinic_zone()).date()
+
+
+def _first_slot(schedule, key: str, day, now):
+    """The free slot named by `key` on `day`, from the series' diaries, or None."""
+    slots = selectors.free_between(
+        schedule, first_day=day, last_day=day, now=now, for_staff=True, first_session=True
+    )
     return {slot_key(slot): slot for slot in slots}.get(key)
 
 
@@ -569,12 +575,17 @@ def book_plan(request, pk, slug):
     """Step 2: the series planned from the first time, the safety questions and consent; books it."""
     patient = _patient(request, pk)
     treatment = get_object_or_404(Treatment.objects.published(), slug=slug)
-    first = _first_slot(treatment, request.GET.get("first", ""))
+    key, now = request.GET.get("first", ""), timezone.now()
+    day = _first_day(key)
+    # The rules and the diaries are read once here and passed down to the plan and the booking.
+    rules = ClinicRules.load()
+    schedule = selectors.series_schedule(treatment=treatment, first_day=day, rules=rules) if day else None
+    first = _first_slot(schedule, key, day, now) if day else None
     back = reverse("staff:book", kwargs={"pk": patient.pk}) + f"?treatment={treatment.slug}"
     if first is None:
         messages.error(request, "That first time is no longer free. Please choose another.")
         return redirect(back)
-    plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
+    plan = selectors.series_plan(treatment=treatment, first=first, now=now, for_staff=True, schedule=schedule)
     names = practitioner_names(plan.slots + [slot for s in plan.sessions for slot in s.alternatives])
     bound = request.POST if request.method == "POST" else None
     form = answers = None
@@ -602,6 +613,9 @@ def book_plan(request, pk, slug):
                     source=Series.Source.PHONE,
                     by=request.user,
                     for_staff=True,
+                    now=now,
+                    rules=rules,
+                    schedule=schedule,
                 )
             except BookingError as refusal:
                 error = (
