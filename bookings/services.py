@@ -382,6 +382,8 @@ def appointments_reschedule(
                 .select_for_update(of=("self",))
                 .order_by("session_number")
             )
+            for appointment in live:
+                appointment.series = series  # locked and read above, with its treatment
             moving = [appointment for appointment in live if appointment.pk in new_slots]
             if len(moving) != len(new_slots):
                 raise BookingError(selectors.NOT_CHANGEABLE, code=Code.NOT_CHANGEABLE)

@@ -17,11 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bookings.models import Appointment, Series
-from bookings.questionnaire import QUESTIONS
 from bookings.tokens import manage_token
 from tests.bookings.staff_fixtures import *  # noqa: F403
 from tests.bookings.staff_fixtures import front_desk, manager, practitioner, series, treatment  # noqa: F401
 from tests.bookings.patient_fixtures import SLUG
+from tests.bookings.test_api import body
 
 EXAMPLES = settings(
     max_examples=25,
@@ -122,13 +122,7 @@ def test_a_date_in_year_one_is_a_sentence_not_a_500(client, practitioner):
 @example(first_start="2027-03-02T10:00:00+00:00", practitioner_id=2**63)
 @example(first_start="2027-03-02T10:00:00+00:00", practitioner_id=-(2**63) - 1)
 def test_series_api_across_every_moment_and_number(client, practitioner, first_start, practitioner_id):
-    payload = {
-        "treatment": SLUG,
-        "first_start": first_start,
-        "patient": {"name": "Jo Bloggs", "email": "jo@example.com", "phone": "07700 900123"},
-        "answers": {question.key: False for question in QUESTIONS},
-        "consent": True,
-    }
+    payload = body(first_start=first_start)
     if practitioner_id is not None:
         payload["practitioner"] = practitioner_id
 
