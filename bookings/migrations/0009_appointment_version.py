@@ -5,7 +5,7 @@ class Migration(migrations.Migration):
     """Appointment.version: optimistic concurrency for changes made from a page shown earlier."""
 
     dependencies = [
-        ("bookings", "0006_clinic_rules_time_defaults_callable"),
+        ("bookings", "0010_calendar_sequence"),
     ]
 
     operations = [
