@@ -94,7 +94,8 @@ def load_schedule(
     )
     window_start, window_end = _window(schedule)
     # Typed NULLs: PostgreSQL types a UNION's columns pairwise, and a bare NULL would become text.
-    no_id, no_time, no_moment = (Cast(None, field) for field in (IntegerField(), TimeField(), DateTimeField()))
+    kinds = (IntegerField(), TimeField(), DateTimeField())
+    no_id, no_time, no_moment = (Cast(None, output_field) for output_field in kinds)
     columns = ("kind", "practitioner_id", "room_of", "day", "opens", "closes", "since", "until")
     shifts = WorkingHours.objects.filter(practitioner__in=performers).annotate(
         kind=Value(SHIFT), room_of=no_id, day=F("weekday"), opens=F("start"), closes=F("end"),
