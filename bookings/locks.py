@@ -37,8 +37,6 @@ def _lock_timeout() -> str:
 
 def lock_timeout_set() -> None:
     """From here to the end of the transaction, waiting for any lock longer than the setting fails."""
-    if connection.vendor != "postgresql":
-        return  # SQLite's IMMEDIATE transactions wait on its busy timeout instead
     with connection.cursor() as cursor:
         cursor.execute(SET_LOCK_TIMEOUT, [_lock_timeout()])
 
@@ -50,8 +48,6 @@ def resources_lock(*, practitioner_ids: list[int], room_ids: list[int]) -> None:
     is the same everywhere, so two bookings locking the same resources cannot deadlock. Why the
     services lock them at all: see services._lock_resources.
     """
-    if connection.vendor != "postgresql":
-        return  # SQLite: the IMMEDIATE transaction already holds the database's single write lock
     statements, params = [SET_LOCK_TIMEOUT], [_lock_timeout()]
     for model, ids in ((Practitioner, practitioner_ids), (Room, room_ids)):
         if ids:

@@ -465,14 +465,13 @@ def _record(pk: int, attempt: uuid.UUID, *, still_sending: bool = False, **value
     if still_sending:
         rows = rows.filter(status=Status.SENDING)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Do not wait for the disk at COMMIT. If PostgreSQL itself crashed in the next fraction
-            # of a second (wal_writer_delay), this row's "sent" would be lost and the e-mail sent
-            # again after the lease: the same at-least-once as a worker dying after "250", so
-            # flushing on every e-mail buys no guarantee, only a slower outbox (most of its cost
-            # per message on a busy disk; see bench/reminders.py).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # Do not wait for the disk at COMMIT. If PostgreSQL itself crashed in the next fraction
+        # of a second (wal_writer_delay), this row's "sent" would be lost and the e-mail sent
+        # again after the lease: the same at-least-once as a worker dying after "250", so
+        # flushing on every e-mail buys no guarantee, only a slower outbox (most of its cost
+        # per message on a busy disk; see bench/reminders.py).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         rows.update(**values, updated_at=timezone.now())
 
 
