@@ -4,9 +4,12 @@ JSON API: free slots, and booking a whole series in one request.
     GET  /api/availability/?treatment=<slug>&start=YYYY-MM-DD&days=N[&practitioner=<id>]
     POST /api/series/   {"treatment", "first_start", "practitioner"?, "patient", "answers", "consent"}
 
-Errors are JSON: 400 {"errors": {field: [sentences]}} for bad input, 409 {"error", "session",
+Errors are JSON: 400 {"errors": {field: [sentences]}} for bad input, 409 {"error", "code", "session",
 "alternatives"} when a time is taken or a session cannot be placed, 413 for oversized bodies.
-Field names in errors follow the request: "patient.email", "answers.pregnant".
+Field names in errors follow the request: "patient.email", "answers.pregnant". A refusal by the
+booking rules carries its code (bookings/errors.py) next to the sentence; the code alone decides
+400 (the request breaks a rule: "too_soon", "outside_rules", …) or 409 (the world moved: "taken",
+"no_free_time", "busy", "changed").
 """
 
 import json
@@ -20,9 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bookings import availability, selectors, services
 from bookings.availability import Slot
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import BookingError, Code
 from bookings.forms import AvailabilityQueryForm, SeriesRequestForm, answer_field_name, clinic_zone
-from bookings.models import Room, Series
+from bookings.models import ClinicRules, Room, Series
 from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
 from bookings.ratelimits import rate_limited
 from bookings.tokens import manage_url
@@ -43,11 +46,27 @@ def _bad_request(errors: dict[str, list[str]]) -> JsonResponse:
     return JsonResponse({"errors": errors}, status=400)
 
 
-def _conflict(message: str, *, alternatives: list[Slot], session: int | None = None) -> JsonResponse:
-    body = {"error": message, "alternatives": [slot_json(slot) for slot in alternatives]}
+def _conflict(refusal: BookingError, *, alternatives: list[Slot], session: int | None = None) -> JsonResponse:
+    body = {
+        "error": refusal.message,
+        "code": refusal.code,
+        "alternatives": [slot_json(slot) for slot in alternatives],
+    }
     if session is not None:
         body["session"] = session
-    return JsonResponse(body, status=409)
+    response = JsonResponse(body, status=409)
+    if refusal.code == Code.BUSY:
+        response["Retry-After"] = "2"
+    return response
+
+
+def _refused(refusal: BookingError, *, field: str = "non_field_errors", session: int | None = None,
+             alternatives: list[Slot] = ()) -> JsonResponse:
+    """A refusal by the booking rules: 409 when the world moved, else 400 naming `field` (by code)."""
+    if refusal.is_conflict:
+        alternatives = alternatives or getattr(refusal, "alternatives", [])
+        return _conflict(refusal, alternatives=list(alternatives), session=session)
+    return JsonResponse({"errors": {field: [refusal.message]}, "code": refusal.code}, status=400)
 
 
 @require_GET
@@ -159,11 +178,22 @@ def _body_too_large(request) -> bool:
     return declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES
 
 
-def first_slot(*, treatment, start: datetime, practitioner) -> tuple[Slot, bool]:
-    """(the free slot starting at `start`, True), or (a stand-in for the planner to explain, False)."""
+def first_slot(
+    *, treatment, start: datetime, practitioner, schedule: availability.Schedule, now: datetime
+) -> tuple[Slot, bool]:
+    """(the free slot starting at `start`, True), or (a stand-in for the planner to explain, False).
+
+    `schedule`: the series' diaries (selectors.series_schedule), which cover the first day.
+    """
     local = start.astimezone(clinic_zone())
-    free = selectors.available_slots(
-        treatment=treatment, start_date=local.date(), days=1, practitioner=practitioner
+    free = selectors.free_between(
+        schedule,
+        first_day=local.date(),
+        last_day=local.date(),
+        now=now,
+        for_staff=False,
+        first_session=True,
+        practitioner_id=practitioner.pk if practitioner else None,
     )
     matching = [slot for slot in free if slot.start == start]
     if matching:
@@ -178,8 +208,8 @@ def first_slot(*, treatment, start: datetime, practitioner) -> tuple[Slot, bool]
     ), False
 
 
-def series_json(series: Series) -> dict:
-    appointments = series.appointments.active().order_by("session_number")
+def series_json(series: Series, slots: list[Slot]) -> dict:
+    """The series just booked, its sessions in the order of `slots` (those it was booked with)."""
     return {
         "id": str(series.public_id),
         "treatment": series.treatment.slug,
@@ -190,12 +220,12 @@ def series_json(series: Series) -> dict:
         "details_note": selectors.details_note(series),
         "appointments": [
             {
-                "session": appointment.session_number,
-                "start": appointment.start.astimezone(clinic_zone()).isoformat(),
-                "end": appointment.end.astimezone(clinic_zone()).isoformat(),
-                "practitioner": appointment.practitioner_id,
+                "session": number,
+                "start": slot.start.astimezone(clinic_zone()).isoformat(),
+                "end": slot.end.astimezone(clinic_zone()).isoformat(),
+                "practitioner": slot.practitioner_id,
             }
-            for appointment in appointments
+            for number, slot in enumerate(sorted(slots), start=1)
         ],
     }
 
@@ -222,19 +252,30 @@ def series_create(request):
         return _bad_request(_form_errors(form, type_errors))
     treatment = form.cleaned_data["treatment"]
     start = form.cleaned_data["first_start"]
-    if start <= timezone.now():
+    now = timezone.now()
+    if start <= now:
         return _bad_request({"first_start": ["That time is in the past."]})
     practitioner = form.cleaned_data["practitioner"]
-    first, listed = first_slot(treatment=treatment, start=start, practitioner=practitioner)
-    plan = selectors.series_plan(treatment=treatment, first=first)
+    # The rules and the diaries are read once here and passed down to the plan and the booking.
+    rules = ClinicRules.load()
+    schedule = selectors.series_schedule(
+        treatment=treatment, first_day=start.astimezone(clinic_zone()).date(), rules=rules
+    )
+    first, listed = first_slot(
+        treatment=treatment, start=start, practitioner=practitioner, schedule=schedule, now=now
+    )
+    plan = selectors.series_plan(treatment=treatment, first=first, now=now, schedule=schedule)
     unplaced = next((session for session in plan.sessions if session.slot is None), None)
     if unplaced is None and not listed:
         # Within hours and free, but not a time the clinic offers (off the slot grid).
         return _bad_request({"first_start": ["Choose one of the start times /api/availability/ lists."]})
     if unplaced is not None:
-        if unplaced.number == 1 and unplaced.problem != availability.TAKEN:
-            return _bad_request({"first_start": [unplaced.problem]})
-        return _conflict(unplaced.problem, session=unplaced.number, alternatives=unplaced.alternatives)
+        return _refused(
+            BookingError(unplaced.problem),
+            field="first_start" if unplaced.number == 1 else "non_field_errors",
+            session=unplaced.number,
+            alternatives=unplaced.alternatives,
+        )
     try:
         series = services.series_book(
             treatment=treatment,
@@ -243,12 +284,13 @@ def series_create(request):
             answers=form.answers,
             consent_treatment=True,
             consent_privacy=True,
+            now=now,
+            rules=rules,
+            schedule=schedule,
         )
-    except SlotTaken as taken:
-        return _conflict(taken.message, alternatives=taken.alternatives)
     except BookingError as refusal:
-        return _bad_request({"non_field_errors": [refusal.message]})
-    body = series_json(series)
+        return _refused(refusal)
+    body = series_json(series, plan.slots)
     response = JsonResponse({"series": body}, status=201)
     response["Location"] = body["manage_url"]
     return response

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bookings.errors import Code, Problem
+
 Interval = tuple[datetime, datetime]  # [start, end), aware
 
 
@@ -56,7 +58,7 @@ class PlannedSession:
     number: int
     slot: Slot | None
     alternatives: list[Slot] = field(default_factory=list)
-    problem: str | None = None  # a sentence for people, set when no slot could be placed
+    problem: Problem | None = None  # a sentence (with its code), set when no slot could be placed
 
 
 @dataclass
@@ -130,6 +132,9 @@ class Schedule:
     duration: timedelta
     practitioners: list[Diary]
     rooms: list[Diary] | None = None  # None: the treatment needs no room
+    # The local days the diaries were read for (selectors.load_schedule); None: not known.
+    first_day: date | None = None
+    last_day: date | None = None
 
     def __post_init__(self):
         buffer = self.rules.buffer
@@ -143,6 +148,10 @@ class Schedule:
             diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.rooms or ()
         }
         self._shifts = {diary.id: diary.shifts for diary in self.practitioners}
+
+    def covers(self, first_day: date, last_day: date) -> bool:
+        """The diaries were read for every local day in [first_day, last_day]."""
+        return self.first_day is not None and self.first_day <= first_day and last_day <= self.last_day
 
     @property
     def needs_room(self) -> bool:
@@ -326,12 +335,12 @@ def _shift_starts(
             yield start.astimezone(UTC)
 
 
-TAKEN = "That time was just taken. Please choose another time."
+TAKEN = Problem(Code.TAKEN, "That time was just taken. Please choose another time.")
 
 
 def slot_problem(
     schedule: Schedule, slot: Slot, *, not_before: datetime, last_day: date | None
-) -> str | None:
+) -> Problem | None:
     """Why `slot` breaks the clinic's rules (length, notice, horizon, hours, room), or None.
 
     Whether someone else holds the time is a separate question (`Schedule.is_free`), so services
@@ -339,22 +348,34 @@ def slot_problem(
     """
     tz = schedule.tz
     if slot.duration != schedule.duration:
-        return f"A session lasts {int(schedule.duration.total_seconds() // 60)} minutes; please choose a listed time."
+        minutes = int(schedule.duration.total_seconds() // 60)
+        return Problem(Code.NOT_OFFERED, f"A session lasts {minutes} minutes; please choose a listed time.")
     if not on_grid(slot.start, schedule.rules.granularity, tz):
-        return "Sessions start at the times the clinic lists; please choose one of them."
+        return Problem(
+            Code.NOT_OFFERED, "Sessions start at the times the clinic lists; please choose one of them."
+        )
     if slot.start < not_before:
-        return "That time is too soon to book. Please choose a later time or call the clinic."
+        return Problem(
+            Code.TOO_SOON, "That time is too soon to book. Please choose a later time or call the clinic."
+        )
     if last_day is not None and slot.start.astimezone(tz).date() > last_day:
-        return (
+        return Problem(
+            Code.TOO_FAR,
             f"The first session can be booked up to {schedule.rules.horizon_days} days ahead. "
-            "Please choose an earlier time or call the clinic."
+            "Please choose an earlier time or call the clinic.",
         )
     if not schedule.within_hours(slot):
-        return "That time is outside the practitioner's working hours for this treatment."
+        return Problem(
+            Code.OUTSIDE_RULES, "That time is outside the practitioner's working hours for this treatment."
+        )
     if schedule.on_time_off(slot):
-        return "The practitioner is away at that time. Please choose another time."
+        return Problem(
+            Code.OUTSIDE_RULES, "The practitioner is away at that time. Please choose another time."
+        )
     if not schedule.room_suitable(slot.room_id):
-        return "That room cannot be used for this treatment. Please choose a listed time."
+        return Problem(
+            Code.NOT_OFFERED, "That room cannot be used for this treatment. Please choose a listed time."
+        )
     return None
 
 
@@ -381,7 +402,7 @@ def spacing_problem(
     *,
     allow_longer: bool = False,
     previous_number: int | None = None,
-) -> str | None:
+) -> Problem | None:
     """Why session `number` is too close to (or too far from) the session before it, or None.
 
     Too close is a safety matter and always refused; `allow_longer` lets staff accept a longer
@@ -389,10 +410,10 @@ def spacing_problem(
     """
     gap = days_between(previous.start, following.start, tz)
     if gap < spacing.min_days or (gap > spacing.max_days and not allow_longer):
-        return (
+        return Problem(
+            Code.OUTSIDE_RULES,
             f"Session {number} must be {spacing.min_days} to {spacing.max_days} days after session "
-            f"{previous_number or number - 1} "
-            f"(it is {gap} days)."
+            f"{previous_number or number - 1} (it is {gap} days).",
         )
     return None
 
@@ -469,7 +490,7 @@ def place_session(
         )
     else:
         problem += " Please choose another first session or call the clinic."
-    return PlannedSession(number, None, nearest, problem)
+    return PlannedSession(number, None, nearest, Problem(Code.NO_FREE_TIME, problem))
 
 
 def plan_series(
@@ -488,7 +509,10 @@ def plan_series(
                 PlannedSession(
                     number,
                     None,
-                    problem=f"Session {number} can be planned once session {number - 1} has a time.",
+                    problem=Problem(
+                        Code.NO_FREE_TIME,
+                        f"Session {number} can be planned once session {number - 1} has a time.",
+                    ),
                 )
             )
             continue

@@ -22,8 +22,10 @@ from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT,
 from treatments.models import Treatment
 
 MAX_DAYS = 31
-# Nobody books years ahead; the bound also keeps date arithmetic far from date.max.
+# Nobody books years ahead, nor asks about years ago; the bound (both ways) also keeps date
+# arithmetic far from date.min and date.max (year 1 minus a buffer is an OverflowError).
 FURTHEST_AHEAD = timedelta(days=730)
+MAX_ID = 2**63 - 1  # ids are bigints: a larger number names nothing (and is refused before a query)
 YES_NO = [("yes", "Yes"), ("no", "No")]
 PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ()\-.]+$")
 
@@ -53,6 +55,13 @@ def slot_label(slot: Slot, names: dict[int, str]) -> str:
 def practitioner_names(slots: list[Slot]) -> dict[int, str]:
     ids = {slot.practitioner_id for slot in slots}
     return dict(Practitioner.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+def date_within(day, reach: timedelta, message: str):
+    """`day` unchanged when it is empty or within `reach` of today, either way; else a ValidationError."""
+    if day and abs(day - timezone.localdate()) > reach:
+        raise forms.ValidationError(message)
+    return day
 
 
 def answer_field_name(key: str) -> str:
@@ -205,9 +214,10 @@ class TreatmentPractitionerFields(forms.Form):
     """The treatment (by slug) and an optional practitioner (by id), as the API names them."""
 
     treatment = forms.SlugField(error_messages={"required": "Give a treatment slug, e.g. microneedling."})
-    practitioner = forms.IntegerField(required=False, min_value=1,
+    practitioner = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID,
                                       error_messages={"invalid": "Give a practitioner id (a number).",
-                                                      "min_value": "Give a practitioner id (a number)."})
+                                                      "min_value": "Give a practitioner id (a number).",
+                                                      "max_value": "There is no practitioner with that id."})
 
     def clean_treatment(self) -> Treatment:
         treatment = Treatment.objects.published().filter(slug=self.cleaned_data["treatment"]).first()
@@ -244,9 +254,7 @@ class AvailabilityQueryForm(TreatmentPractitionerFields):
 
     def clean_start(self):
         start = self.cleaned_data["start"]
-        if start > timezone.localdate() + FURTHEST_AHEAD:
-            raise forms.ValidationError("Ask for dates within the next two years.")
-        return start
+        return date_within(start, FURTHEST_AHEAD, "Ask for dates within two years of today.")
 
     def clean_days(self):
         return self.cleaned_data["days"] or 7
@@ -269,6 +277,8 @@ class SeriesRequestForm(TreatmentPractitionerFields, DetailsForm):
             )
         if value.date() > timezone.localdate() + FURTHEST_AHEAD:
             raise forms.ValidationError("That time is too far ahead to book.")
+        if value.date() < timezone.localdate() - FURTHEST_AHEAD:
+            raise forms.ValidationError("That time is in the past.")
         return value
 
 

@@ -298,6 +298,9 @@ class Appointment(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
+    # Goes up with every move, cancellation and status change (the services): a page that offers
+    # a change carries the version it showed, and a change made from a stale page is refused.
+    version = models.PositiveIntegerField(default=1)
     # The calendar event's revision (iCalendar SEQUENCE, bookings/ics.py): 0 when booked, one more
     # for each move or cancellation the patient is told about, so calendars keep the newest copy.
     sequence = models.PositiveIntegerField(default=0)

@@ -13,14 +13,16 @@ from django.db import transaction
 from django.db.models import F
 
 from bookings import outbox, tasks
-from bookings.models import Appointment, OutboxMessage, Series
+from bookings.models import Appointment, ClinicRules, OutboxMessage, Series
 
 Kind = OutboxMessage.Kind
 
 
-def series_booked(*, series: Series, now: datetime) -> None:
-    message = outbox.confirmation_add(kind=Kind.SERIES_BOOKED, series=series, now=now)
-    outbox.series_replan(series=series, now=now)
+def series_booked(
+    *, series: Series, appointments: list[Appointment], rules: ClinicRules, now: datetime
+) -> None:
+    """A new series: its confirmation and every planned e-mail, written at once (nothing to replan)."""
+    message = outbox.series_first_plan(series=series, appointments=appointments, rules=rules, now=now)
     send_on_commit([message.pk])
 
 

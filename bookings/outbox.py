@@ -12,17 +12,22 @@ Sending happens in Celery (bookings/tasks.py):
 
 - `messages_claim_due` (beat, every minute) claims due rows in batches with
   SELECT … FOR UPDATE SKIP LOCKED: each row goes to exactly one batch, whoever else is claiming.
-- `messages_send` sends one batch over one SMTP connection, one row at a time, each in its own
-  transaction: a conditional UPDATE wins the row (still this batch's, still unsent) and marks it
-  sent, the row is checked to be still wanted, the server takes the message, COMMIT.
+- `messages_send` sends one batch over one SMTP connection, one row at a time, in three steps:
+  a short transaction wins the row (a conditional UPDATE hands it from the batch's claim to this
+  attempt's own) and checks it is still wanted; the mail server takes the message outside any
+  transaction; another short transaction records it sent (or the failure).
 
-Delivery is at-least-once, on purpose. A row is marked sent in the same transaction that holds its
-lock while the mail server accepts the message, so nobody else can send it meanwhile; but if the
-worker dies in the instant between the server's "250 accepted" and our COMMIT, the row is still
-"sending" and is sent again once its claim expires (OUTBOX_CLAIM_LEASE_SECONDS). The opposite
-order (commit "sent", then talk to the server) would lose the e-mail instead: a patient would
-miss a reminder or a confirmation, which is worse than a rare duplicate. Each row carries a fixed
-Message-ID (emails.message_id), so a duplicate is recognisable as the same message.
+No lock is held while a mail server takes its time (up to EMAIL_TIMEOUT): a service changing the
+series meanwhile neither waits for it nor makes every other booking wait behind it. A row that
+a service cancels while it is being sent keeps its attempt's claim, and is recorded sent when the
+server has taken it (it did go out, before the change).
+
+Delivery is at-least-once, on purpose. If the worker dies between the server's "250 accepted"
+and the record, the row is still "sending" and is sent again once its claim expires
+(OUTBOX_CLAIM_LEASE_SECONDS). The opposite order (record "sent", then talk to the server) would
+lose the e-mail instead: a patient would miss a reminder or a confirmation, which is worse than a
+rare duplicate. Each row carries a fixed Message-ID (emails.message_id), so a duplicate is
+recognisable as the same message.
 """
 
 from __future__ import annotations
@@ -40,10 +45,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from bookings import emails, reminders
+from bookings.errors import BookingError, Code
+from bookings.locks import series_lock
 from bookings.models import Appointment, ClinicRules, OutboxMessage, Series
 
 logger = logging.getLogger(__name__)
@@ -132,54 +138,78 @@ def confirmation_add(
     Its key carries a fresh id: each committed change is its own event, and the row commits or
     rolls back with the change itself, so it exists exactly once per change.
     """
-    ids = [appointment.pk for appointment in appointments]
-    return OutboxMessage.objects.create(
+    message = _confirmation(kind=kind, series=series, appointments=appointments, now=now)
+    message.save()
+    return message
+
+
+def _confirmation(
+    *, kind: str, series: Series, appointments: Iterable[Appointment], now: datetime
+) -> OutboxMessage:
+    appointments = list(appointments)
+    return OutboxMessage(
         key=f"{kind}:{series.pk}:{uuid.uuid4().hex}",
         kind=kind,
         series=series,
         session_number=min((a.session_number for a in appointments), default=0),
         anchor_at=now,
-        appointment_ids=ids,
+        appointment_ids=[appointment.pk for appointment in appointments],
         due_at=now,
     )
 
 
+def _planned_row(series: Series, message: reminders.Planned) -> OutboxMessage:
+    return OutboxMessage(
+        key=message.key,
+        kind=message.kind,
+        series=series,
+        appointment_id=message.appointment_id,
+        session_number=message.session_number,
+        anchor_at=message.anchor_at,
+        due_at=message.due_at,
+    )
+
+
+def series_first_plan(
+    *, series: Series, appointments: list[Appointment], rules: ClinicRules, now: datetime
+) -> OutboxMessage:
+    """A series booked in this transaction: its confirmation and planned e-mails in one INSERT.
+
+    Nothing was planned for it before, so there is nothing to read, cancel or revive (series_replan
+    does that for a series that changes); returns the confirmation.
+    """
+    confirmation = _confirmation(kind=Kind.SERIES_BOOKED, series=series, appointments=(), now=now)
+    planned = [message for message in series_plan(series, appointments, rules) if message.due_at > now]
+    OutboxMessage.objects.bulk_create([confirmation, *(_planned_row(series, message) for message in planned)])
+    return confirmation
+
+
 def series_replan(*, series: Series, now: datetime) -> None:
-    """Make the series' planned e-mails match its sessions as they are now in this transaction."""
-    # Lock the series row: two services changing different sessions of one series at once would
-    # each plan from a snapshot without the other's change. The services lock appointments before
-    # the series, and so does this (they call it last), so the order is the same everywhere.
-    series = Series.objects.select_for_update().select_related("treatment").get(pk=series.pk)
+    """Make the series' planned e-mails match its sessions as they are now in this transaction.
+
+    The caller holds the series' lock (bookings/locks.py: every service takes it first), so two
+    changes to one series never plan from snapshots without each other's change. Read afresh here:
+    the caller's object may predate its own change of the series' status.
+    """
+    series = Series.objects.select_related("treatment").get(pk=series.pk)
     rules = ClinicRules.load()
     planned = series_plan(series, series.appointments.active(), rules)
     wanted = {message.key: message for message in planned}
 
     # Planned earlier, gone from the plan now: moved, cancelled, no-show, a window that moved.
-    # A row a worker is sending right now is locked by it; this UPDATE waits for that commit and
-    # then leaves the row alone (PostgreSQL re-checks the status): that e-mail went out before
-    # the change, which is the order things happened in.
+    # A row a worker is sending right now is still "sending" and is cancelled too; its claim stays,
+    # so when the mail server has taken it the worker records it sent (it did go out, before the
+    # change: the order things happened in). Nothing here waits for a mail server.
     stale = (
         series.outbox_messages.open().filter(kind__in=reminders.PLANNED_KINDS).exclude(key__in=list(wanted))
     )
-    stale.update(status=Status.CANCELLED, claim=None, claimed_at=None, last_error=STALE, updated_at=now)
+    stale.update(status=Status.CANCELLED, last_error=STALE, updated_at=now)
 
     # Only what is still ahead: a session booked tomorrow gets no "2 days before" reminder.
     future = {key: message for key, message in wanted.items() if message.due_at > now}
     existing = {row.key: row for row in series.outbox_messages.filter(key__in=list(future))}
     OutboxMessage.objects.bulk_create(
-        [
-            OutboxMessage(
-                key=message.key,
-                kind=message.kind,
-                series=series,
-                appointment_id=message.appointment_id,
-                session_number=message.session_number,
-                anchor_at=message.anchor_at,
-                due_at=message.due_at,
-            )
-            for key, message in future.items()
-            if key not in existing
-        ],
+        [_planned_row(series, message) for key, message in future.items() if key not in existing],
         # The series lock means no one else inserts these keys now; the unique key is the
         # guarantee all the same, and a conflict means the row is already there.
         ignore_conflicts=True,
@@ -197,8 +227,16 @@ def series_replan_all(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     for series in Series.objects.filter(status=Series.Status.ACTIVE).order_by("pk").iterator():
-        with transaction.atomic():  # one series at a time: short locks, progress kept if stopped
-            series_replan(series=series, now=now)
+        try:
+            with transaction.atomic():  # one series at a time: short locks, progress kept if stopped
+                series_lock(series.pk)
+                series_replan(series=series, now=now)
+        except BookingError as refusal:
+            if refusal.code != Code.BUSY:
+                raise
+            # Someone is changing this series right now; their change replans it (with the new
+            # timings, already saved) before it commits.
+            continue
         count += 1
     return count
 
@@ -303,7 +341,7 @@ def messages_send(*, claim: uuid.UUID, now: Callable[[], datetime] = timezone.no
     backoff; after OUTBOX_MAX_ATTEMPTS it is marked failed.
     """
     # The batch's rows with their series and patient, read once: the per-row work below is one
-    # UPDATE, one read of the series' sessions, the SMTP exchange and the COMMIT.
+    # UPDATE and one read of the series' sessions, the SMTP exchange, and one UPDATE to record it.
     messages = list(
         OutboxMessage.objects.filter(claim=claim, status=Status.SENDING)
         .select_related("series__patient", "series__treatment")
@@ -338,9 +376,94 @@ def _send_one(
     opened: bool,
     now,
 ) -> bool:
-    """Send one row of the claim in its own transaction; return whether the mail connection is open."""
+    """Send one row of the claim; return whether the mail connection is open.
+
+    Three steps, and no lock is held while the mail server takes its time (up to EMAIL_TIMEOUT):
+    win and check the row in a short transaction, talk to the server outside any transaction,
+    record what happened in another short one (pretix's mail_send_task does the same).
+    """
     pk = message.pk
-    failure = None
+    # 1. Win the row: a conditional UPDATE that hands it from the batch's claim to this attempt's
+    # own, only if the batch still holds it. A duplicate delivery of this batch then finds the
+    # claim changed and skips it; a row a service cancelled (or a newer claim took) meanwhile is
+    # skipped too. Checked against the sessions read after winning it, so a change committed
+    # before it is seen. If the worker dies from here on, the row is "sending" under this
+    # attempt's claim and is handed out again once the lease expires (at-least-once).
+    attempt = uuid.uuid4()
+    attempts = message.attempts + 1  # only the claim's holder changes attempts
+    with transaction.atomic():
+        checked_at = now()
+        won = OutboxMessage.objects.filter(pk=pk, claim=claim, status=Status.SENDING).update(
+            claim=attempt, claimed_at=checked_at, updated_at=checked_at
+        )
+        if not won:
+            report.skipped.append(pk)
+            return opened
+        appointments = list(message.series.appointments.select_related("practitioner"))
+        if not still_wanted(message, appointments, rules, now=checked_at):
+            _record(pk, attempt, status=Status.CANCELLED, claim=None, last_error=STALE)
+            report.stale.append(pk)
+            return opened
+        email = emails.build(message, appointments=appointments, rules=rules)
+    # 2. The SMTP exchange, outside any transaction. A service that changes the series meanwhile
+    # does not wait for it: it may cancel the row ("stale"), keeping this attempt's claim, and
+    # step 3 then records the truth: the e-mail went out, before the change.
+    try:
+        if not opened:
+            mail.open()
+            opened = True
+        mail.send_messages([email])
+    except (smtplib.SMTPRecipientsRefused, ValueError) as error:
+        # The server refused this address, or the mail library refused a header: trying the same
+        # message again cannot help. Marked failed for staff (unless cancelled meanwhile); the
+        # batch goes on.
+        _record(
+            pk,
+            attempt,
+            still_sending=True,
+            status=Status.FAILED,
+            attempts=attempts,
+            claim=None,
+            last_error=repr(error),
+        )
+        report.failed.append(pk)
+        logger.error("Outbox message %s failed for good: %s", pk, without_addresses(error))
+        return opened
+    except (smtplib.SMTPException, OSError) as error:
+        # The server (or the network) failed: record the attempt. The row goes back to the
+        # batch's claim for the task's retry, with claimed_at renewed so its lease covers the wait.
+        gave_up = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        _record(
+            pk,
+            attempt,
+            still_sending=True,
+            status=Status.FAILED if gave_up else Status.SENDING,
+            attempts=attempts,
+            claim=None if gave_up else claim,
+            claimed_at=now(),
+            last_error=repr(error),
+        )
+        failure = MailServerError(pk, attempts, retry=not gave_up, error=error)
+        if opened:
+            mail.close()  # it may be broken: the retry opens a fresh one
+        logger.warning("%s", failure)
+        raise failure from error
+    # 3. The server took it ("250"): record it sent, whatever a service did to the row meanwhile.
+    sent_at = now()
+    _record(pk, attempt, status=Status.SENT, sent_at=sent_at, attempts=attempts, claim=None, last_error="")
+    report.sent.append(pk)
+    return opened
+
+
+def _record(pk: int, attempt: uuid.UUID, *, still_sending: bool = False, **values) -> None:
+    """Write what happened to this attempt's row, in a short transaction of its own.
+
+    Only while the row still carries this attempt's claim (a lease that expired meanwhile handed
+    it to someone else); with `still_sending`, only while nobody cancelled it meanwhile either.
+    """
+    rows = OutboxMessage.objects.filter(pk=pk, claim=attempt)
+    if still_sending:
+        rows = rows.filter(status=Status.SENDING)
     with transaction.atomic():
         # Do not wait for the disk at COMMIT. If PostgreSQL itself crashed in the next fraction
         # of a second (wal_writer_delay), this row's "sent" would be lost and the e-mail sent
@@ -349,73 +472,7 @@ def _send_one(
         # per message on a busy disk; see bench/reminders.py).
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        # Win the row first: a conditional UPDATE that marks it sent only if this claim still
-        # holds it. It takes the row lock until COMMIT, i.e. through the SMTP exchange below, so:
-        # - a duplicate delivery of this batch waits here, then finds claim/status changed: skip;
-        # - a service cancelling or moving the session waits for our COMMIT, then leaves the sent
-        #   row alone (the e-mail went before the change); a service that committed first has
-        #   cancelled the row already, and this UPDATE matches nothing.
-        # If sending fails, the same transaction rewrites the row (below); if the worker dies,
-        # PostgreSQL rolls it back and the row is still "sending" under this claim (lease).
-        sent_at = now()
-        won = OutboxMessage.objects.filter(pk=pk, claim=claim, status=Status.SENDING).update(
-            status=Status.SENT, sent_at=sent_at, attempts=F("attempts") + 1, claim=None, last_error="",
-            updated_at=sent_at,
-        )  # fmt: skip
-        if not won:
-            report.skipped.append(pk)
-            return opened
-        attempts = message.attempts + 1  # only this claim's holder changes attempts
-        # Read after winning the row, so a change committed before it is seen.
-        appointments = list(message.series.appointments.select_related("practitioner"))
-        if not still_wanted(message, appointments, rules, now=sent_at):
-            _rewrite(pk, Status.CANCELLED, attempts=attempts - 1, error=STALE)
-            report.stale.append(pk)
-            return opened
-        email = emails.build(message, appointments=appointments, rules=rules)
-        try:
-            if not opened:
-                mail.open()
-                opened = True
-            mail.send_messages([email])
-        except (smtplib.SMTPRecipientsRefused, ValueError) as error:
-            # The server refused this address, or the mail library refused a header: trying the
-            # same message again cannot help. Marked failed for staff; the batch goes on.
-            _rewrite(pk, Status.FAILED, attempts=attempts, error=repr(error))
-            report.failed.append(pk)
-            logger.error("Outbox message %s failed for good: %s", pk, without_addresses(error))
-            return opened
-        except (smtplib.SMTPException, OSError) as error:
-            # The server (or the network) failed: record the attempt. The row stays with this
-            # claim for the task's retry, with claimed_at renewed so its lease covers the wait.
-            gave_up = attempts >= settings.OUTBOX_MAX_ATTEMPTS
-            status = Status.FAILED if gave_up else Status.SENDING
-            _rewrite(
-                pk,
-                status,
-                attempts=attempts,
-                error=repr(error),
-                claim=None if gave_up else claim,
-                claimed_at=now(),
-            )
-            failure = MailServerError(pk, attempts, retry=not gave_up, error=error)
-        else:
-            report.sent.append(pk)
-    if failure is not None:
-        # Raised outside the atomic block, so the attempt recorded above is committed.
-        if opened:
-            mail.close()  # it may be broken: the retry opens a fresh one
-        logger.warning("%s", failure)
-        raise failure
-    return opened
-
-
-def _rewrite(pk: int, status: str, *, attempts: int, error: str, claim=None, claimed_at=None) -> None:
-    """Replace the optimistic "sent" of this transaction with what really happened."""
-    values = {"status": status, "attempts": attempts, "last_error": error, "sent_at": None, "claim": claim}
-    if claimed_at is not None:
-        values["claimed_at"] = claimed_at
-    OutboxMessage.objects.filter(pk=pk).update(**values, updated_at=timezone.now())
+        rows.update(**values, updated_at=timezone.now())
 
 
 def _release(ids: list[int], claim: uuid.UUID) -> None:

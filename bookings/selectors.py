@@ -12,17 +12,18 @@ Slot times come back as aware datetimes in the clinic's zone (settings.TIME_ZONE
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, DateTimeField, F, IntegerField, Max, Q, TimeField, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from bookings import availability
 from bookings.availability import Course, Diary, Rules, SeriesPlan, Shift, Slot, Spacing
-from bookings.errors import BookingError
+from bookings.errors import BookingError, Code, Problem
 from bookings.models import (
     Appointment,
     AuditEvent,
@@ -38,6 +39,9 @@ from bookings.models import (
 # from below too (start > window start - MAX_APPOINTMENT), so the index scan reads only the window
 # instead of every appointment that started before it.
 MAX_APPOINTMENT = timedelta(hours=12)
+
+NOT_CHANGEABLE = "This session can no longer be changed: it has been cancelled or has already taken place."
+CLASHES_WITH_SERIES = "That time clashes with another session of this series."
 
 
 def clinic_zone() -> ZoneInfo:
@@ -61,6 +65,9 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz)
 
 
+SHIFT, AWAY, BOOKED = "shift", "away", "booked"  # the kinds of row a diary is read from
+
+
 def load_schedule(
     *,
     treatment,
@@ -72,54 +79,109 @@ def load_schedule(
 ) -> availability.Schedule:
     """Everything booked or blocked for `treatment` over local days [first_day, last_day].
 
-    `exclude` leaves some appointments out (those being moved), so they do not block themselves.
+    One query for the diaries: the performers' working hours, their time off and the
+    appointments of the window (theirs, and the rooms'), each a range query on its own index,
+    sent together (UNION ALL). Plus the rules unless given, and the rooms when the treatment
+    needs one. `exclude` leaves some appointments out (those being moved), so they do not block
+    themselves.
     """
-    tz = clinic_zone()
     rules = engine_rules(rules or ClinicRules.load())
-    window_start = local_midnight(first_day, tz) - rules.buffer
-    window_end = local_midnight(last_day + timedelta(days=1), tz) + rules.buffer
-
     performers = Practitioner.objects.performing(treatment)
     if practitioner is not None:
         performers = performers.filter(pk=practitioner.pk)
-    diaries: dict[int, Diary] = {}
-    hours = WorkingHours.objects.filter(practitioner__in=performers).values_list(
-        "practitioner_id", "weekday", "start", "end"
-    )
-    for practitioner_id, weekday, start, end in hours:
-        diaries.setdefault(practitioner_id, Diary(practitioner_id)).shifts.append(Shift(weekday, start, end))
-
-    rooms: dict[int, Diary] | None = None
+    rooms: list[int] | None = None
     if treatment.requires_room:
-        room_ids = Room.objects.filter(treatments=treatment, is_active=True).values_list("id", flat=True)
-        rooms = {room_id: Diary(room_id) for room_id in room_ids}
-
-    time_off = TimeOff.objects.filter(
-        practitioner_id__in=list(diaries), start__lt=window_end, end__gt=window_start
+        rooms = list(Room.objects.filter(treatments=treatment, is_active=True).values_list("id", flat=True))
+    schedule = availability.Schedule(
+        tz=clinic_zone(),
+        rules=rules,
+        duration=timedelta(minutes=treatment.session_minutes),
+        practitioners=[],
+        rooms=[Diary(room_id) for room_id in rooms] if rooms is not None else None,
+        first_day=first_day,
+        last_day=last_day,
     )
-    for practitioner_id, start, end in time_off.values_list("practitioner_id", "start", "end"):
-        diaries[practitioner_id].time_off.append((start, end))
+    window_start, window_end = _window(schedule)
+    # Typed NULLs: PostgreSQL types a UNION's columns pairwise, and a bare NULL would become text.
+    kinds = (IntegerField(), TimeField(), DateTimeField())
+    no_id, no_time, no_moment = (Cast(None, output_field) for output_field in kinds)
+    columns = ("kind", "practitioner_id", "room_of", "day", "opens", "closes", "since", "until")
+    shifts = WorkingHours.objects.filter(practitioner__in=performers).annotate(
+        kind=Value(SHIFT), room_of=no_id, day=F("weekday"), opens=F("start"), closes=F("end"),
+        since=no_moment, until=no_moment,
+    )  # fmt: skip
+    away = TimeOff.objects.filter(
+        practitioner__in=performers, start__lt=window_end, end__gt=window_start
+    ).annotate(
+        kind=Value(AWAY), room_of=no_id, day=no_id, opens=no_time, closes=no_time,
+        since=F("start"), until=F("end"),
+    )  # fmt: skip
+    booked = _booked(schedule, Q(practitioner__in=performers), exclude).annotate(
+        kind=Value(BOOKED), room_of=F("room_id"), day=no_id, opens=no_time, closes=no_time,
+        since=F("start"), until=F("end"),
+    )  # fmt: skip
+    rows = [query.order_by().values_list(*columns) for query in (shifts, away, booked)]
+    return _filled(schedule, rows[0].union(rows[1], rows[2], all=True), diaries={})
 
+
+def schedule_refreshed(
+    schedule: availability.Schedule, *, first_day: date, last_day: date, exclude: Q | None = None
+) -> availability.Schedule:
+    """The schedule over [first_day, last_day] (inside its own days) with its appointments read
+    again: one query, e.g. under a booking's locks.
+
+    Hours, rooms and time off stay as the caller read them moments ago (the plan's): only a
+    racing booking can have changed in between, and that is an appointment.
+    """
+    schedule = replace(schedule, first_day=first_day, last_day=last_day)
+    diaries = {diary.id: Diary(diary.id, diary.shifts, diary.time_off) for diary in schedule.practitioners}
+    booked = _booked(schedule, Q(practitioner_id__in=list(diaries)), exclude)
+    rows = booked.order_by().values_list("practitioner_id", "room_id", "start", "end")
+    return _filled(
+        schedule, [(BOOKED, p, room, None, None, None, start, end) for p, room, start, end in rows], diaries
+    )
+
+
+def _window(schedule: availability.Schedule) -> tuple[datetime, datetime]:
+    """The instants the schedule's days span, widened by the buffer on both sides."""
+    buffer = schedule.rules.buffer
+    return (
+        local_midnight(schedule.first_day, schedule.tz) - buffer,
+        local_midnight(schedule.last_day + timedelta(days=1), schedule.tz) + buffer,
+    )
+
+
+def _booked(schedule: availability.Schedule, practitioners: Q, exclude: Q | None):
+    """The active appointments of the schedule's window for these practitioners or its rooms."""
+    window_start, window_end = _window(schedule)
+    rooms = [diary.id for diary in schedule.rooms or ()]
     appointments = (
         Appointment.objects.active()
         .overlapping(window_start, window_end)
         .filter(start__gt=window_start - MAX_APPOINTMENT)
-        .filter(Q(practitioner_id__in=list(diaries)) | Q(room_id__in=list(rooms or ())))
+        .filter(practitioners | Q(room_id__in=rooms))
     )
-    if exclude is not None:
-        appointments = appointments.exclude(exclude)
-    for practitioner_id, room_id, start, end in appointments.values_list(
-        "practitioner_id", "room_id", "start", "end"
-    ):
-        if practitioner_id in diaries:
-            diaries[practitioner_id].appointments.append((start, end))
-        if rooms is not None and room_id in rooms:
-            rooms[room_id].appointments.append((start, end))
+    return appointments.exclude(exclude) if exclude is not None else appointments
 
-    return availability.Schedule(
-        tz=tz,
-        rules=rules,
-        duration=timedelta(minutes=treatment.session_minutes),
+
+def _filled(schedule: availability.Schedule, rows, diaries: dict[int, Diary]) -> availability.Schedule:
+    """`schedule` with its diaries built from `rows` (kind, practitioner, room, day, opens, closes,
+    since, until). Shifts come first: a performer without working hours has no diary."""
+    rooms = {diary.id: Diary(diary.id) for diary in schedule.rooms} if schedule.rooms is not None else None
+    shifts_first = sorted(rows, key=lambda row: row[0] != SHIFT)
+    for kind, practitioner_id, room_id, day, opens, closes, since, until in shifts_first:
+        if kind == SHIFT:
+            diary = diaries.setdefault(practitioner_id, Diary(practitioner_id))
+            diary.shifts.append(Shift(day, opens, closes))
+        elif kind == AWAY and practitioner_id in diaries:
+            diaries[practitioner_id].time_off.append((since, until))
+        elif kind == BOOKED:
+            if practitioner_id in diaries:
+                diaries[practitioner_id].appointments.append((since, until))
+            if rooms is not None and room_id in rooms:
+                rooms[room_id].appointments.append((since, until))
+    return replace(
+        schedule,
         practitioners=list(diaries.values()),
         rooms=list(rooms.values()) if rooms is not None else None,
     )
@@ -133,6 +195,7 @@ def free_between(
     now: datetime,
     for_staff: bool,
     first_session: bool,
+    practitioner_id: int | None = None,
 ) -> list[Slot]:
     """Free slots on local days [first_day, last_day] under the notice and horizon that apply."""
     not_before, horizon_day = availability.booking_bounds(
@@ -144,6 +207,7 @@ def free_between(
         days=(last_day - first_day).days + 1,
         not_before=not_before,
         last_day=horizon_day,
+        practitioner_id=practitioner_id,
     )
 
 
@@ -170,17 +234,36 @@ def available_slots(
     )
 
 
+def series_days(treatment, first_day: date) -> tuple[date, date]:
+    """The local days a series planned from `first_day` may use: every later session's window, and
+    a little beyond for alternatives."""
+    span = (treatment.sessions_in_series - 1) * treatment.max_days_between + availability.OVERFLOW_DAYS
+    return first_day, first_day + timedelta(days=span)
+
+
+def series_schedule(*, treatment, first_day: date, rules: ClinicRules | None = None) -> availability.Schedule:
+    """The diaries of series_days: read once per request, passed to the plan and the booking."""
+    first_day, last_day = series_days(treatment, first_day)
+    return load_schedule(treatment=treatment, first_day=first_day, last_day=last_day, rules=rules)
+
+
 def series_plan(
-    *, treatment, first: Slot, now: datetime | None = None, for_staff: bool = False
+    *,
+    treatment,
+    first: Slot,
+    now: datetime | None = None,
+    for_staff: bool = False,
+    schedule: availability.Schedule | None = None,
 ) -> SeriesPlan:
-    """Sessions 2..N placed after a chosen first slot; session 1 carries a problem if unusable."""
+    """Sessions 2..N placed after a chosen first slot; session 1 carries a problem if unusable.
+
+    `schedule`: the series' diaries (series_schedule) when the caller has read them already.
+    """
     now = now or timezone.now()
     spacing = spacing_of(treatment)
     first_day = first.start.astimezone(clinic_zone()).date()
-    span = (treatment.sessions_in_series - 1) * spacing.max_days + availability.OVERFLOW_DAYS
-    schedule = load_schedule(
-        treatment=treatment, first_day=first_day, last_day=first_day + timedelta(days=span)
-    )
+    if schedule is None or not schedule.covers(*series_days(treatment, first_day)):
+        schedule = series_schedule(treatment=treatment, first_day=first_day)
     not_before, last_day = availability.booking_bounds(
         schedule.rules, now=now, tz=schedule.tz, for_staff=for_staff, first_session=True
     )
@@ -196,7 +279,9 @@ def series_plan(
         sessions = [availability.PlannedSession(1, None, nearby[: availability.ALTERNATIVES], problem)]
         sessions += [
             availability.PlannedSession(
-                n, None, problem=f"Session {n} can be planned once session 1 has a time."
+                n,
+                None,
+                problem=Problem(Code.NO_FREE_TIME, f"Session {n} can be planned once session 1 has a time."),
             )
             for n in range(2, treatment.sessions_in_series + 1)
         ]
@@ -208,7 +293,7 @@ def series_plan(
 
 def first_slot_problem(
     schedule: availability.Schedule, slot: Slot, *, not_before: datetime, last_day: date | None
-) -> str | None:
+) -> Problem | None:
     """Why a slot cannot be booked (rules or taken), or None."""
     return availability.slot_problem(schedule, slot, not_before=not_before, last_day=last_day) or (
         None if schedule.is_free(slot) else availability.TAKEN
@@ -306,19 +391,20 @@ def as_slot(appointment: Appointment) -> Slot:
 
 def change_refusal(
     *, appointment: Appointment, now: datetime | None = None, for_staff: bool = False
-) -> str | None:
+) -> Problem | None:
     """Why this appointment cannot be moved or cancelled by this person now, or None."""
     now = now or timezone.now()
     if not appointment.is_active or appointment.status != Appointment.Status.BOOKED:
-        return "This session can no longer be changed: it has been cancelled or has already taken place."
+        return Problem(Code.NOT_CHANGEABLE, NOT_CHANGEABLE)
     if for_staff:
         return None
     cutoff = timedelta(hours=ClinicRules.load().cancellation_cutoff_hours)
     if appointment.start - now < cutoff:
         hours = int(cutoff.total_seconds() // 3600)
-        return (
+        return Problem(
+            Code.TOO_LATE,
             f"This session is less than {hours} hours away, so it can no longer be changed online: "
-            f"please call the clinic on {settings.CLINIC_PHONE}."
+            f"please call the clinic on {settings.CLINIC_PHONE}.",
         )
     return None
 
@@ -375,20 +461,24 @@ def window_slots(*, series, number: int, now: datetime | None = None, for_staff:
     ]
 
 
-def rebook_refusal(*, series, number: int, sessions: dict[int, Appointment] | None = None) -> str | None:
+def rebook_refusal(*, series, number: int, sessions: dict[int, Appointment] | None = None) -> Problem | None:
     """Why session `number` of the series cannot be booked (again) online, or None."""
     if series.status != Series.Status.ACTIVE:
-        return (
+        return Problem(
+            Code.NOT_CHANGEABLE,
             "This series is closed, so its sessions cannot be booked online: "
-            f"please call the clinic on {settings.CLINIC_PHONE}."
+            f"please call the clinic on {settings.CLINIC_PHONE}.",
         )
     if not 1 <= number <= series.treatment.sessions_in_series:
-        return f"This series has no session {number}."
+        return Problem(Code.INVALID, f"This series has no session {number}.")
     sessions = live_sessions(series) if sessions is None else sessions
     if number in sessions:
-        return f"Session {number} is already booked: you can move it instead."
+        return Problem(Code.NOT_CHANGEABLE, f"Session {number} is already booked: you can move it instead.")
     if number > 1 and number - 1 not in sessions:
-        return f"Please book session {number - 1} first: the time of session {number} depends on it."
+        return Problem(
+            Code.OUTSIDE_RULES,
+            f"Please book session {number - 1} first: the time of session {number} depends on it.",
+        )
     return None
 
 
@@ -408,6 +498,9 @@ def reschedule_plan(
     spacing = spacing_of(treatment)
     tz = clinic_zone()
     sessions = live_sessions(series)
+    live = sessions.get(appointment.session_number)
+    if live is None or live.pk != appointment.pk:  # cancelled meanwhile (this object is older)
+        raise BookingError(NOT_CHANGEABLE, code=Code.NOT_CHANGEABLE)
     first_day = min(new.start, appointment.start).astimezone(tz).date()
     later_sessions = max(sessions) - appointment.session_number + 1
     last_day = new.start.astimezone(tz).date() + timedelta(
@@ -423,7 +516,7 @@ def reschedule_plan(
     others = [slot for number, slot in current.items() if number != appointment.session_number]
     problem = first_slot_problem(schedule, new, not_before=not_before, last_day=horizon_day)
     if problem is None and any(new.overlaps(other, schedule.rules.buffer) for other in others):
-        problem = "That time clashes with another session of this series."
+        problem = Problem(Code.OUTSIDE_RULES, CLASHES_WITH_SERIES)
     previous_number, _ = availability.live_neighbours(current, appointment.session_number)
     if problem is None and previous_number is not None:
         problem = availability.spacing_problem(
@@ -443,7 +536,9 @@ def reschedule_plan(
     unplaced = next((session for session in changed if session.slot is None), None)
     if unplaced is not None:
         raise BookingError(
-            f"Moving this session would leave session {unplaced.number} without a suitable time. {unplaced.problem}"
+            f"Moving this session would leave session {unplaced.number} without a suitable time. "
+            f"{unplaced.problem}",
+            code=Code.NO_FREE_TIME,
         )
     return [(sessions[session.number], session.slot) for session in changed]
 

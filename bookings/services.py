@@ -41,15 +41,16 @@ from bookings.audit import (
     snapshot,
 )
 from bookings.availability import Slot
-from bookings.errors import BookingError, PatientExists, SeriesRunning, SlotTaken
+from bookings.errors import CHANGED, BookingError, Code, PatientExists, Problem, SeriesRunning, SlotTaken
+from bookings.locks import busy, is_lock_timeout, resources_lock, series_lock
 from bookings.models import (
     Appointment,
     AuditEvent,
+    ClinicRules,
     OutboxMessage,
     Patient,
     Practitioner,
     Questionnaire,
-    Room,
     Series,
 )
 
@@ -67,6 +68,7 @@ __all__ = [
     "practitioner_deactivate",
     "series_book",
     "series_cancel_remaining",
+    "series_lock",
     "session_rebook",
 ]
 
@@ -115,24 +117,36 @@ def series_book(
     by=None,
     now: datetime | None = None,
     for_staff: bool = False,
+    rules: ClinicRules | None = None,
+    schedule: availability.Schedule | None = None,
 ) -> Series:
-    """Book every session of a series, or nothing at all."""
+    """Book every session of a series, or nothing at all.
+
+    `rules` and `schedule` (selectors.series_schedule): what the caller read to plan the series,
+    passed down so they are read once per request; the appointments are read again under the locks.
+    """
     now = now or timezone.now()
     if not (consent_treatment and consent_privacy):
         raise BookingError(
-            "Please confirm both consents: agreement to the treatment and to how we keep your details."
+            "Please confirm both consents: agreement to the treatment and to how we keep your details.",
+            code=Code.CONSENT,
         )
     slots = sorted(slots)
     if len(slots) != treatment.sessions_in_series:
         raise BookingError(
             f"{treatment.name} is booked as a series of {treatment.sessions_in_series} sessions; "
-            f"{len(slots)} were chosen. Please plan the series again."
+            f"{len(slots)} were chosen. Please plan the series again.",
+            code=Code.INVALID,
         )
     flagged = questionnaire.flagged_keys(answers)
     patient_id = patient.pk if isinstance(patient, Patient) else None
     try:
         with transaction.atomic():
-            _check_slots(treatment, dict(enumerate(slots, start=1)), now=now, for_staff=for_staff)
+            # A new series has no row to lock yet: the practitioners' and rooms' rows are locked in
+            # the check, under the lock timeout, then the patient's (in _check_patient).
+            rules = rules or ClinicRules.load()
+            sessions = dict(enumerate(slots, start=1))
+            _check_slots(treatment, sessions, now=now, for_staff=for_staff, rules=rules, known=schedule)
             details_before: dict = {}
             if not isinstance(patient, Patient):
                 patient, details_before = _patient_for(patient)
@@ -187,10 +201,12 @@ def series_book(
                     at=now,
                 )
             # The confirmation and the series' reminders become outbox rows in this transaction.
-            notifications.series_booked(series=series, now=now)
+            notifications.series_booked(series=series, appointments=booked, rules=rules, now=now)
     except _Clash as clash:
         raise _taken(treatment, slots, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_lock_timeout(exc):
+            raise busy() from exc
         if is_patient_overlap_error(exc):
             raise _patient_busy(patient_id, slots, for_staff=for_staff) from exc
         if not is_overlap_error(exc):
@@ -338,23 +354,33 @@ def _check_slots(
     for_staff: bool,
     changed: set[int] | None = None,
     exclude: Q | None = None,
+    rules: ClinicRules | None = None,
+    known: availability.Schedule | None = None,
 ) -> None:
     """Refuse (BookingError) new times that break the rules; raise _Clash for one already taken.
 
     `sessions` is the series as it would be (session number -> slot); only the `changed` numbers
     (default: all) are checked, with the spacing to their neighbours. `exclude` leaves out the
-    appointments being moved, so a session does not clash with where it used to be.
+    appointments being moved, so a session does not clash with where it used to be. `known`: the
+    diaries the caller planned with; only their appointments are read again (after the locks).
     """
     tz = selectors.clinic_zone()
     changed = set(sessions) if changed is None else changed
     if PRECHECK_OVERLAPS:
         _lock_resources([sessions[number] for number in changed])
     if treatment.session_minutes * 60 > selectors.MAX_APPOINTMENT.total_seconds():
-        raise BookingError("This treatment is too long to book online. Please call the clinic.")
+        raise BookingError(
+            "This treatment is too long to book online. Please call the clinic.", code=Code.OUTSIDE_RULES
+        )
     days = [sessions[number].start.astimezone(tz).date() for number in changed]
-    schedule = selectors.load_schedule(
-        treatment=treatment, first_day=min(days), last_day=max(days), exclude=exclude
-    )
+    if known is not None and known.covers(min(days), max(days)):
+        schedule = selectors.schedule_refreshed(
+            known, first_day=min(days), last_day=max(days), exclude=exclude
+        )
+    else:
+        schedule = selectors.load_schedule(
+            treatment=treatment, first_day=min(days), last_day=max(days), exclude=exclude, rules=rules
+        )
     spacing = selectors.spacing_of(treatment)
     for number in sorted(changed):
         slot = sessions[number]
@@ -373,7 +399,7 @@ def _check_slots(
         if problem is None and any(
             slot.overlaps(sessions[other], schedule.rules.buffer) for other in sessions if other != number
         ):
-            problem = "That time clashes with another session of this series."
+            problem = Problem(Code.OUTSIDE_RULES, selectors.CLASHES_WITH_SERIES)
         if problem:
             raise BookingError(problem)
         if PRECHECK_OVERLAPS and not schedule.is_free(slot):
@@ -390,16 +416,10 @@ def _lock_resources(slots: list[Slot]) -> None:
     the first one's rows. Always practitioners before rooms, each by id, so two bookings
     locking the same resources cannot deadlock.
     """
-    practitioner_ids = sorted({slot.practitioner_id for slot in slots})
-    room_ids = sorted({slot.room_id for slot in slots if slot.room_id is not None})
-    list(
-        Practitioner.objects.select_for_update()
-        .filter(pk__in=practitioner_ids)
-        .order_by("pk")
-        .values_list("pk")
+    resources_lock(
+        practitioner_ids=list({slot.practitioner_id for slot in slots}),
+        room_ids=list({slot.room_id for slot in slots if slot.room_id is not None}),
     )
-    if room_ids:
-        list(Room.objects.select_for_update().filter(pk__in=room_ids).order_by("pk").values_list("pk"))
 
 
 def _constraint_name(exc: Exception) -> str | None:
@@ -499,30 +519,37 @@ def appointments_reschedule(
     by=None,
     now: datetime | None = None,
     for_staff: bool = False,
+    seen: dict[int, int] | None = None,
 ) -> list[Appointment]:
-    """Move sessions of one series to new slots, all or none (see selectors.reschedule_plan)."""
+    """Move sessions of one series to new slots, all or none (see selectors.reschedule_plan).
+
+    `seen`: the versions of the sessions as the page the person acted on showed them (appointment
+    id -> version); a session changed since then refuses the move ("changed"). None: no page.
+    """
     now = now or timezone.now()
     if not moves:
         return []
     series_ids = {appointment.series_id for appointment, _ in moves}
     if len(series_ids) != 1:
-        raise BookingError("Sessions of different series cannot be moved together.")
+        raise BookingError("Sessions of different series cannot be moved together.", code=Code.INVALID)
     new_slots = {appointment.pk: slot for appointment, slot in moves}
     try:
         with transaction.atomic():
-            # Lock the series' live rows first: a concurrent cancel, move or check-in of the same
-            # sessions waits here and then sees our result, instead of both acting on stale rows.
+            # The series first: a concurrent cancel, move or check-in of its sessions waits here
+            # and then sees our result, instead of both acting on stale rows. Then its live rows.
+            series = series_lock(series_ids.pop())
+            _refuse_if_changed(series, seen)
             live = list(
                 Appointment.objects.active()
-                .filter(series_id=series_ids.pop())
-                .select_for_update()
+                .filter(series=series)
+                .select_for_update(of=("self",))
                 .order_by("session_number")
             )
+            for appointment in live:
+                appointment.series = series  # locked and read above, with its treatment
             moving = [appointment for appointment in live if appointment.pk in new_slots]
             if len(moving) != len(new_slots):
-                raise BookingError(
-                    "This session can no longer be changed: it has been cancelled or has already taken place."
-                )
+                raise BookingError(selectors.NOT_CHANGEABLE, code=Code.NOT_CHANGEABLE)
             for appointment in moving:
                 refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
                 if refusal:
@@ -532,7 +559,7 @@ def appointments_reschedule(
                 for appointment in live
             }
             _check_slots(
-                moving[0].series.treatment,
+                series.treatment,
                 sessions,
                 now=now,
                 for_staff=for_staff,
@@ -549,7 +576,10 @@ def appointments_reschedule(
                 slot = new_slots[appointment.pk]
                 appointment.start, appointment.end = slot.start, slot.end
                 appointment.practitioner_id, appointment.room_id = slot.practitioner_id, slot.room_id
-                appointment.save(update_fields=["start", "end", "practitioner", "room", "updated_at"])
+                appointment.version += 1  # under the series lock: nobody else changes it meanwhile
+                appointment.save(
+                    update_fields=["start", "end", "practitioner", "room", "version", "updated_at"]
+                )
             audit_record(
                 action=AuditEvent.Action.MOVED,
                 changes=[(appointment, before[appointment.pk]) for appointment in moving],
@@ -562,6 +592,8 @@ def appointments_reschedule(
     except _Clash as clash:
         raise _move_taken(moves, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_lock_timeout(exc):
+            raise busy() from exc
         if is_patient_overlap_error(exc):
             moved = Q(pk__in=list(new_slots))
             patient_id = moves[0][0].patient_id
@@ -599,7 +631,7 @@ def session_rebook(
             # Lock the series first: a second tab booking the same session, or a move of its
             # neighbour, waits here and then sees this booking (and its new window) instead of
             # both acting on the same snapshot.
-            series = Series.objects.select_for_update(of=("self",)).select_related("treatment").get(pk=series.pk)
+            series = series_lock(series.pk)
             live = selectors.live_sessions(series)
             refusal = selectors.rebook_refusal(series=series, number=number, sessions=live)
             if refusal:
@@ -639,6 +671,8 @@ def session_rebook(
     except _Clash as clash:
         raise _rebook_taken(series, number, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_lock_timeout(exc):
+            raise busy() from exc
         if is_patient_overlap_error(exc):
             raise _patient_busy(series.patient_id, [slot], for_staff=for_staff) from exc
         if not is_overlap_error(exc):
@@ -663,12 +697,20 @@ def appointment_cancel(
     reason: str = "",
     now: datetime | None = None,
     for_staff: bool = False,
+    seen: dict[int, int] | None = None,
 ) -> Appointment:
-    """Cancel one session. The row stays (status, time and reason recorded); its time frees up."""
+    """Cancel one session. The row stays (status, time and reason recorded); its time frees up.
+
+    `seen`: as for appointments_reschedule, the versions the person's page showed.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        # Lock the row: a concurrent move or check-in of this session waits, then sees it cancelled.
-        appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+        # The series first: a concurrent move, check-in or cancel of any of its sessions waits,
+        # then sees this one cancelled (and the series' state settled by whoever came first).
+        series = series_lock(appointment.series_id)
+        _refuse_if_changed(series, seen)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+        appointment.series = series
         refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
         if refusal:
             raise BookingError(refusal)
@@ -688,20 +730,30 @@ def series_cancel_remaining(
     reason: str = "",
     now: datetime | None = None,
     for_staff: bool = False,
+    seen: dict[int, int] | None = None,
 ) -> list[Appointment]:
-    """Cancel every booked session from `from_session` on, or none (a patient inside the cutoff calls)."""
+    """Cancel every booked session from `from_session` on, or none (a patient inside the cutoff calls).
+
+    `seen`: as for appointments_reschedule, the versions the person's page showed.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        # Lock the series' remaining sessions so a concurrent move or cancel cannot interleave.
+        # The series first, so a concurrent move or cancel cannot interleave: whoever comes second
+        # sees the other's result (seen: a cancel and a cancel-the-rest, each deciding the series'
+        # state from a snapshot without the other's change, left it active with nothing booked).
+        series = series_lock(series.pk)
+        _refuse_if_changed(series, seen)
         remaining = list(
             Appointment.objects.filter(
                 series=series, session_number__gte=from_session, status=Appointment.Status.BOOKED
             )
-            .select_for_update()
+            .select_for_update(of=("self",))
             .order_by("session_number")
         )
         if not remaining:
-            raise BookingError("There are no booked sessions left to cancel in this series.")
+            raise BookingError(
+                "There are no booked sessions left to cancel in this series.", code=Code.NOT_CHANGEABLE
+            )
         for appointment in remaining:
             refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
             if refusal:
@@ -767,8 +819,10 @@ def appointment_mark(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        # Lock the row so a patient's cancel racing the front desk cannot both win.
-        appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+        # The series, then the row, so a patient's cancel racing the front desk cannot both win.
+        series = series_lock(appointment.series_id)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+        appointment.series = series
         refusal = mark_refusal(appointment=appointment, status=status, now=now)
         if refusal:
             raise refusal
@@ -782,7 +836,8 @@ def appointment_mark(
             _review_clear(appointment, by=by, now=now)
         before = snapshot(appointment)
         appointment.status = status
-        appointment.save(update_fields=["status", "updated_at"])
+        appointment.version += 1
+        appointment.save(update_fields=["status", "version", "updated_at"])
         audit_record(action=status, changes=[(appointment, before)], by=by, default_actor=SYSTEM, at=now)
         _settle_series(appointment.series)
         notifications.appointment_marked(appointment=appointment, now=now)  # a no-show gets no aftercare
@@ -807,16 +862,17 @@ def appointment_unmark(*, appointment: Appointment, by=None, now: datetime | Non
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            # Lock the row: the same lock as marking, so a mark and its undo never interleave.
-            appointment = (
-                Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
-            )
+            # The series, then the row: the same locks as marking, so a mark and its undo never interleave.
+            series = series_lock(appointment.series_id)
+            appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+            appointment.series = series
             refusal = unmark_refusal(appointment=appointment, now=now)
             if refusal:
                 raise refusal
             before = snapshot(appointment)
             appointment.status = Appointment.Status.BOOKED
-            appointment.save(update_fields=["status", "updated_at"])
+            appointment.version += 1  # a page showing the marked session is now stale
+            appointment.save(update_fields=["status", "version", "updated_at"])
             audit_record(
                 action=AuditEvent.Action.UNDONE,
                 changes=[(appointment, before)],
@@ -854,7 +910,22 @@ def _mark_cancelled(appointment: Appointment, *, reason: str, now: datetime) -> 
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancelled_at = now
     appointment.cancel_reason = reason[:300]
-    appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    appointment.version += 1
+    appointment.save(update_fields=["status", "cancelled_at", "cancel_reason", "version", "updated_at"])
+
+
+def _refuse_if_changed(series: Series, seen: dict[int, int] | None) -> None:
+    """Refuse ("changed") when a session changed since the page the person acted on showed it.
+
+    Optimistic concurrency: two tabs (or the patient and the front desk) showing one session both
+    offer to change it; whoever acts second acted on a view that no longer holds. Called under the
+    series lock, so the versions read here are the ones the change will build on.
+    """
+    if not seen:
+        return
+    now_versions = dict(series.appointments.filter(pk__in=list(seen)).values_list("pk", "version"))
+    if any(now_versions.get(pk) != version for pk, version in seen.items()):
+        raise BookingError(CHANGED, code=Code.CHANGED)
 
 
 def _settle_series(series: Series) -> None:
@@ -881,15 +952,18 @@ def appointment_confirm_answers(
     """The patient re-confirms their safety answers before a session; a change holds it for review."""
     now = now or timezone.now()
     with transaction.atomic():
-        # Lock the row so a cancel or move racing the confirmation sees one result or the other.
-        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        # The series, then the row, so a cancel or move racing the confirmation sees one result or
+        # the other.
+        series_lock(appointment.series_id)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
         if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
             raise BookingError(
-                "This session has been cancelled or has already taken place, so there is nothing to confirm."
+                "This session has been cancelled or has already taken place, so there is nothing to confirm.",
+                code=Code.NOT_CHANGEABLE,
             )
         not_yet = selectors.answers_not_open_yet(appointment, now=now)
         if not_yet:
-            raise BookingError(not_yet)
+            raise BookingError(not_yet, code=Code.NOT_YET)
         before = snapshot(appointment)
         appointment.answers_confirmed_at = now
         # Once flagged, it stays flagged until a practitioner has reviewed it.
@@ -909,11 +983,13 @@ def appointment_review_clear(*, appointment: Appointment, by, now: datetime | No
     """A practitioner has reviewed the safety answers: clear the flag on the session and its series."""
     now = now or timezone.now()
     with transaction.atomic():
-        # Lock the row so two people clearing (or a patient re-flagging) record one result each.
-        appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
-        series = appointment.series
+        # The series, then the row, so two people clearing (or a patient re-flagging) record one
+        # result each.
+        series = series_lock(appointment.series_id)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+        appointment.series = series
         if not (appointment.needs_review or series.needs_review):
-            raise BookingError("This session is not waiting for a review.")
+            raise BookingError("This session is not waiting for a review.", code=Code.WRONG_STATUS)
         _review_clear(appointment, by=by, now=now)
     return appointment
 

@@ -8,10 +8,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.utils import timezone
 from django_ratelimit.core import is_ratelimited
 
-from bookings.forms import FURTHEST_AHEAD, DetailsForm, validate_phone
+from bookings.forms import FURTHEST_AHEAD, DetailsForm, date_within, validate_phone
 from bookings.models import Practitioner, TimeOff, WorkingHours
 from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT
 from treatments.models import Treatment
@@ -32,13 +31,6 @@ def client_address(group, request) -> str:
     forwarded = request.META.get(settings.CLIENT_IP_HEADER, "") if settings.CLIENT_IP_HEADER else ""
     entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
     return entries[-1] if entries else request.META.get("REMOTE_ADDR", "")
-
-
-def date_within(day, reach: timedelta, message: str):
-    """`day` unchanged when it is empty or within `reach` of today; else a ValidationError saying `message`."""
-    if day and abs(day - timezone.localdate()) > reach:
-        raise forms.ValidationError(message)
-    return day
 
 
 class LoginRateLimit:
@@ -228,6 +220,17 @@ class WorkingHoursForm(EndAfterStart, forms.ModelForm):
 
 class TimeOffForm(EndAfterStart, forms.ModelForm):
     """Time off in the clinic's local time (Django reads and shows datetimes in settings.TIME_ZONE)."""
+
+    def _within_reach(self, name: str):
+        moment = self.cleaned_data[name]
+        date_within(moment and moment.date(), DIARY_REACH, "Choose a time within ten years of today.")
+        return moment
+
+    def clean_start(self):
+        return self._within_reach("start")
+
+    def clean_end(self):
+        return self._within_reach("end")
 
     class Meta:
         model = TimeOff

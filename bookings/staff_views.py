@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings import selectors, services, staff_selectors
 from bookings.audit import changed_fields
-from bookings.errors import BookingError, PatientExists, SlotTaken
+from bookings.errors import CHANGED, BookingError, Code, PatientExists
 from bookings.forms import (
     FURTHEST_AHEAD,
     SeriesReviewForm,
@@ -37,7 +37,7 @@ from bookings.forms import (
     slot_label,
     week_start,
 )
-from bookings.models import Appointment, AuditEvent, OutboxMessage, Practitioner, Series
+from bookings.models import Appointment, AuditEvent, ClinicRules, OutboxMessage, Practitioner, Series
 from bookings.questionnaire import QUESTIONS
 from bookings.staff_forms import (
     BookStartForm,
@@ -51,7 +51,7 @@ from bookings.staff_forms import (
     WeekForm,
     WorkingHoursFormSet,
 )
-from bookings.views import move_options, plan_fingerprint, slot_days
+from bookings.views import changed_since, move_options, plan_fingerprint, seen_field, seen_posted, slot_days
 from treatments.models import Treatment
 
 
@@ -254,6 +254,7 @@ def _appointment_page(request, appointment: Appointment, *, cancel_form=None, st
             "audit": audit_rows(events, names),
             "outbox": messages_for([appointment])[appointment.pk],
             "here": request.get_full_path(),
+            "seen": seen_field([appointment]),
         },
         status=status,
     )
@@ -386,20 +387,27 @@ def appointment_cancel(request, pk):
     form = CancelForm(request.POST)
     if not form.is_valid():
         return _appointment_page(request, appointment, cancel_form=form, status=400)
-    reason, number = form.cleaned_data["reason"], appointment.session_number
+    reason, number, seen = form.cleaned_data["reason"], appointment.session_number, seen_posted(request.POST)
     try:
         if form.cleaned_data["rest"]:
             cancelled = services.series_cancel_remaining(
-                series=appointment.series, from_session=number, by=request.user, reason=reason, for_staff=True
+                series=appointment.series,
+                from_session=number,
+                by=request.user,
+                reason=reason,
+                for_staff=True,
+                seen=seen,
             )
         else:
             cancelled = [
                 services.appointment_cancel(
-                    appointment=appointment, by=request.user, reason=reason, for_staff=True
+                    appointment=appointment, by=request.user, reason=reason, for_staff=True, seen=seen
                 )
             ]
     except BookingError as refusal:
         messages.error(request, refusal.message)
+        if refusal.is_conflict:  # changed meanwhile, or busy: the session as it is now, and why
+            return _appointment_page(request, _appointment(request, pk), status=409)
     else:
         sessions = ", ".join(str(session.session_number) for session in cancelled)
         plural = "s" if len(cancelled) > 1 else ""
@@ -431,9 +439,13 @@ def appointment_move(request, pk):
         "current_label": slot_label(selectors.as_slot(appointment), names),
         "keeping": slot_days(keeping, names),
         "later": slot_days(later, names),
+        "seen": seen_field([appointment]),
     }
     if request.method == "GET":
         return render(request, "staff/move.html", context)
+    seen = seen_posted(request.POST)
+    if changed_since(seen, [appointment]):  # the patient or a colleague changed it meanwhile
+        return render(request, "staff/move.html", {**context, "error": CHANGED}, status=409)
     new = {slot_key(slot): slot for slot in options}.get(request.POST.get("slot", ""))
     if new is None:
         return render(
@@ -455,6 +467,7 @@ def appointment_move(request, pk):
                     **context,
                     "slot": slot_key(new),
                     "fingerprint": plan_fingerprint(moves),
+                    "seen": request.POST.get("seen", ""),  # what the first page showed
                     "changes": [
                         {
                             "number": moving.session_number,
@@ -465,7 +478,7 @@ def appointment_move(request, pk):
                     ],
                 },
             )
-        services.appointments_reschedule(moves=moves, by=request.user, for_staff=True)
+        services.appointments_reschedule(moves=moves, by=request.user, for_staff=True, seen=seen)
     except BookingError as refusal:
         return render(request, "staff/move.html", {**context, "error": refusal.message}, status=409)
     moved = "; ".join(
@@ -612,16 +625,22 @@ def book_start(request, pk):
     )
 
 
-def _first_slot(treatment: Treatment, key: str):
-    """The free slot named by `key` (its UTC start and practitioner), or None."""
+def _first_day(key: str):
+    """The local day of the slot named by `key` (its UTC start and practitioner), or None."""
     try:
         start = datetime.strptime(key.split("-")[0], "%Y%m%dT%H%M").replace(tzinfo=ZoneInfo("UTC"))
     except ValueError:
         return None
     if abs(start.date() - timezone.localdate()) > FURTHEST_AHEAD:
         return None  # nobody books that far off (and date arithmetic stays far from date.max)
-    day = start.astimezone(clinic_zone()).date()
-    slots = selectors.available_slots(treatment=treatment, start_date=day, days=1, for_staff=True)
+    return start.astimezone(clinic_zone()).date()
+
+
+def _first_slot(schedule, key: str, day, now):
+    """The free slot named by `key` on `day`, from the series' diaries, or None."""
+    slots = selectors.free_between(
+        schedule, first_day=day, last_day=day, now=now, for_staff=True, first_session=True
+    )
     return {slot_key(slot): slot for slot in slots}.get(key)
 
 
@@ -631,12 +650,17 @@ def book_plan(request, pk, slug):
     """Step 2: the series planned from the first time, the safety questions and consent; books it."""
     patient = _patient(request, pk)
     treatment = get_object_or_404(Treatment.objects.published(), slug=slug)
-    first = _first_slot(treatment, request.GET.get("first", ""))
+    key, now = request.GET.get("first", ""), timezone.now()
+    day = _first_day(key)
+    # The rules and the diaries are read once here and passed down to the plan and the booking.
+    rules = ClinicRules.load()
+    schedule = selectors.series_schedule(treatment=treatment, first_day=day, rules=rules) if day else None
+    first = _first_slot(schedule, key, day, now) if day else None
     back = reverse("staff:book", kwargs={"pk": patient.pk}) + f"?treatment={treatment.slug}"
     if first is None:
         messages.error(request, "That first time is no longer free. Please choose another.")
         return redirect(back)
-    plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
+    plan = selectors.series_plan(treatment=treatment, first=first, now=now, for_staff=True, schedule=schedule)
     names = practitioner_names(plan.slots + [slot for s in plan.sessions for slot in s.alternatives])
     bound = request.POST if request.method == "POST" else None
     form = answers = running = None
@@ -664,13 +688,16 @@ def book_plan(request, pk, slug):
                     source=Series.Source.PHONE,
                     by=request.user,
                     for_staff=True,
-                )
-            except SlotTaken:
-                error = (
-                    "One of these times was just taken by someone else. The plan below is fresh: check it."
+                    now=now,
+                    rules=rules,
+                    schedule=schedule,
                 )
             except BookingError as refusal:
-                error = refusal.message
+                error = (
+                    "One of these times was just taken by someone else. The plan below is fresh: check it."
+                    if refusal.code == Code.TAKEN
+                    else refusal.message
+                )
                 running = getattr(refusal, "existing", None)  # SeriesRunning: the series to open instead
             else:
                 held = (

@@ -6,6 +6,7 @@ freshly computed availability; the booking in progress lives in the server-side 
 (bookings.flow) and the final POST re-validates everything inside the service.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings import availability, ics, selectors, services
 from bookings.availability import Slot
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import CHANGED, BookingError, Code
 from bookings.flow import Draft, draft_clear, draft_load, draft_save, pop_notice
 from bookings.forms import (
     DetailsForm,
@@ -41,6 +42,8 @@ from treatments.models import Treatment
 TAKEN = "That time was just taken by someone else. Here are the times still free; what you typed is kept."
 NOT_OFFERED = "That time is no longer free. Please choose another."
 BOOKED_SESSION_KEY = "booking:done"
+SEEN_LIMIT = 64  # sessions a page may show; a longer `seen` field is not one of ours
+SEEN_ITEM = re.compile(r"(?P<pk>[1-9][0-9]{0,17}):(?P<version>[1-9][0-9]{0,8})")
 
 
 def _treatment(slug: str) -> Treatment:
@@ -212,15 +215,17 @@ def book_details(request, slug):
         # Kept as typed, so going back or losing a time to someone else never loses it.
         draft.details = {name: request.POST.get(name, "") for name in form.fields}
         draft_save(request, slug, draft)
+    status = 400
     if form.is_bound and form.is_valid():
         try:
             series = _book(treatment, draft, form)
-        except SlotTaken:
-            draft.notice = TAKEN
-            draft_save(request, slug, draft)
-            return redirect("bookings:review", slug=slug)
         except BookingError as refusal:
-            form.add_error(None, refusal.message)
+            if refusal.code == Code.TAKEN:  # back to the plan, which is fresh: the taken time is not in it
+                draft.notice = TAKEN
+                draft_save(request, slug, draft)
+                return redirect("bookings:review", slug=slug)
+            form.add_error(None, refusal.message)  # what they typed is kept; busy: try again
+            status = 409 if refusal.is_conflict else 400
         else:
             draft_clear(request, slug)
             request.session[BOOKED_SESSION_KEY] = str(series.public_id)
@@ -228,7 +233,7 @@ def book_details(request, slug):
     names = practitioner_names(draft.slots)
     sessions = [slot_label(slot, names) for slot in draft.slots]
     context = {"treatment": treatment, "form": form, "sessions": sessions}
-    return render(request, "bookings/book_details.html", context, status=400 if form.errors else 200)
+    return render(request, "bookings/book_details.html", context, status=status if form.errors else 200)
 
 
 def _flagged_questions(series: Series) -> list:
@@ -352,6 +357,30 @@ def _managed_session(request, token: str, number: int) -> ManagedSession:
     return ManagedSession(series, appointment)
 
 
+def seen_field(appointments) -> str:
+    """The hidden `seen` field of a page offering a change: the versions of the sessions it shows."""
+    return ",".join(f"{appointment.pk}:{appointment.version}" for appointment in appointments)
+
+
+def seen_posted(data) -> dict[int, int] | None:
+    """The versions a posted form showed (appointment id -> version); None when it carries none.
+
+    A garbled value counts as none: it can only come from someone editing the form, and the
+    services' own checks still apply to them. Both numbers are bounded (an id fits a bigint, a
+    version an integer column), so no value reaches the database as an overflow.
+    """
+    items = data.get("seen", "")[: SEEN_LIMIT * 30].split(",")
+    pairs = [SEEN_ITEM.fullmatch(item) for item in items if item]
+    if not pairs or len(pairs) > SEEN_LIMIT or not all(pairs):
+        return None
+    return {int(pair["pk"]): int(pair["version"]) for pair in pairs}
+
+
+def changed_since(seen: dict[int, int] | None, appointments) -> bool:
+    """Whether any of these sessions changed since the page that posted `seen` showed it."""
+    return bool(seen) and any(seen.get(a.pk, a.version) != a.version for a in appointments)
+
+
 def plan_fingerprint(moves: list[tuple[Appointment, Slot]]) -> str:
     """What the patient was shown, to confirm exactly that plan and nothing else."""
     return ",".join(f"{appointment.session_number}:{slot_key(slot)}" for appointment, slot in moves)
@@ -400,6 +429,7 @@ def _move_page(request, session: ManagedSession, token: str, *, error: str = "",
         "keeping": slot_days(keeping, names),
         "later": slot_days(later, names),
         "error": error,
+        "seen": seen_field([session.appointment]),
     }, status=status)
 
 
@@ -417,6 +447,7 @@ def _confirm_move_page(request, session: ManagedSession, token: str, *, moves, n
         "slot": slot_key(new),
         "fingerprint": plan_fingerprint(moves),
         "changed_plan": changed_plan,
+        "seen": request.POST.get("seen", ""),  # what the first page showed, carried to the change
     }, status=409 if changed_plan else 200)
 
 
@@ -429,6 +460,9 @@ def manage_move(request, token, number):
         return session.page
     if request.method == "GET":
         return _move_page(request, session, token)
+    seen = seen_posted(request.POST)
+    if changed_since(seen, [session.appointment]):  # another tab (or the clinic) changed it
+        return _move_page(request, session, token, status=409, error=CHANGED)
     keeping, later = move_options(session.appointment)
     new = {slot_key(slot): slot for slot in keeping + later}.get(request.POST.get("slot", ""))
     if new is None:
@@ -440,13 +474,24 @@ def manage_move(request, token, number):
     if request.POST.get("confirm") != plan_fingerprint(moves):
         return _confirm_move_page(request, session, token, moves=moves, new=new)
     try:
-        services.appointments_reschedule(moves=moves)
+        services.appointments_reschedule(moves=moves, seen=seen)
     except BookingError as refusal:
-        error = TAKEN if isinstance(refusal, SlotTaken) else refusal.message
-        return _move_page(request, session, token, status=409, error=error)
+        error = TAKEN if refusal.code == Code.TAKEN else refusal.message
+        session = _managed_session(request, token, number)  # as it is now
+        return session.page or _move_page(request, session, token, status=409, error=error)
     moved = ", ".join(f"session {a.session_number} to {slot_label(slot, {})}" for a, slot in moves)
     messages.success(request, f"Done: we moved {moved}. We have e-mailed you the new times.")
     return redirect("bookings:manage", token=token)
+
+
+def _cancel_page(request, session: ManagedSession, token: str, number: int, *, rest: bool, error: str = ""):
+    """The question "cancel these?", listing the sessions as they are now (409 with a reason)."""
+    live = selectors.live_sessions(session.series)
+    cancelling = [live[n] for n in sorted(live) if n >= number] if rest else [session.appointment]
+    return render(request, "bookings/manage_cancel.html", {
+        "series": session.series, "token": token, "number": number, "rest": rest,
+        "sessions": cancelling, "seen": seen_field(cancelling), "error": error,
+    }, status=409 if error else 200)
 
 
 def _book_page(request, series: Series, token: str, number: int, *, chosen: Slot | None = None,
@@ -493,7 +538,7 @@ def manage_book(request, token, number):
     try:
         services.session_rebook(series=series, number=number, slot=chosen)
     except BookingError as refusal:
-        error = TAKEN if isinstance(refusal, SlotTaken) else refusal.message
+        error = TAKEN if refusal.code == Code.TAKEN else refusal.message
         return _book_page(request, series, token, number, status=409, error=error)
     messages.success(
         request, f"Done: session {number} is booked for {slot_label(chosen, {})}. We have e-mailed you the details."
@@ -506,21 +551,27 @@ def _cancel(request, token: str, number: int, *, rest: bool):
     session = _managed_session(request, token, number)
     if session.page:
         return session.page
-    live = selectors.live_sessions(session.series)
-    cancelling = [live[n] for n in sorted(live) if n >= number] if rest else [session.appointment]
     if request.method == "GET":
-        context = {"series": session.series, "token": token, "number": number, "rest": rest}
-        return render(request, "bookings/manage_cancel.html", {**context, "sessions": cancelling})
+        return _cancel_page(request, session, token, number, rest=rest)
+    seen = seen_posted(request.POST)
     reason = "Cancelled by the patient online."
     try:
         if rest:
-            services.series_cancel_remaining(series=session.series, from_session=number, reason=reason)
+            cancelled = services.series_cancel_remaining(
+                series=session.series, from_session=number, reason=reason, seen=seen
+            )
         else:
-            services.appointment_cancel(appointment=session.appointment, reason=reason)
+            cancelled = [
+                services.appointment_cancel(appointment=session.appointment, reason=reason, seen=seen)
+            ]
     except BookingError as refusal:
+        if refusal.is_conflict:  # changed meanwhile (another tab, the clinic), or busy: ask again
+            session = _managed_session(request, token, number)
+            error = refusal.message
+            return session.page or _cancel_page(request, session, token, number, rest=rest, error=error)
         messages.error(request, refusal.message)
         return redirect("bookings:manage", token=token)
-    what = "these sessions" if len(cancelling) > 1 else f"session {number}"
+    what = "these sessions" if len(cancelled) > 1 else f"session {number}"
     messages.success(request, f"Done: we cancelled {what} and e-mailed you a confirmation.")
     return redirect("bookings:manage", token=token)
 

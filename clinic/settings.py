@@ -300,6 +300,9 @@ CLINIC_NAME = os.environ.get("CLINIC_NAME", "Northlight Skin Clinic")
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "+44 20 7946 0321")
 CLINIC_EMAIL = os.environ.get("CLINIC_EMAIL", "hello@clinic.example")
 CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "12 Example Street, London")
+# A change to a series waits this long for its lock (someone else changing the same series, or the
+# same practitioner's diary) before the person is told "busy, try again" (bookings/locks.py).
+BOOKING_LOCK_TIMEOUT_SECONDS = float(os.environ.get("BOOKING_LOCK_TIMEOUT_SECONDS", "5"))
 
 # --- E-mail outbox: reminders, aftercare, confirmations (bookings/outbox.py, bookings/tasks.py) ----
 

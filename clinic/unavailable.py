@@ -14,6 +14,9 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from bookings.errors import BUSY
+from bookings.locks import is_lock_timeout
+
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = (
@@ -55,14 +58,21 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if not connection_lost(exception):
+        if is_lock_timeout(exception):
+            # A lock not granted within BOOKING_LOCK_TIMEOUT_SECONDS outside the services' own
+            # "busy" refusals (bookings/locks.py): the database is fine, someone else was first.
+            logger.warning("Lock timeout during %s %s", request.method, request.path)
+            message, retry_after = BUSY, 2
+        elif connection_lost(exception):
+            logger.error("Database unavailable during %s %s: %s", request.method, request.path,
+                         type(exception).__name__, exc_info=exception)
+            message, retry_after = UNAVAILABLE, RETRY_AFTER_SECONDS
+        else:
             return None  # Django answers 500 and logs the traceback
-        logger.error("Database unavailable during %s %s: %s", request.method, request.path,
-                     type(exception).__name__, exc_info=exception)
         if request.path.startswith("/api/"):
-            response = JsonResponse({"error": UNAVAILABLE}, status=503)
+            response = JsonResponse({"error": message}, status=503)
         else:
             # Rendered without the request: context processors may read the database.
-            response = HttpResponse(render_to_string("503.html", {"message": UNAVAILABLE}), status=503)
-        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            response = HttpResponse(render_to_string("503.html", {"message": message}), status=503)
+        response["Retry-After"] = str(retry_after)
         return response

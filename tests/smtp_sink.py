@@ -4,7 +4,8 @@ and bench/reminders.py.
 
 A message counts as delivered only once the sink has answered "250" to its DATA, as with a real
 mail server. The tests can make it refuse for a while (451, a temporary failure), refuse for
-good, or hold a message unanswered (to kill the worker while the server is taking it).
+good, hold a message unanswered (to kill the worker while the server is taking it), or stall: take
+its time before accepting each message, as a slow mail server does (up to EMAIL_TIMEOUT).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ NOT_ACCEPTED = "421 4.3.0 Closing: message not accepted"
 
 
 class Sink:
-    """aiosmtpd handler: records accepted messages; `refuse`, `hold_from` steer it from the test."""
+    """aiosmtpd handler: records accepted messages; `refuse`, `hold_from`, `stall` steer it from the test."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -41,6 +42,7 @@ class Sink:
         self.hold_from: int | None = None  # hold the message arriving when this many were accepted
         self.holding = threading.Event()  # set while a message is held unanswered
         self.release = threading.Event()  # lets the held message go (it is then not accepted)
+        self.stall: float = 0  # seconds to wait before accepting each message ("250")
 
     async def handle_DATA(self, server, session, envelope) -> str:
         with self._lock:
@@ -54,6 +56,9 @@ class Sink:
             while not self.release.is_set():
                 await asyncio.sleep(0.02)
             return NOT_ACCEPTED  # the client is gone by now; a real server would drop it too
+        if self.stall:
+            self.holding.set()
+            await asyncio.sleep(self.stall)
         with self._lock:
             self._messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK: queued"

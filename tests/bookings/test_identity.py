@@ -132,8 +132,9 @@ def test_the_api_refuses_a_second_running_series_pointing_to_the_first(client, s
 
     response = client.post("/api/series/", json.dumps(body), content_type="application/json")
 
-    assert response.status_code in (400, 409)
-    (sentence,) = response.json()["errors"]["non_field_errors"]
+    assert response.status_code == 409  # a conflict with the existing series (bookings/errors.py CONFLICTS)
+    assert response.json()["code"] == "series_running"
+    sentence = response.json()["error"]
     assert "already have a Microneedling series booked with us" in sentence
     assert "confirmation e-mail we sent to jo@example.com" in sentence and "March" not in sentence  # no dates
     assert series.patient.series.count() == 1
