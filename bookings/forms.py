@@ -13,13 +13,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 
 from bookings.availability import Slot, Spacing
 from bookings.models import Practitioner
-from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT, QUESTIONS
-from treatments.models import Treatment
+from bookings.questionnaire import CONSENT_PRIVACY_TEXT, QUESTIONS
+from treatments.models import DEFAULT_CONSENT, Treatment
 
 MAX_DAYS = 31
 # Nobody books years ahead; the bound also keeps date arithmetic far from date.max.
@@ -152,7 +154,7 @@ class DetailsForm(forms.Form):
         error_messages={"required": "Enter a phone number so we can reach you about your booking."},
     )
     consent_treatment = forms.BooleanField(
-        label=CONSENT_TREATMENT_TEXT,
+        label=DEFAULT_CONSENT,  # the treatment's own words, set in __init__
         error_messages={"required": "Please confirm you understand and agree to the treatment."},
     )
     consent_privacy = forms.BooleanField(
@@ -160,8 +162,14 @@ class DetailsForm(forms.Form):
         error_messages={"required": "Please agree to the privacy notice so we can keep your details."},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, treatment: Treatment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        if treatment is not None:
+            self.fields["consent_treatment"].label = treatment.consent_text
+        self.fields["consent_privacy"].label = format_html(
+            '{} <a href="{}" target="_blank">Read the privacy notice</a> (opens in a new tab).',
+            CONSENT_PRIVACY_TEXT, reverse("privacy"),
+        )
         for question in QUESTIONS:
             self.fields[answer_field_name(question.key)] = forms.ChoiceField(
                 label=question.text, choices=YES_NO, widget=forms.RadioSelect,

@@ -207,7 +207,7 @@ def book_details(request, slug):
     draft = draft_load(request, slug)
     if not draft or len(draft.slots) != treatment.sessions_in_series:
         return redirect("bookings:review" if draft else "bookings:book", slug=slug)
-    form = DetailsForm(_bound(request), initial=draft.details)
+    form = DetailsForm(_bound(request), initial=draft.details, treatment=treatment)
     if form.is_bound:
         # Kept as typed, so going back or losing a time to someone else never loses it.
         draft.details = {name: request.POST.get(name, "") for name in form.fields}

@@ -39,7 +39,8 @@ class _FormReader(HTMLParser):
         name = attrs.get("name")
         if tag == "input" and name and attrs.get("type") not in ("submit", "file"):
             if attrs.get("type") != "checkbox" or "checked" in attrs:
-                self.data[name] = attrs.get("value", "on")
+                # A checkbox without a value sends "on"; any other empty input sends "".
+                self.data[name] = attrs.get("value", "on" if attrs.get("type") == "checkbox" else "")
         elif tag == "textarea":
             self._textarea = name
             self.data[name] = ""
