@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from bookings import ics, reminders
 from bookings.models import Appointment, ClinicRules, OutboxMessage, Series
-from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
+from bookings.questionnaire import QUESTIONS_BY_KEY, questions_for
 from bookings.tokens import manage_token, manage_url
 from clinic.context_processors import clinic as clinic_context
 
@@ -93,7 +93,7 @@ def build(
         context["changed"] = [by_pk[pk] for pk in message.appointment_ids if pk in by_pk]
     elif message.kind in (Kind.REMINDER, Kind.REMINDER_MORNING):
         context["today"] = message.kind == Kind.REMINDER_MORNING
-        context["questions"] = QUESTIONS
+        context["questions"] = questions_for(series.treatment)
         context["answers_url"] = settings.SITE_URL + reverse(
             "bookings:manage_answers", kwargs={"token": token, "number": message.session_number}
         )

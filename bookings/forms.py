@@ -20,7 +20,7 @@ from django.utils.html import format_html
 
 from bookings.availability import Slot, Spacing
 from bookings.models import Practitioner
-from bookings.questionnaire import CONSENT_PRIVACY_TEXT, QUESTIONS
+from bookings.questionnaire import CONSENT_PRIVACY_TEXT, QUESTIONS, questions_for
 from treatments.models import DEFAULT_CONSENT, Treatment
 
 MAX_DAYS = 31
@@ -164,13 +164,15 @@ class DetailsForm(forms.Form):
 
     def __init__(self, *args, treatment: Treatment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # Without a treatment (the API, before it knows which), every question is asked.
+        self.questions = questions_for(treatment) if treatment is not None else QUESTIONS
         if treatment is not None:
             self.fields["consent_treatment"].label = treatment.consent_text
         self.fields["consent_privacy"].label = format_html(
             '{} <a href="{}" target="_blank">Read the privacy notice</a> (opens in a new tab).',
             CONSENT_PRIVACY_TEXT, reverse("privacy"),
         )
-        for question in QUESTIONS:
+        for question in self.questions:
             self.fields[answer_field_name(question.key)] = forms.ChoiceField(
                 label=question.text, choices=YES_NO, widget=forms.RadioSelect,
                 error_messages={"required": "Please answer yes or no.",
@@ -187,13 +189,13 @@ class DetailsForm(forms.Form):
         self.helper.disable_csrf = True  # the page's <form> has its own token
         self.helper.layout = Layout(
             Fieldset("Contact details", "name", "email", "phone"),
-            Fieldset("Safety questions", *self.answer_fields),
+            *([Fieldset("Safety questions", *self.answer_fields)] if self.answer_fields else []),
             Fieldset("Consent", "consent_treatment", "consent_privacy"),
         )
 
     @property
     def answer_fields(self) -> list[str]:
-        return [answer_field_name(question.key) for question in QUESTIONS]
+        return [answer_field_name(question.key) for question in self.questions]
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
@@ -206,7 +208,7 @@ class DetailsForm(forms.Form):
 
     @property
     def answers(self) -> dict[str, bool]:
-        return {q.key: self.cleaned_data[answer_field_name(q.key)] == "yes" for q in QUESTIONS}
+        return {q.key: self.cleaned_data[answer_field_name(q.key)] == "yes" for q in self.questions}
 
 
 class TreatmentPractitionerFields(forms.Form):

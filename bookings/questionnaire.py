@@ -50,6 +50,14 @@ QUESTIONS: tuple[Question, ...] = (
 
 QUESTIONS_BY_KEY = {question.key: question for question in QUESTIONS}
 
+
+def questions_for(treatment) -> tuple[Question, ...]:
+    """The questions `treatment` asks (Treatment.safety_questions), in the usual order; None: all."""
+    chosen = getattr(treatment, "safety_questions", None)
+    if chosen is None:
+        return QUESTIONS
+    return tuple(question for question in QUESTIONS if question.key in chosen)
+
 CONSENT_PRIVACY_TEXT = (
     "I agree that the clinic stores my contact details and these health answers to plan and "
     "deliver my treatment, as described in the privacy notice."

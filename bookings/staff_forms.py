@@ -182,7 +182,7 @@ class PhoneAnswersForm(DetailsForm):
             self.fields[name].label = f"Read out and agreed by the patient: “{text}”"
             self.fields[name].error_messages["required"] = refusal
         self.helper.layout = Layout(
-            Fieldset("Safety questions (ask the patient)", *self.answer_fields),
+            *([Fieldset("Safety questions (ask the patient)", *self.answer_fields)] if self.answer_fields else []),
             Fieldset("Consent", "consent_treatment", "consent_privacy"),
         )
 

@@ -33,7 +33,7 @@ from bookings.forms import (
     week_start,
 )
 from bookings.models import Appointment, ClinicRules, Series
-from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
+from bookings.questionnaire import QUESTIONS_BY_KEY, questions_for
 from bookings.ratelimits import rate_limited
 from bookings.tokens import manage_path, series_for_token, token_expired
 from treatments.models import Treatment
@@ -501,7 +501,8 @@ def manage_answers(request, token, number):
     if request.method == "POST":
         if request.POST.get("answer") not in ANSWERS:
             return render(request, "bookings/manage_answers.html", {
-                "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+                "series": series, "token": token, "appointment": appointment,
+                "questions": questions_for(series.treatment),
                 "error": "Please choose one of the two buttons.",
             }, status=400)
         changed = ANSWERS[request.POST["answer"]]
@@ -516,6 +517,7 @@ def manage_answers(request, token, number):
             ))
         return redirect("bookings:manage", token=token)
     return render(request, "bookings/manage_answers.html", {
-        "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+        "series": series, "token": token, "appointment": appointment,
+        "questions": questions_for(series.treatment),
     })
 

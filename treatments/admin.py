@@ -109,6 +109,7 @@ class TreatmentAdmin(admin.ModelAdmin):
                     "session_includes",
                     "preparation",
                     "consent_text",
+                    "safety_questions",
                     "aftercare",
                     "aftercare_followup",
                     "procedure_type",

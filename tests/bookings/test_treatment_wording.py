@@ -152,3 +152,32 @@ def test_the_front_desk_reads_out_the_treatments_own_consent(peel):
 
     assert "I understand what a chemical peel involves" in form.fields["consent_treatment"].label
     assert leaks(str(form.fields["consent_treatment"].label)) == []
+
+
+def test_the_peel_asks_only_its_own_safety_questions_online_in_reminders_and_on_the_manage_link(client, peel):
+    asked = ["pregnant", "isotretinoin", "active_skin_condition", "keloid"]
+    assert peel.safety_questions == asked  # shipped by the content migration
+    slots = selectors.series_plan(
+        treatment=peel, first=selectors.available_slots(treatment=peel, start_date=date(2027, 3, 2), days=7)[0]
+    ).slots
+    put_in_draft(client, PEEL, slots)
+
+    page = client.get(reverse("bookings:details", kwargs={"slug": PEEL})).content.decode()
+    series = book_peel_online(client, peel)
+    reminder = every_e_mail(series)[OutboxMessage.Kind.REMINDER].body
+    token = manage_path(series).rstrip("/").rsplit("/", 1)[-1]
+    answers_page = client.get(
+        reverse("bookings:manage_answers", kwargs={"token": token, "number": 2})
+    ).content.decode()
+
+    for text in (page, reminder, answers_page):
+        assert "blood thinners" not in text
+        assert "keloid" in text
+    assert sorted(Questionnaire.objects.get(series=series).answers) == sorted(asked)
+
+
+def test_a_treatment_never_given_a_choice_asks_every_question(client, frozen):
+    from bookings.questionnaire import QUESTIONS, questions_for
+
+    assert questions_for(Treatment.objects.get(slug="microneedling")) == QUESTIONS
+    assert questions_for(Treatment(safety_questions=[])) == ()

@@ -107,3 +107,14 @@ def test_a_negative_price_is_refused_with_a_reason(admin_client):
 
     assert response.status_code == 200
     assert "Ensure this value is greater than or equal to 0." in response.content.decode()
+
+
+def test_staff_choose_which_safety_questions_a_treatment_asks(admin_client):
+    treatment = Treatment.objects.get(slug="microneedling")
+    url = reverse("admin:treatments_treatment_change", args=[treatment.pk])
+    data = form_data(admin_client.get(url).content.decode(), "treatment_form")
+    assert len(data["safety_questions"]) == 5  # never chosen: every question, all ticked
+
+    admin_client.post(url, {**data, "safety_questions": ["pregnant", "keloid"], "_save": "Save"})
+
+    assert Treatment.objects.get(pk=treatment.pk).safety_questions == ["pregnant", "keloid"]

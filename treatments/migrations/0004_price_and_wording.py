@@ -5,6 +5,7 @@ Microneedling's words move out of the templates into its row here, and a second 
 chemical peel) ships with the content, so every page and e-mail is seen with two treatments.
 """
 
+import django.contrib.postgres.fields
 import django.core.validators
 from decimal import Decimal
 
@@ -107,6 +108,8 @@ PEEL_BOOKING = {
         "answers change."
     ),
     "procedure_type": "NoninvasiveProcedure",
+    # Bleeding is not a concern with a light peel, so it does not ask about blood thinners.
+    "safety_questions": ["pregnant", "isotretinoin", "active_skin_condition", "keloid"],
 }
 PEEL_BENEFITS = [
     ("Dull or tired-looking skin", "Removing the outermost cells can leave skin looking brighter and fresher."),
@@ -222,6 +225,11 @@ class Migration(migrations.Migration):
             model_name='treatment',
             name='procedure_type',
             field=models.CharField(choices=[('NoninvasiveProcedure', 'Non-invasive (nothing passes through the skin)'), ('PercutaneousProcedure', 'Percutaneous (needles pass through the skin)')], default='NoninvasiveProcedure', help_text='For search engines (schema.org).', max_length=40),
+        ),
+        migrations.AddField(
+            model_name='treatment',
+            name='safety_questions',
+            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=40), blank=True, help_text="Which of the clinic's safety questions (bookings/questionnaire.py) this treatment asks; never chosen (null): every one.", null=True, size=None),
         ),
         migrations.AddField(
             model_name='treatment',
