@@ -1,6 +1,5 @@
 """What the clinic offers: a treatment, the explainer content around it, and how it is booked."""
 
-from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import NoReverseMatch, reverse
@@ -80,8 +79,9 @@ class Treatment(models.Model):
         "consent to treatment", default=DEFAULT_CONSENT,
         help_text="What the patient ticks to agree to this treatment; kept with each booking as read.",
     )
-    safety_questions = ArrayField(
-        models.CharField(max_length=40), null=True, blank=True,
+    # A list of question keys (JSON, not an array: the SQLite default must migrate too).
+    safety_questions = models.JSONField(
+        null=True, blank=True,
         help_text="Which of the clinic's safety questions (bookings/questionnaire.py) this treatment asks; "
         "never chosen (null): every one.",
     )

@@ -5,7 +5,6 @@ Microneedling's words move out of the templates into its row here, and a second 
 chemical peel) ships with the content, so every page and e-mail is seen with two treatments.
 """
 
-import django.contrib.postgres.fields
 import django.core.validators
 from decimal import Decimal
 
@@ -229,7 +228,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='treatment',
             name='safety_questions',
-            field=django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=40), blank=True, help_text="Which of the clinic's safety questions (bookings/questionnaire.py) this treatment asks; never chosen (null): every one.", null=True, size=None),
+            field=models.JSONField(blank=True, help_text="Which of the clinic's safety questions (bookings/questionnaire.py) this treatment asks; never chosen (null): every one.", null=True),
         ),
         migrations.AddField(
             model_name='treatment',
