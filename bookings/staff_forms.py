@@ -175,14 +175,17 @@ class PhoneAnswersForm(DetailsForm):
         for name in ("name", "email", "phone"):
             del self.fields[name]
         consents = {
-            "consent_treatment": (self.fields["consent_treatment"].label, "The patient must agree to the treatment."),
+            "consent_treatment": (
+                self.fields["consent_treatment"].label, "The patient must agree to the treatment."
+            ),
             "consent_privacy": (CONSENT_PRIVACY_TEXT, "The patient must agree to the privacy notice."),
         }
         for name, (text, refusal) in consents.items():
             self.fields[name].label = f"Read out and agreed by the patient: “{text}”"
             self.fields[name].error_messages["required"] = refusal
+        questions = [Fieldset("Safety questions (ask the patient)", *self.answer_fields)] if self.answer_fields else []
         self.helper.layout = Layout(
-            *([Fieldset("Safety questions (ask the patient)", *self.answer_fields)] if self.answer_fields else []),
+            *questions,
             Fieldset("Consent", "consent_treatment", "consent_privacy"),
         )
 

@@ -104,7 +104,7 @@ class TreatmentAdmin(admin.ModelAdmin):
         (
             "Its own words (pages, booking, e-mails)",
             {
-                "description": "Every page and e-mail about this treatment uses these, never another treatment's.",
+                "description": "Every page and e-mail about this treatment uses these, never another's.",
                 "fields": [
                     "session_includes",
                     "preparation",

@@ -126,8 +126,12 @@ class Treatment(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(session_minutes__gte=5), name="treatment_session_length"),
             # NULL (no price) passes a CHECK, so these only refuse a negative price.
-            models.CheckConstraint(condition=models.Q(price_per_session__gte=0), name="treatment_session_price"),
-            models.CheckConstraint(condition=models.Q(price_per_series__gte=0), name="treatment_series_price"),
+            models.CheckConstraint(
+                condition=models.Q(price_per_session__gte=0), name="treatment_session_price"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_per_series__gte=0), name="treatment_series_price"
+            ),
         ]
 
     def __str__(self):

@@ -70,13 +70,14 @@ def with_bookability(queryset: QuerySet[Treatment]) -> QuerySet[Treatment]:
     room = apps.get_model("bookings", "Room")
     working_hours = apps.get_model("bookings", "WorkingHours")
     performers = {"is_active": True, "treatments": OuterRef("pk")}
+    rooms = room.objects.filter(is_active=True, treatments=OuterRef("pk"))
     return queryset.annotate(
         has_practitioner=Exists(practitioner.objects.filter(**performers)),
         has_hours=Exists(working_hours.objects.filter(
             practitioner__is_active=True, practitioner__treatments=OuterRef("pk")
         )),
         has_room=ExpressionWrapper(
-            Q(requires_room=False) | Q(Exists(room.objects.filter(is_active=True, treatments=OuterRef("pk")))),
+            Q(requires_room=False) | Q(Exists(rooms)),
             output_field=BooleanField(),
         ),
     )

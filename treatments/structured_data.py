@@ -75,6 +75,8 @@ def opening_hours_specification(hours: dict[int, list[tuple[time, time]]]) -> li
     for weekday in sorted(hours):
         for period in hours[weekday]:
             days_by_period.setdefault(period, []).append(DAY_NAMES[weekday])
+    # In week order: by the first day a period applies to, then by when it opens.
+    ordered = sorted(days_by_period.items(), key=lambda item: (DAY_NAMES.index(item[1][0]), item[0]))
     return [
         {
             "@type": "OpeningHoursSpecification",
@@ -82,7 +84,7 @@ def opening_hours_specification(hours: dict[int, list[tuple[time, time]]]) -> li
             "opens": f"{opens:%H:%M}",
             "closes": f"{closes:%H:%M}",
         }
-        for (opens, closes), days in sorted(days_by_period.items(), key=lambda item: (DAY_NAMES.index(item[1][0]), item[0]))
+        for (opens, closes), days in ordered
     ]
 
 

@@ -1,4 +1,4 @@
-"""What a patient needs to decide before booking: price, session, cancellation policy, preparation, privacy."""
+"""What a patient needs to decide before booking: price, session, cancellation policy, preparation."""
 
 from django import template
 from django.conf import settings

@@ -116,7 +116,9 @@ def test_no_cutoff_says_until_the_session_starts():
     ],
 )
 def test_price_display(per_session, per_series, sessions, shown):
-    treatment = Treatment(price_per_session=per_session, price_per_series=per_series, sessions_in_series=sessions)
+    treatment = Treatment(
+        price_per_session=per_session, price_per_series=per_series, sessions_in_series=sessions
+    )
 
     assert treatment.price_display == shown
 

@@ -140,7 +140,9 @@ def test_reminder_asks_to_reconfirm_the_safety_answers_with_one_link(series, mai
 
 
 def test_aftercare_gives_the_treatments_own_aftercare_and_the_next_session(series, mailoutbox):
-    series.treatment.aftercare = "No make-up for 24 hours.\n- Use sunscreen every day.\n\nNo sauna for 48 hours."
+    series.treatment.aftercare = (
+        "No make-up for 24 hours.\n- Use sunscreen every day.\n\nNo sauna for 48 hours."  # bullets, blanks
+    )
     series.treatment.save()
     send(series, Kind.AFTERCARE)
 

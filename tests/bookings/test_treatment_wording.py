@@ -157,9 +157,8 @@ def test_the_front_desk_reads_out_the_treatments_own_consent(peel):
 def test_the_peel_asks_only_its_own_safety_questions_online_in_reminders_and_on_the_manage_link(client, peel):
     asked = ["pregnant", "isotretinoin", "active_skin_condition", "keloid"]
     assert peel.safety_questions == asked  # shipped by the content migration
-    slots = selectors.series_plan(
-        treatment=peel, first=selectors.available_slots(treatment=peel, start_date=date(2027, 3, 2), days=7)[0]
-    ).slots
+    first = selectors.available_slots(treatment=peel, start_date=date(2027, 3, 2), days=7)[0]
+    slots = selectors.series_plan(treatment=peel, first=first).slots
     put_in_draft(client, PEEL, slots)
 
     page = client.get(reverse("bookings:details", kwargs={"slug": PEEL})).content.decode()

@@ -41,7 +41,8 @@ class _FormReader(HTMLParser):
             if attrs.get("type") == "checkbox" and "checked" in attrs and name in self.data:
                 # Several ticked boxes of one name (a multiple choice) send every value.
                 previous = self.data[name]
-                self.data[name] = [*(previous if isinstance(previous, list) else [previous]), attrs.get("value", "on")]
+                values = previous if isinstance(previous, list) else [previous]
+                self.data[name] = [*values, attrs.get("value", "on")]
             elif attrs.get("type") != "checkbox" or "checked" in attrs:
                 # A checkbox without a value sends "on"; any other empty input sends "".
                 self.data[name] = attrs.get("value", "on" if attrs.get("type") == "checkbox" else "")
@@ -70,4 +71,6 @@ def form_data(html: str, form_id: str) -> dict[str, str | list[str]]:
     reader = _FormReader(form_id)
     reader.feed(html)
     # Browsers drop the one newline that follows <textarea>.
-    return {key: value.removeprefix("\n") if isinstance(value, str) else value for key, value in reader.data.items()}
+    return {
+        key: value.removeprefix("\n") if isinstance(value, str) else value for key, value in reader.data.items()
+    }
