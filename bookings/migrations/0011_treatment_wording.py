@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0006_clinic_rules_time_defaults_callable'),
+        ('bookings', '0010_calendar_sequence'),
     ]
 
     operations = [
