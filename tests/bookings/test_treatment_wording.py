@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
-from bookings import emails, selectors
+from bookings import emails, selectors, services
 from bookings.flow import Draft, draft_save
 from bookings.models import Appointment, ClinicRules, OutboxMessage, Questionnaire, Series
 from bookings.staff_forms import PhoneAnswersForm
@@ -77,6 +77,9 @@ def peel_pages(client, peel) -> dict[str, str]:
     for name in ["manage_move", "manage_cancel", "manage_cancel_rest", "manage_answers"]:
         pages[name] = client.get(reverse(f"bookings:{name}", kwargs={"token": token, "number": 2}))
     pages["manage"] = client.get(manage_path(series))
+    services.appointment_cancel(appointment=series.appointments.get(session_number=3))
+    pages["manage_book"] = client.get(reverse("bookings:manage_book", kwargs={"token": token, "number": 3}))
+    pages["manage after a cancellation"] = client.get(manage_path(series))
     return pages
 
 
