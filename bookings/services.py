@@ -15,8 +15,7 @@ Double booking: a Python-side guard (lock the practitioner and room rows, then c
 early, friendly refusal and keeps the cleaning buffer; the PostgreSQL exclusion constraints of
 migration 0002 are the guarantee against overlap whatever happens above them. Either way the
 person sees SlotTaken ("That time was just taken…") with fresh alternatives, and the atomic
-block has rolled back everything the request wrote. On SQLite the settings open every
-transaction IMMEDIATE, which serialises check-then-insert instead.
+block has rolled back everything the request wrote.
 
 BookingError and SlotTaken live in bookings/errors.py (selectors raise them too) and are
 re-exported here.
@@ -119,8 +118,6 @@ def series_book(
     flagged = questionnaire.flagged_keys(answers)
     try:
         with transaction.atomic():
-            # On SQLite this transaction is IMMEDIATE (settings.py): it holds the write lock from
-            # here, so nobody can insert between the check below and our insert.
             _check_slots(treatment, dict(enumerate(slots, start=1)), now=now, for_staff=for_staff)
             series = Series.objects.create(
                 patient=patient if isinstance(patient, Patient) else _patient_for(patient),
@@ -237,8 +234,7 @@ def _lock_resources(slots: list[Slot]) -> None:
     check below and both insert. Holding these rows serialises bookings per practitioner and
     room: the second request waits here, then its check (a fresh READ COMMITTED snapshot) sees
     the first one's rows. Always practitioners before rooms, each by id, so two bookings
-    locking the same resources cannot deadlock. (No-op on SQLite, whose IMMEDIATE transaction
-    already holds the database's single write lock.)
+    locking the same resources cannot deadlock.
     """
     practitioner_ids = sorted({slot.practitioner_id for slot in slots})
     room_ids = sorted({slot.room_id for slot in slots if slot.room_id is not None})
