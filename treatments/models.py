@@ -79,7 +79,7 @@ class Treatment(models.Model):
         "consent to treatment", default=DEFAULT_CONSENT,
         help_text="What the patient ticks to agree to this treatment; kept with each booking as read.",
     )
-    # A list of question keys (JSON, not an array: the SQLite default must migrate too).
+    # A plain list of question keys, e.g. ["pregnant", "keloid"].
     safety_questions = models.JSONField(
         null=True, blank=True,
         help_text="Which of the clinic's safety questions (bookings/questionnaire.py) this treatment asks; "
