@@ -104,7 +104,7 @@ def series_state(series: Series, appointments: Iterable[Appointment]) -> reminde
     return reminders.SeriesState(
         series_id=series.pk,
         active=series.status == Series.Status.ACTIVE,
-        sessions_in_series=treatment.sessions_in_series,
+        sessions_in_series=series.sessions_expected,  # fewer once the rest was cancelled
         min_days_between=treatment.min_days_between,
         max_days_between=treatment.max_days_between,
         sessions=tuple(

@@ -220,6 +220,14 @@ MANAGE_LINK_VALID_DAYS = env_int("MANAGE_LINK_VALID_DAYS", 30)
 # ended longer ago than this (about seven years, the usual retention for clinical records).
 PATIENT_RETENTION_DAYS = env_int("PATIENT_RETENTION_DAYS", 2555)
 
+# --- Recording what happened to a session (bookings/availability.py status_window_problem) -----------
+
+# Check-in opens this long before a session starts (and closes at the end of its day): checking in
+# earlier would cancel the patient's reminders and close their online changes days ahead.
+CHECK_IN_OPENS_MINUTES = env_int("CHECK_IN_OPENS_MINUTES", 120)
+# A no-show may be recorded this long after the start, not before (a patient running late).
+NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 15)
+
 # --- Abuse limits (bookings/ratelimits.py) --------------------------------------------------------
 
 # Requests per client address (CLIENT_IP_HEADER), counted in the shared cache; more get a 429 page
