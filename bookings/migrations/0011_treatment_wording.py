@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0010_calendar_sequence'),
+        ('bookings', '0008_patient_no_overlap'),
     ]
 
     operations = [
