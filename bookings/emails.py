@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from bookings import ics, reminders, selectors
 from bookings.models import Appointment, ClinicRules, OutboxMessage, Series
-from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
+from bookings.questionnaire import QUESTIONS_BY_KEY, questions_for
 from bookings.tokens import manage_token, manage_url
 from clinic.context_processors import clinic as clinic_context
 
@@ -99,7 +99,7 @@ def build(
         context["today"] = message.kind == Kind.REMINDER_MORNING
         if session is not None:  # moving or cancelling online closes at the cutoff (the reminder comes before)
             context["change_deadline"] = session.start - timedelta(hours=rules.cancellation_cutoff_hours)
-        context["questions"] = QUESTIONS
+        context["questions"] = questions_for(series.treatment)
         context["answers_url"] = settings.SITE_URL + reverse(
             "bookings:manage_answers", kwargs={"token": token, "number": message.session_number}
         )

@@ -13,13 +13,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
 
 from bookings.availability import Slot, Spacing
 from bookings.models import Practitioner
-from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT, QUESTIONS
-from treatments.models import Treatment
+from bookings.questionnaire import CONSENT_PRIVACY_TEXT, QUESTIONS, questions_for
+from treatments.models import DEFAULT_CONSENT, Treatment
 
 MAX_DAYS = 31
 # Nobody books years ahead, nor asks about years ago; the bound (both ways) also keeps date
@@ -161,7 +163,7 @@ class DetailsForm(forms.Form):
         error_messages={"required": "Enter a phone number so we can reach you about your booking."},
     )
     consent_treatment = forms.BooleanField(
-        label=CONSENT_TREATMENT_TEXT,
+        label=DEFAULT_CONSENT,  # the treatment's own words, set in __init__
         error_messages={"required": "Please confirm you understand and agree to the treatment."},
     )
     consent_privacy = forms.BooleanField(
@@ -169,9 +171,17 @@ class DetailsForm(forms.Form):
         error_messages={"required": "Please agree to the privacy notice so we can keep your details."},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, treatment: Treatment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        for question in QUESTIONS:
+        # Without a treatment (the API, before it knows which), every question is asked.
+        self.questions = questions_for(treatment) if treatment is not None else QUESTIONS
+        if treatment is not None:
+            self.fields["consent_treatment"].label = treatment.consent_text
+        self.fields["consent_privacy"].label = format_html(
+            '{} <a href="{}" target="_blank">Read the privacy notice</a> (opens in a new tab).',
+            CONSENT_PRIVACY_TEXT, reverse("privacy"),
+        )
+        for question in self.questions:
             self.fields[answer_field_name(question.key)] = forms.ChoiceField(
                 label=question.text, choices=YES_NO, widget=forms.RadioSelect,
                 error_messages={"required": "Please answer yes or no.",
@@ -188,13 +198,13 @@ class DetailsForm(forms.Form):
         self.helper.disable_csrf = True  # the page's <form> has its own token
         self.helper.layout = Layout(
             Fieldset("Contact details", "name", "email", "phone"),
-            Fieldset("Safety questions", *self.answer_fields),
+            *([Fieldset("Safety questions", *self.answer_fields)] if self.answer_fields else []),
             Fieldset("Consent", "consent_treatment", "consent_privacy"),
         )
 
     @property
     def answer_fields(self) -> list[str]:
-        return [answer_field_name(question.key) for question in QUESTIONS]
+        return [answer_field_name(question.key) for question in self.questions]
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
@@ -207,7 +217,7 @@ class DetailsForm(forms.Form):
 
     @property
     def answers(self) -> dict[str, bool]:
-        return {q.key: self.cleaned_data[answer_field_name(q.key)] == "yes" for q in QUESTIONS}
+        return {q.key: self.cleaned_data[answer_field_name(q.key)] == "yes" for q in self.questions}
 
 
 class TreatmentPractitionerFields(forms.Form):

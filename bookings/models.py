@@ -250,6 +250,8 @@ class Questionnaire(models.Model):
     flagged = models.JSONField(default=list, help_text="Keys of answers that need a practitioner's review.")
     consent_treatment = models.BooleanField()
     consent_privacy = models.BooleanField()
+    # The treatment's consent sentence exactly as the patient read it (staff may reword it later).
+    consent_text = models.TextField(blank=True)
     wording_version = models.CharField(max_length=20)
     submitted_at = models.DateTimeField()
 

@@ -2,13 +2,15 @@
 The safety questionnaire asked before a series (and re-confirmed before each session).
 
 A "yes" to any question does not refuse the booking: it holds the series for a practitioner's
-review, and the patient is told so plainly. Changing the wording means bumping WORDING_VERSION,
-so every stored answer keeps the version its patient actually read.
+review, and the patient is told so plainly. The questions are the clinic's safety screen for every
+treatment, in words true of any of them; changing them means bumping WORDING_VERSION, so every stored
+answer keeps the version its patient actually read. The consent to treatment is the treatment's own
+(Treatment.consent_text, edited in the admin) and is stored with each booking as the patient read it.
 """
 
 from dataclasses import dataclass
 
-WORDING_VERSION = "2026-11"
+WORDING_VERSION = "2026-12"
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question(
         "pregnant",
         "Are you pregnant or breastfeeding?",
-        "Microneedling is not offered during pregnancy or breastfeeding.",
+        "We do not offer this treatment during pregnancy or breastfeeding without a practitioner's advice.",
     ),
     Question(
         "isotretinoin",
@@ -48,10 +50,14 @@ QUESTIONS: tuple[Question, ...] = (
 
 QUESTIONS_BY_KEY = {question.key: question for question in QUESTIONS}
 
-CONSENT_TREATMENT_TEXT = (
-    "I understand what microneedling involves, including redness for a few days afterwards, "
-    "and I agree to be treated. I will tell the clinic if any of my answers change."
-)
+
+def questions_for(treatment) -> tuple[Question, ...]:
+    """The questions `treatment` asks (Treatment.safety_questions), in the usual order; None: all."""
+    chosen = getattr(treatment, "safety_questions", None)
+    if chosen is None:
+        return QUESTIONS
+    return tuple(question for question in QUESTIONS if question.key in chosen)
+
 CONSENT_PRIVACY_TEXT = (
     "I agree that the clinic stores my contact details and these health answers to plan and "
     "deliver my treatment, as described in the privacy notice."

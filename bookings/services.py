@@ -165,6 +165,7 @@ def series_book(
                 flagged=flagged,
                 consent_treatment=consent_treatment,
                 consent_privacy=consent_privacy,
+                consent_text=treatment.consent_text,
                 wording_version=questionnaire.WORDING_VERSION,
                 submitted_at=now,
             )

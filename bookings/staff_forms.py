@@ -12,7 +12,7 @@ from django_ratelimit.core import is_ratelimited
 
 from bookings.forms import FURTHEST_AHEAD, DetailsForm, date_within, validate_phone
 from bookings.models import Practitioner, TimeOff, WorkingHours
-from bookings.questionnaire import CONSENT_PRIVACY_TEXT, CONSENT_TREATMENT_TEXT
+from bookings.questionnaire import CONSENT_PRIVACY_TEXT
 from treatments.models import Treatment
 
 DIARY_REACH = timedelta(days=3653)
@@ -167,14 +167,17 @@ class PhoneAnswersForm(DetailsForm):
         for name in ("name", "email", "phone"):
             del self.fields[name]
         consents = {
-            "consent_treatment": (CONSENT_TREATMENT_TEXT, "The patient must agree to the treatment."),
+            "consent_treatment": (
+                self.fields["consent_treatment"].label, "The patient must agree to the treatment."
+            ),
             "consent_privacy": (CONSENT_PRIVACY_TEXT, "The patient must agree to the privacy notice."),
         }
         for name, (text, refusal) in consents.items():
             self.fields[name].label = f"Read out and agreed by the patient: “{text}”"
             self.fields[name].error_messages["required"] = refusal
+        questions = [Fieldset("Safety questions (ask the patient)", *self.answer_fields)] if self.answer_fields else []
         self.helper.layout = Layout(
-            Fieldset("Safety questions (ask the patient)", *self.answer_fields),
+            *questions,
             Fieldset("Consent", "consent_treatment", "consent_privacy"),
         )
 

@@ -675,7 +675,7 @@ def book_plan(request, pk, slug):
             names=names,
             treatment=treatment,
         )
-        answers = PhoneAnswersForm(bound)
+        answers = PhoneAnswersForm(bound, treatment=treatment)
         if bound is not None and form.is_valid() and answers.is_valid():
             try:
                 series = services.series_book(

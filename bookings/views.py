@@ -34,7 +34,7 @@ from bookings.forms import (
     week_start,
 )
 from bookings.models import Appointment, ClinicRules, Series
-from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
+from bookings.questionnaire import QUESTIONS_BY_KEY, questions_for
 from bookings.ratelimits import rate_limited
 from bookings.tokens import manage_path, series_for_token, token_expired
 from treatments.models import Treatment
@@ -210,7 +210,7 @@ def book_details(request, slug):
     draft = draft_load(request, slug)
     if not draft or len(draft.slots) != treatment.sessions_in_series:
         return redirect("bookings:review" if draft else "bookings:book", slug=slug)
-    form = DetailsForm(_bound(request), initial=draft.details)
+    form = DetailsForm(_bound(request), initial=draft.details, treatment=treatment)
     if form.is_bound:
         # Kept as typed, so going back or losing a time to someone else never loses it.
         draft.details = {name: request.POST.get(name, "") for name in form.fields}
@@ -613,7 +613,8 @@ def manage_answers(request, token, number):
     if request.method == "POST":  # the service refuses it while re-confirming has not opened
         if request.POST.get("answer") not in ANSWERS:
             return render(request, "bookings/manage_answers.html", {
-                "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+                "series": series, "token": token, "appointment": appointment,
+                "questions": questions_for(series.treatment),
                 "error": "Please choose one of the two buttons.",
             }, status=400)
         changed = ANSWERS[request.POST["answer"]]
@@ -628,7 +629,8 @@ def manage_answers(request, token, number):
             ))
         return redirect("bookings:manage", token=token)
     return render(request, "bookings/manage_answers.html", {
-        "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+        "series": series, "token": token, "appointment": appointment,
+        "questions": questions_for(series.treatment),
         "not_yet": selectors.answers_not_open_yet(appointment, now=timezone.now()),
     })
 

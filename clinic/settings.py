@@ -299,7 +299,17 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "Northlight Skin Clinic")
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "+44 20 7946 0321")
 CLINIC_EMAIL = os.environ.get("CLINIC_EMAIL", "hello@clinic.example")
-CLINIC_ADDRESS = os.environ.get("CLINIC_ADDRESS", "12 Example Street, London")
+# The address in parts, as search engines read it (schema.org PostalAddress on the home page);
+# CLINIC_ADDRESS is the one line pages and e-mails print (built from the parts unless set).
+CLINIC_STREET = os.environ.get("CLINIC_STREET", "12 Example Street")
+CLINIC_LOCALITY = os.environ.get("CLINIC_LOCALITY", "London")
+CLINIC_POSTCODE = os.environ.get("CLINIC_POSTCODE", "")
+CLINIC_COUNTRY = os.environ.get("CLINIC_COUNTRY", "GB")  # ISO 3166-1 alpha-2
+CLINIC_ADDRESS = os.environ.get(
+    "CLINIC_ADDRESS", ", ".join(part for part in (CLINIC_STREET, CLINIC_LOCALITY, CLINIC_POSTCODE) if part)
+)
+# Prices on the pages (treatments' fields) are in this currency, ISO 4217; nothing is charged online.
+CURRENCY = os.environ.get("CURRENCY", "GBP")
 # A change to a series waits this long for its lock (someone else changing the same series, or the
 # same practitioner's diary) before the person is told "busy, try again" (bookings/locks.py).
 BOOKING_LOCK_TIMEOUT_SECONDS = float(os.environ.get("BOOKING_LOCK_TIMEOUT_SECONDS", "5"))

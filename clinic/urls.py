@@ -12,6 +12,7 @@ admin.site.site_header = "Clinic administration"
 urlpatterns = [
     path("", include("treatments.urls")),
     path("", include("bookings.urls")),
+    path("privacy/", views.privacy, name="privacy"),
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),

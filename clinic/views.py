@@ -1,4 +1,4 @@
-"""Site-wide views that belong to no app: health check, robots.txt, error pages."""
+"""Site-wide views that belong to no app: privacy notice, health check, robots.txt, error pages."""
 
 import tempfile
 
@@ -12,6 +12,23 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from redis.exceptions import RedisError
+
+
+def _days_in_words(days: int) -> str:
+    """2555 -> "about 7 years (2,555 days)"; 30 -> "30 days"."""
+    years = round(days / 365)
+    if days >= 365 and abs(days - years * 365) <= 7:
+        return f"about {years} year{'s' if years != 1 else ''} ({days:,} days)"
+    return f"{days:,} day{'s' if days != 1 else ''}"
+
+
+@require_GET
+def privacy(request):
+    """The privacy notice: what we keep, why, for how long, who sees it, and how to ask about it."""
+    return render(request, "privacy.html", {
+        "retention": _days_in_words(settings.PATIENT_RETENTION_DAYS),
+        "manage_link_days": _days_in_words(settings.MANAGE_LINK_VALID_DAYS),
+    })
 
 
 def _database_ok() -> bool:

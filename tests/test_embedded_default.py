@@ -24,7 +24,7 @@ from tests.smtp_sink import wait_until
 from tests.walk import Client, Patient, book_by_api, walk_everything
 
 DEMO_STAFF = {"frontdesk": ("frontdesk", "frontdesk"), "manager": ("manager", "manager")}  # load_demo's
-DEMO_SERIES = 4  # load_demo's sample series
+DEMO_SERIES = 5  # load_demo's sample series: four of microneedling, one of the chemical peel
 PATIENT = Patient("Nia Newcomer", "nia.newcomer@example.com", "07700 900321")
 CALLER = Patient("Api Caller", "api.caller@example.com", "07700 900654")
 

@@ -23,12 +23,29 @@ class TreatmentImageForm(forms.ModelForm):
         fields = ["image", "alt_text", "caption", "role", "position"]
 
 
+def safety_question_choices() -> list[tuple[str, str]]:
+    from bookings.questionnaire import QUESTIONS  # the clinic's questions; bookings builds on treatments
+
+    return [(question.key, question.text) for question in QUESTIONS]
+
+
 class TreatmentForm(forms.ModelForm):
     """The admin's treatment form: the database constraints' rules, explained to staff."""
+
+    safety_questions = forms.MultipleChoiceField(
+        choices=safety_question_choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label="Safety questions it asks",
+        help_text="Tick the questions that matter for this treatment. None ticked: no questions are asked.",
+    )
 
     class Meta:
         model = Treatment
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.safety_questions is None:  # every question, until staff choose
+            self.initial["safety_questions"] = [key for key, _ in safety_question_choices()]
 
     def clean(self):
         cleaned = super().clean()

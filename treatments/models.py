@@ -1,9 +1,30 @@
 """What the clinic offers: a treatment, the explainer content around it, and how it is booked."""
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 
 from treatments.illustrations import ILLUSTRATION_CHOICES
+from treatments.pricing import money
+
+# The words a new treatment starts with: plain and true of any treatment, edited in the admin.
+DEFAULT_PREPARATION = (
+    "Please arrive a few minutes early, with clean skin and no make-up on the area to be treated. "
+    "Tell us if anything about your health or your medicines has changed since you booked."
+)
+DEFAULT_AFTERCARE = (
+    "Follow the aftercare advice your practitioner gives you at the end of the session.\n"
+    "Keep the treated skin clean, and use a plain moisturiser if it feels dry.\n"
+    "Use a broad-spectrum sunscreen every day."
+)
+DEFAULT_AFTERCARE_FOLLOWUP = (
+    "We hope your skin has settled by now. Keep using a broad-spectrum sunscreen every day, "
+    "and tell us if anything about how your skin has healed worries you."
+)
+DEFAULT_CONSENT = (
+    "I understand what this treatment involves, as explained on its pages and by my practitioner, "
+    "and I agree to be treated. I will tell the clinic if any of my answers change."
+)
 
 
 class TreatmentQuerySet(models.QuerySet):
@@ -22,8 +43,56 @@ class Treatment(models.Model):
     sessions_in_series = models.PositiveSmallIntegerField(default=4)
     min_days_between = models.PositiveSmallIntegerField(default=28)
     max_days_between = models.PositiveSmallIntegerField(default=42)
-    session_minutes = models.PositiveSmallIntegerField(default=60, help_text="Chair time, numbing included.")
+    session_minutes = models.PositiveSmallIntegerField(
+        default=60, help_text="Chair time for one session, from arrival to leaving."
+    )
     requires_room = models.BooleanField(default=True, help_text="Needs a treatment room (or device) booked too.")
+
+    # Price, shown before booking in settings.CURRENCY. Nothing is charged online.
+    price_per_session = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="Blank: pages say to ask the clinic.",
+    )
+    price_per_series = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="The whole series. Blank: the number of sessions times the price per session.",
+    )
+
+    # The treatment's own words wherever the site or an e-mail speaks of it (never another's).
+    session_includes = models.CharField(
+        max_length=120, blank=True,
+        help_text='Said after the chair time, e.g. "numbing included". Blank: nothing added.',
+    )
+    preparation = models.TextField(
+        "what to prepare", default=DEFAULT_PREPARATION,
+        help_text="Before a session: shown before booking and in the reminder e-mails.",
+    )
+    aftercare = models.TextField(
+        default=DEFAULT_AFTERCARE,
+        help_text="The aftercare e-mail's advice, one point per line (the clinic's phone is added last).",
+    )
+    aftercare_followup = models.TextField(
+        "aftercare follow-up", default=DEFAULT_AFTERCARE_FOLLOWUP,
+        help_text="Opens the follow-up aftercare e-mail, a few days after each session.",
+    )
+    consent_text = models.TextField(
+        "consent to treatment", default=DEFAULT_CONSENT,
+        help_text="What the patient ticks to agree to this treatment; kept with each booking as read.",
+    )
+    # A plain list of question keys, e.g. ["pregnant", "keloid"].
+    safety_questions = models.JSONField(
+        null=True, blank=True,
+        help_text="Which of the clinic's safety questions (bookings/questionnaire.py) this treatment asks; "
+        "never chosen (null): every one.",
+    )
+    procedure_type = models.CharField(
+        max_length=40, default="NoninvasiveProcedure",
+        choices=[
+            ("NoninvasiveProcedure", "Non-invasive (nothing passes through the skin)"),
+            ("PercutaneousProcedure", "Percutaneous (needles pass through the skin)"),
+        ],
+        help_text="For search engines (schema.org).",
+    )
 
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,6 +125,13 @@ class Treatment(models.Model):
                 name="treatment_spacing_window_ordered",
             ),
             models.CheckConstraint(condition=models.Q(session_minutes__gte=5), name="treatment_session_length"),
+            # NULL (no price) passes a CHECK, so these only refuse a negative price.
+            models.CheckConstraint(
+                condition=models.Q(price_per_session__gte=0), name="treatment_session_price"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_per_series__gte=0), name="treatment_series_price"
+            ),
         ]
 
     def __str__(self):
@@ -81,6 +157,36 @@ class Treatment(models.Model):
         else:
             unit = "days"
         return f"{low} {unit}" if low == high else f"{low} to {high} {unit}"
+
+    @property
+    def series_price(self):
+        """The whole series: its own price if set, else sessions times the session price (or None)."""
+        if self.price_per_series is not None:
+            return self.price_per_series
+        if self.price_per_session is None:
+            return None
+        return self.price_per_session * self.sessions_in_series
+
+    @property
+    def price_display(self) -> str:
+        """"£180 per session, £720 for 4 sessions"; "" when no price is set."""
+        parts = []
+        if self.price_per_session is not None:
+            parts.append(f"{money(self.price_per_session)} per session")
+        if self.series_price is not None and (self.sessions_in_series > 1 or not parts):
+            parts.append(f"{money(self.series_price)} for {self.sessions_in_series} "
+                         f"session{'s' if self.sessions_in_series != 1 else ''}")
+        return ", ".join(parts)
+
+    @property
+    def session_display(self) -> str:
+        """"About 60 minutes, numbing included"."""
+        extra = f", {self.session_includes}" if self.session_includes else ""
+        return f"About {self.session_minutes} minutes{extra}"
+
+    @property
+    def aftercare_lines(self) -> list[str]:
+        return [line.strip(" -•\t") for line in self.aftercare.splitlines() if line.strip(" -•\t")]
 
     @property
     def description(self) -> str:

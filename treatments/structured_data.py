@@ -1,10 +1,13 @@
 """schema.org JSON-LD for the explainer pages, built as plain dicts (rendered by the json_ld tag)."""
 
+from datetime import time
+
 from django.conf import settings
 
 from treatments.models import Treatment
 
 CONTEXT = "https://schema.org"
+DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
 
 def medical_procedure(treatment: Treatment, *, steps=()) -> dict:
@@ -12,8 +15,8 @@ def medical_procedure(treatment: Treatment, *, steps=()) -> dict:
         "@type": "MedicalProcedure",
         "name": treatment.name,
         "description": treatment.description,
-        # Fine needles reach the tissue through the skin: schema.org's "percutaneous" procedure.
-        "procedureType": f"{CONTEXT}/PercutaneousProcedure",
+        # Each treatment says how it reaches the tissue (percutaneous for needles, else non-invasive).
+        "procedureType": f"{CONTEXT}/{treatment.procedure_type}",
     }
     if treatment.also_known_as:
         procedure["alternateName"] = treatment.also_known_as
@@ -52,15 +55,51 @@ def faq_page(treatment: Treatment, *, url: str) -> dict:
     }
 
 
-def medical_clinic(*, url: str, treatments) -> dict:
-    """The clinic itself, for the home page, with the procedures it offers."""
-    return {
+def postal_address() -> dict:
+    """The clinic's address in parts (settings CLINIC_STREET, _LOCALITY, _POSTCODE, _COUNTRY)."""
+    parts = {
+        "streetAddress": settings.CLINIC_STREET,
+        "addressLocality": settings.CLINIC_LOCALITY,
+        "postalCode": settings.CLINIC_POSTCODE,
+        "addressCountry": settings.CLINIC_COUNTRY,
+    }
+    return {"@type": "PostalAddress", **{key: value for key, value in parts.items() if value}}
+
+
+def opening_hours_specification(hours: dict[int, list[tuple[time, time]]]) -> list[dict]:
+    """One OpeningHoursSpecification per distinct opening period, listing the days it applies to.
+
+    `hours` maps a weekday (Monday = 0) to its open periods, as treatments.selectors.opening_hours gives.
+    """
+    days_by_period: dict[tuple[time, time], list[str]] = {}
+    for weekday in sorted(hours):
+        for period in hours[weekday]:
+            days_by_period.setdefault(period, []).append(DAY_NAMES[weekday])
+    # In week order: by the first day a period applies to, then by when it opens.
+    ordered = sorted(days_by_period.items(), key=lambda item: (DAY_NAMES.index(item[1][0]), item[0]))
+    return [
+        {
+            "@type": "OpeningHoursSpecification",
+            "dayOfWeek": days,
+            "opens": f"{opens:%H:%M}",
+            "closes": f"{closes:%H:%M}",
+        }
+        for (opens, closes), days in ordered
+    ]
+
+
+def medical_clinic(*, url: str, treatments, hours: dict[int, list[tuple[time, time]]]) -> dict:
+    """The clinic itself, for the home page: address, opening hours and the procedures it offers."""
+    clinic = {
         "@context": CONTEXT,
         "@type": "MedicalClinic",
         "name": settings.CLINIC_NAME,
         "url": url,
         "telephone": settings.CLINIC_PHONE,
         "email": settings.CLINIC_EMAIL,
-        "address": settings.CLINIC_ADDRESS,
+        "address": postal_address(),
         "availableService": [medical_procedure(treatment) for treatment in treatments],
     }
+    if hours:
+        clinic["openingHoursSpecification"] = opening_hours_specification(hours)
+    return clinic

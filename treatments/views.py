@@ -10,8 +10,12 @@ from treatments.caching import explainer_page_cache
 @require_safe
 @explainer_page_cache
 def home(request):
+    # Opening hours come from working hours, which do not bump the page's version: a change shows
+    # here when the cached page expires (caching.PAGE_TIMEOUT) or the next treatment edit.
     treatments = list(selectors.treatments_listed())
-    clinic = structured_data.medical_clinic(url=request.build_absolute_uri("/"), treatments=treatments)
+    clinic = structured_data.medical_clinic(
+        url=request.build_absolute_uri("/"), treatments=treatments, hours=selectors.opening_hours()
+    )
     return render(request, "home.html", {"treatments": treatments, "structured_data": clinic})
 
 

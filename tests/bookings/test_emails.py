@@ -161,10 +161,16 @@ def test_the_morning_reminder_says_to_call_to_change_today(series, mailoutbox):
         assert "online until" not in part
 
 
-def test_aftercare_gives_the_aftercare_facts_and_the_next_session(series, mailoutbox):
+def test_aftercare_gives_the_treatments_own_aftercare_and_the_next_session(series, mailoutbox):
+    series.treatment.aftercare = (
+        "No make-up for 24 hours.\n- Use sunscreen every day.\n\nNo sauna for 48 hours."  # bullets, blanks
+    )
+    series.treatment.save()
     send(series, Kind.AFTERCARE)
 
     text, html = parts(mailoutbox[0])
+    assert "- No make-up for 24 hours.\n- Use sunscreen every day.\n- No sauna for 48 hours.\n" in text
+    assert "<li>Use sunscreen every day.</li>" in html
     for part in (text, html):
         assert "No make-up for 24 hours" in part
         assert "sunscreen" in part and "sauna" in part

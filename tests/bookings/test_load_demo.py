@@ -29,8 +29,13 @@ def test_load_demo_builds_a_bookable_clinic_and_is_idempotent(microneedling, set
     call_command("load_demo")
 
     assert counts() == first
-    assert first[0] == 3 and first[2] == 2 and first[3] == 4
-    assert Appointment.objects.count() == 4 * microneedling.sessions_in_series
+    peel = Treatment.objects.get(slug="chemical-peel")  # the second treatment (treatments migration 0004)
+    assert first[0] == 3 and first[2] == 2 and first[3] == 5
+    assert Series.objects.filter(treatment=microneedling).count() == 4
+    assert Series.objects.filter(treatment=peel).count() == 1
+    assert Appointment.objects.count() == 4 * microneedling.sessions_in_series + peel.sessions_in_series
+    assert Practitioner.objects.filter(treatments=peel).count() == 2
+    assert Room.objects.filter(treatments=peel).count() == 2
     assert get_user_model().objects.get(username="manager").is_superuser
     assert '"manager" / "manager"' in capsys.readouterr().out
 

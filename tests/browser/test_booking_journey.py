@@ -46,7 +46,7 @@ def test_patient_books_moves_and_cancels_with_axe_clean_pages(page, course):
     page.get_by_label("Phone number").fill("07700 900123")
     for question in QUESTIONS:
         page.get_by_role("group", name=question.text).get_by_label("No").check()
-    page.get_by_label(re.compile("I understand what microneedling involves")).check()
+    page.get_by_label(re.compile("I understand what this treatment involves")).check()  # its default consent
     page.get_by_label(re.compile("I agree that the clinic stores")).check()
     page.get_by_role("button", name=re.compile("^Book my 3 sessions")).click()
 

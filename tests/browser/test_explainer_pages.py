@@ -10,6 +10,10 @@ EXPLAINER_PAGES = [
     "/treatments/microneedling/",
     "/treatments/microneedling/how-it-works/",
     "/treatments/microneedling/faq/",
+    "/treatments/chemical-peel/",
+    "/treatments/chemical-peel/how-it-works/",
+    "/treatments/chemical-peel/faq/",
+    "/privacy/",
 ]
 
 

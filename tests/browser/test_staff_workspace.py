@@ -73,7 +73,7 @@ def test_front_desk_books_by_phone_reschedules_and_checks_in(page, clinic):
     check(page)
     for question in QUESTIONS:
         page.get_by_role("group", name=question.text).get_by_label("No").check()
-    page.get_by_label(re.compile("I understand what microneedling involves")).check()
+    page.get_by_label(re.compile("I understand what this treatment involves")).check()  # its default consent
     page.get_by_label(re.compile("I agree that the clinic stores")).check()
     page.get_by_role("button", name="Book 3 sessions").click()
 

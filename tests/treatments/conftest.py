@@ -13,8 +13,9 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _shipped_content(db):
-    """The microneedling explainer from the data migration, even after a transactional test's flush."""
+    """The shipped content from the data migrations, even after a transactional test's flush."""
     from django.apps import apps
 
-    migration = importlib.import_module("treatments.migrations.0003_microneedling_content")
-    migration.add_microneedling(apps, None)
+    importlib.import_module("treatments.migrations.0003_microneedling_content").add_microneedling(apps, None)
+    # Microneedling's own words and the second treatment (a chemical peel).
+    importlib.import_module("treatments.migrations.0004_price_and_wording").add_wording_and_peel(apps, None)

@@ -38,8 +38,14 @@ class _FormReader(HTMLParser):
             return
         name = attrs.get("name")
         if tag == "input" and name and attrs.get("type") not in ("submit", "file"):
-            if attrs.get("type") != "checkbox" or "checked" in attrs:
-                self.data[name] = attrs.get("value", "on")
+            if attrs.get("type") == "checkbox" and "checked" in attrs and name in self.data:
+                # Several ticked boxes of one name (a multiple choice) send every value.
+                previous = self.data[name]
+                values = previous if isinstance(previous, list) else [previous]
+                self.data[name] = [*values, attrs.get("value", "on")]
+            elif attrs.get("type") != "checkbox" or "checked" in attrs:
+                # A checkbox without a value sends "on"; any other empty input sends "".
+                self.data[name] = attrs.get("value", "on" if attrs.get("type") == "checkbox" else "")
         elif tag == "textarea":
             self._textarea = name
             self.data[name] = ""
@@ -61,8 +67,10 @@ class _FormReader(HTMLParser):
             self.data[self._textarea] += data
 
 
-def form_data(html: str, form_id: str) -> dict[str, str]:
+def form_data(html: str, form_id: str) -> dict[str, str | list[str]]:
     reader = _FormReader(form_id)
     reader.feed(html)
     # Browsers drop the one newline that follows <textarea>.
-    return {key: value.removeprefix("\n") for key, value in reader.data.items()}
+    return {
+        key: value.removeprefix("\n") if isinstance(value, str) else value for key, value in reader.data.items()
+    }

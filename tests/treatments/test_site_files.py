@@ -26,6 +26,9 @@ def test_sitemap_lists_home_list_and_every_page_of_each_published_treatment(clie
             "/treatments/microneedling/",
             "/treatments/microneedling/how-it-works/",
             "/treatments/microneedling/faq/",
+            "/treatments/chemical-peel/",
+            "/treatments/chemical-peel/how-it-works/",
+            "/treatments/chemical-peel/faq/",
             "/treatments/gentle-facial/",
             "/treatments/gentle-facial/how-it-works/",
             "/treatments/gentle-facial/faq/",
@@ -40,7 +43,8 @@ def test_sitemap_leaves_out_unpublished_treatments(client):
 
 
 def test_sitemap_gives_the_treatment_pages_a_last_modified_date(client):
-    assert client.get("/sitemap.xml").content.decode().count("<lastmod>") == 3
+    # Three pages for each of the two shipped treatments.
+    assert client.get("/sitemap.xml").content.decode().count("<lastmod>") == 6
 
 
 def test_robots_txt_keeps_crawlers_out_of_admin_and_points_at_the_sitemap(client):

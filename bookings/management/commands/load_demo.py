@@ -21,6 +21,9 @@ from bookings.models import ClinicRules, Patient, Practitioner, Room, Series, Ti
 from treatments.models import Treatment
 
 TREATMENT_SLUG = "microneedling"
+# The second treatment (treatments migration 0004), so every page is seen with two: who performs it.
+SECOND_TREATMENT_SLUG = "chemical-peel"
+SECOND_TREATMENT_PRACTITIONERS = ["Dr Amara Okafor", "Sophie Turner"]
 
 # name, username, weekly blocks (weekday, start, end) in local time; Monday = 0.
 PRACTITIONERS = [
@@ -34,12 +37,13 @@ PRACTITIONERS = [
 ]
 ROOMS = ["Treatment room 1", "Treatment room 2"]
 
-# name, email, days from today to look for a first session, questionnaire answers
+# name, email, days from today to look for a first session, questionnaire answers, treatment
 SAMPLE_SERIES = [
-    ("Olivia Bennett", "olivia.bennett@example.com", 2, {}),
-    ("Priya Shah", "priya.shah@example.com", 3, {"keloid": True}),
-    ("Tom Hughes", "tom.hughes@example.com", 5, {}),
-    ("Grace O'Neill", "grace.oneill@example.com", 8, {}),
+    ("Olivia Bennett", "olivia.bennett@example.com", 2, {}, TREATMENT_SLUG),
+    ("Priya Shah", "priya.shah@example.com", 3, {"keloid": True}, TREATMENT_SLUG),
+    ("Tom Hughes", "tom.hughes@example.com", 5, {}, TREATMENT_SLUG),
+    ("Grace O'Neill", "grace.oneill@example.com", 8, {}, TREATMENT_SLUG),
+    ("Hannah Clarke", "hannah.clarke@example.com", 4, {}, SECOND_TREATMENT_SLUG),
 ]
 
 
@@ -61,14 +65,17 @@ class Command(BaseCommand):
                 )
             )
             return
+        second = Treatment.objects.filter(slug=SECOND_TREATMENT_SLUG).first()
         with transaction.atomic():
             ClinicRules.load()
             for name in ROOMS:
                 room, _ = Room.objects.get_or_create(name=name)
-                room.treatments.add(treatment)
+                room.treatments.add(*filter(None, [treatment, second]))
             for name, username, blocks in PRACTITIONERS:
-                self._practitioner(treatment, name, username, blocks)
-        booked = self._sample_series(treatment)
+                practitioner = self._practitioner(treatment, name, username, blocks)
+                if second is not None and name in SECOND_TREATMENT_PRACTITIONERS:
+                    practitioner.treatments.add(second)
+        booked = self._sample_series({TREATMENT_SLUG: treatment, SECOND_TREATMENT_SLUG: second})
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo clinic ready: {len(PRACTITIONERS)} practitioners, {len(ROOMS)} rooms, "
@@ -91,7 +98,7 @@ class Command(BaseCommand):
             '"frontdesk" / "frontdesk" (/staff/).'
         )
 
-    def _practitioner(self, treatment, name: str, username: str, blocks) -> None:
+    def _practitioner(self, treatment, name: str, username: str, blocks) -> Practitioner:
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=username, defaults={"is_staff": True, "first_name": name}
@@ -120,8 +127,9 @@ class Command(BaseCommand):
                 )
                 for day, start, end in blocks
             )
+        return practitioner
 
-    def _sample_series(self, treatment) -> int:
+    def _sample_series(self, treatments: dict) -> int:
         """Book each sample patient's series through the services, like the front desk would.
 
         Their confirmation and reminder e-mails go to the outbox like any other booking (the
@@ -129,8 +137,9 @@ class Command(BaseCommand):
         """
         today = timezone.localdate()
         booked = 0
-        for index, (name, email, days_ahead, answers) in enumerate(SAMPLE_SERIES):
-            if Patient.objects.filter(email=email).exists():
+        for index, (name, email, days_ahead, answers, slug) in enumerate(SAMPLE_SERIES):
+            treatment = treatments.get(slug)
+            if treatment is None or Patient.objects.filter(email=email).exists():
                 continue
             slots = selectors.available_slots(
                 treatment=treatment, start_date=today + timedelta(days=days_ahead), days=7, for_staff=True
