@@ -37,6 +37,19 @@ def slot_key(slot: Slot) -> str:
     return f"{slot.start.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M}-{slot.practitioner_id}"
 
 
+def parse_slot_key(key: str) -> tuple[datetime, int] | None:
+    """(UTC start, practitioner id) named by a slot key, or None when it names nothing."""
+    start, _, practitioner = (key or "").partition("-")
+    try:
+        moment = datetime.strptime(start, "%Y%m%dT%H%M").replace(tzinfo=ZoneInfo("UTC"))
+        practitioner_id = int(practitioner)
+    except ValueError:
+        return None
+    if abs(moment.date() - timezone.localdate()) > FURTHEST_AHEAD or not 0 < practitioner_id < 2**63:
+        return None  # nobody books that far off; ids are positive bigints
+    return moment, practitioner_id
+
+
 def day_label(day: date) -> str:
     """'Tuesday 2 December', with the year only when it is not this year."""
     return date_format(day, "l j F" if day.year == timezone.localdate().year else "l j F Y")
@@ -116,8 +129,9 @@ class SeriesReviewForm(forms.Form):
         spacing = Spacing(self.treatment.min_days_between, self.treatment.max_days_between)
         for number, (before, after) in enumerate(zip(slots, slots[1:]), start=2):
             if before and after and not spacing.allows(before.start, after.start, clinic_zone()):
+                # The error summary names the field ("Session 3: …"), so the sentence does not.
                 self.add_error(f"session_{number}", (
-                    f"Session {number} must be {spacing.min_days} to {spacing.max_days} days after session "
+                    f"It must be {spacing.min_days} to {spacing.max_days} days after session "
                     f"{number - 1}. Please choose another time for one of them."
                 ))
         return cleaned

@@ -69,13 +69,19 @@ def test_calendar_download_has_one_event_per_session(client, series, manage_url)
     assert [event.decoded("dtstart") for event in events] == starts(series)
 
 
-def test_move_page_offers_times_that_keep_both_neighbours_and_later_ones(client, manage_url):
-    html = client.get(f"{manage_url}sessions/2/move/").content.decode()
+def test_move_page_offers_the_window_day_by_day_and_names_the_sessions_a_time_moves(client, manage_url):
+    page = f"{manage_url}sessions/2/move/"
 
-    keeping, later = html.split("Later times (your later sessions move too)")
-    assert 'aria-label="Move to Tuesday 6 April, 14:00 with Dr Ana Silva"' in keeping
-    assert "Tuesday 13 April" not in keeping
-    assert 'aria-label="Move to Tuesday 13 April, 10:00 with Dr Ana Silva"' in later
+    first_day = client.get(page).content.decode()  # session 1 is on 9 March: the window opens on 6 April
+    pushing = client.get(page, {"month": "2027-04", "day": "2027-04-13"}).content.decode()
+    too_soon = client.get(page, {"month": "2027-04", "day": "2027-04-05"}).content.decode()
+
+    assert 'aria-label="Move to Tuesday 6 April, 14:00 with Dr Ana Silva"' in first_day
+    assert "Tuesday 20 April: free times" in first_day and "Wednesday 21 April: free times" not in first_day
+    assert ('aria-label="Move to Tuesday 13 April, 10:00 with Dr Ana Silva '
+            '(session 3 moves to Tuesday 11 May, 10:00 with Dr Ana Silva)"') in pushing
+    assert "Session 3 moves too" in pushing
+    assert "Monday 5 April: free times" not in too_soon and "Move to Monday 5 April" not in too_soon
 
 
 def test_moving_one_session_asks_to_check_then_moves_it(client, series, manage_url, practitioner,
