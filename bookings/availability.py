@@ -20,6 +20,7 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,17 +39,22 @@ class Slot:
         # In UTC: subtracting two datetimes of one zone gives wall-clock time, wrong across DST.
         return self.end.astimezone(UTC) - self.start.astimezone(UTC)
 
+    # The instants in UTC, worked out once per slot: the planner compares the same slots often.
+    @cached_property
+    def utc_start(self) -> datetime:
+        return self.start.astimezone(UTC)
+
+    @cached_property
+    def utc_end(self) -> datetime:
+        return self.end.astimezone(UTC)
+
     def overlaps(self, other: Slot, margin: timedelta = timedelta(0)) -> bool:
         """Shares the practitioner or the room with `other` and the times (plus margin) meet."""
         shares = self.practitioner_id == other.practitioner_id or (
             self.room_id is not None and self.room_id == other.room_id
         )
-        start, end = self.start.astimezone(UTC), self.end.astimezone(UTC)
-        return (
-            shares
-            and start < other.end.astimezone(UTC) + margin
-            and other.start.astimezone(UTC) < end + margin
-        )
+        # In UTC: comparing two datetimes of one zone compares wall times, wrong across DST.
+        return shares and self.utc_start < other.utc_end + margin and other.utc_start < self.utc_end + margin
 
 
 @dataclass
@@ -143,6 +149,9 @@ class Schedule:
             diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.rooms or ()
         }
         self._shifts = {diary.id: diary.shifts for diary in self.practitioners}
+        # One practitioner's free slots on one day, kept for the life of this schedule (it never
+        # changes after loading): planning many series over one month asks for the same days again.
+        self._day_slots: dict[tuple[int, date, datetime], list[Slot]] = {}
 
     @property
     def needs_room(self) -> bool:
@@ -282,7 +291,10 @@ def free_slots(
             continue
         day = max(first_day, not_before.astimezone(tz).date())
         while day < end_day:
-            slots.extend(_day_slots(schedule, diary, day, not_before))
+            key = (diary.id, day, not_before)
+            if key not in schedule._day_slots:
+                schedule._day_slots[key] = list(_day_slots(schedule, diary, day, not_before))
+            slots.extend(schedule._day_slots[key])
             day += timedelta(days=1)
     return sorted(slots)
 

@@ -96,19 +96,6 @@ class FirstSlotForm(forms.Form):
         self.fields["slot"] = SlotChoiceField(slots=slots, names=names, label="First session")
 
 
-class WeekForm(forms.Form):
-    """Which week of the calendar to show; bad or missing values fall back to the first week."""
-
-    week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), required=False,
-                                          empty_label="Any practitioner")
-
-    def __init__(self, *args, treatment: Treatment, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = Practitioner.objects.performing(treatment)
-        self.fields["practitioner"].label = "Practitioner"
-
-
 class SeriesReviewForm(forms.Form):
     """One radio group per later session: the proposed time or one of its alternatives."""
 
