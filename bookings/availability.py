@@ -63,6 +63,11 @@ class PlannedSession:
     slot: Slot | None
     alternatives: list[Slot] = field(default_factory=list)
     problem: str | None = None  # a sentence for people, set when no slot could be placed
+    suggested: Slot | None = None  # the planner's own choice, when a wanted slot was kept instead
+
+    @property
+    def suggestion(self) -> Slot | None:
+        return self.suggested or self.slot
 
 
 @dataclass
@@ -561,7 +566,7 @@ def settle_series(
             schedule, want, previous=previous, taken=taken, spacing=spacing, not_before=not_before
         ):
             others = [slot for slot in (placed.slot, *placed.alternatives) if slot != want]
-            placed = PlannedSession(number, want, others[:ALTERNATIVES])
+            placed = PlannedSession(number, want, others[:ALTERNATIVES], suggested=placed.slot)
         elif want is not None and placed.slot is not None:
             # The wanted time went (or left its window): the smallest change replaces it.
             placed = place_session(

@@ -88,17 +88,19 @@ def _pushes_note(choice: TimeChoice, names: dict[int, str]) -> str:
 
 def _time(choice: TimeChoice, names: dict[int, str], prefix: str) -> dict:
     local = choice.slot.start.astimezone(clinic_zone())
-    label = f"{prefix}{slot_label(choice.slot, names)}"
-    pushes = _pushes_note(choice, names)
     numbers = ", ".join(str(session.number) for session in choice.pushes)
+    plural = len(choice.pushes) > 1
     return {
         "key": slot_key(choice.slot),
         "time": f"{local:%H:%M}",
         "hour": local.hour,
         "practitioner": names.get(choice.slot.practitioner_id, ""),
-        "label": f"{label} ({pushes})" if pushes else label,
-        "note": f"Session{'s' if len(choice.pushes) > 1 else ''} {numbers} move{'' if len(choice.pushes) > 1 else 's'} too"
-        if choice.pushes else "",
+        "label": f"{prefix}{slot_label(choice.slot, names)}",
+        "before": f"{prefix}{day_label(local.date())}, ",  # read, not shown: the day is the heading
+        # Shown under the button and read as its description: the later sessions it moves.
+        "note": f"Session{'s' if plural else ''} {numbers} move{'' if plural else 's'} too" if choice.pushes else "",
+        "note_detail": _pushes_note(choice, names),
+        "note_shown": True,
     }
 
 
@@ -130,6 +132,12 @@ def calendar_context(
             })
         weeks.append(row)
     times = [_time(choice, names, prefix) for choice in calendar.times]
+    # When every time of the day moves the same later sessions, one sentence says so, not each button.
+    notes = {time["note"] for time in times}
+    day_note = notes.pop() if len(notes) == 1 else ""
+    if day_note:
+        for time in times:
+            time["note_shown"] = False
     periods = [
         {"name": name, "times": [t for t in times if start <= t["hour"] < end]}
         for name, start, end in PERIODS
@@ -154,6 +162,7 @@ def calendar_context(
         "weeks": weeks,
         "periods": [period for period in periods if period["times"]],
         "time_count": len(times),
+        "day_note": f"{day_note} at every time on this day." if day_note else "",
         "left_out": left_out,
         "left_out_reason": left_out_reason or (calendar.left_out[0].problem if calendar.left_out else ""),
         "fits_sentence": fits_sentence,
@@ -196,7 +205,7 @@ def move_calendar_context(month, query, practitioners, *, later: str) -> dict:
         practitioners=practitioners,
         prefix="Move to ",
         fits_sentence=(
-            f"A time marked “moves too” pushes {later} on to keep the gap between sessions; "
+            f"A time that moves {later} too keeps the gap between sessions; "
             "you see their new times before anything changes."
         ) if any(choice.pushes for choice in month.times) else "",
         left_out_reason=f"From these times {later} could not be placed again.",

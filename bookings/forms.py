@@ -100,14 +100,18 @@ class SeriesReviewForm(forms.Form):
     """One radio group per later session: the proposed time or one of its alternatives."""
 
     def __init__(self, *args, first: Slot, sessions: list[list[Slot]], initial_slots: list[Slot],
-                 names: dict[int, str], treatment: Treatment, **kwargs):
+                 names: dict[int, str], treatment: Treatment, suggested: list[Slot] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.first, self.treatment = first, treatment
-        for number, (options, chosen) in enumerate(zip(sessions, initial_slots, strict=True), start=2):
+        suggested = suggested or [options[0] for options in sessions]
+        for number, (options, chosen, suggestion) in enumerate(
+            zip(sessions, initial_slots, suggested, strict=True), start=2
+        ):
             field = SlotChoiceField(
                 slots=options, names=names, label=f"Session {number}", widget=forms.RadioSelect
             )
             field.initial = slot_key(chosen)
+            field.suggested = slot_key(suggestion)  # marked "(suggested)" on the page
             self.fields[f"session_{number}"] = field
 
     def clean(self):

@@ -176,7 +176,8 @@ def book_review(request, slug):
         + [change.old for change in changes]
     )
     bad = {n for n in numbers if request.method == "POST" and (not wanted[n] or n in reviewed.unknown)}
-    options = [[session.slot, *session.alternatives] for session in placed]
+    # In time order, whichever is chosen, so a radio button keeps its place when the plan changes.
+    options = [sorted({session.slot, *session.alternatives}) for session in placed]
     data = None
     if bad:  # the posted value where it named no time, so its field says so; the plan elsewhere
         data = {f"session_{s.number}": posted[s.number] if s.number in bad else slot_key(s.slot) for s in placed}
@@ -185,6 +186,7 @@ def book_review(request, slug):
         first=first.slot,
         sessions=options,
         initial_slots=[session.slot for session in placed],
+        suggested=[session.suggestion for session in placed],
         names=names,
         treatment=treatment,
     )

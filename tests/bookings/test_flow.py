@@ -6,7 +6,15 @@ from django.urls import reverse
 from bookings.models import Appointment, Patient, Questionnaire, Series
 from bookings.questionnaire import WORDING_VERSION
 from tests.bookings.factories import AppointmentFactory, local
-from tests.bookings.patient_fixtures import SLUG, details, frozen, key, practitioner, treatment  # noqa: F401
+from tests.bookings.patient_fixtures import (  # noqa: F401
+    SLUG,
+    details,
+    frozen,
+    key,
+    practitioner,
+    time_buttons,
+    treatment,
+)
 
 START = reverse("bookings:book", kwargs={"slug": SLUG})
 REVIEW = reverse("bookings:review", kwargs={"slug": SLUG})
@@ -34,7 +42,7 @@ def test_calendar_lists_free_slots_with_accessible_names(client, practitioner):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'aria-label="Tuesday 2 March, 09:00 with Dr Ana Silva"' in html  # the first free day, chosen
+    assert "Tuesday 2 March, 09:00 with Dr Ana Silva" in time_buttons(html)  # the first free day, chosen
     assert 'href="?month=2027-03&amp;day=2027-03-02" data-calendar-nav="day" aria-label="Tuesday 2 March: free times" aria-current="date"' in html
     assert "Monday 1 March: free times" not in html  # inside the minimum notice: not a link
     assert "Saturday 6 March: free times" not in html  # the practitioner does not work weekends
@@ -48,11 +56,11 @@ def test_calendar_moves_by_month_and_day_and_ignores_bad_values(client, practiti
     old_link = client.get(START, {"week": "2027-03-08"}).content.decode()
     nonsense = client.get(START, {"month": "13-2027", "day": "not-a-date", "practitioner": "abc"})
 
-    assert 'aria-label="Monday 8 March, 09:00 with Dr Ana Silva"' in other_day
-    assert "April 2027" in next_month and 'aria-label="Thursday 1 April, 09:00 with Dr Ana Silva"' in next_month
-    assert 'aria-label="Monday 8 March, 09:00 with Dr Ana Silva"' in old_link  # links of the week calendar
+    assert "Monday 8 March, 09:00 with Dr Ana Silva" in time_buttons(other_day)
+    assert "April 2027" in next_month and "Thursday 1 April, 09:00 with Dr Ana Silva" in time_buttons(next_month)
+    assert "Monday 8 March, 09:00 with Dr Ana Silva" in time_buttons(old_link)  # links of the week calendar
     assert nonsense.status_code == 200
-    assert 'aria-label="Tuesday 2 March, 09:00 with Dr Ana Silva"' in nonsense.content.decode()
+    assert "Tuesday 2 March, 09:00 with Dr Ana Silva" in time_buttons(nonsense.content.decode())
 
 
 def test_calendar_refuses_a_time_that_is_not_free(client, practitioner):
@@ -203,9 +211,9 @@ def test_calendar_filters_by_practitioner(client, practitioner, treatment):
 
     # One button per time for any practitioner: 09:00 to 16:00 every half hour, not twice that.
     assert everyone.count('name="slot"') == 15
-    assert 'aria-label="Tuesday 2 March, 09:00 with Dr Ana Silva"' in everyone
+    assert "Tuesday 2 March, 09:00 with Dr Ana Silva" in time_buttons(everyone)
     assert only_ben.count('name="slot"') == 15
-    assert 'aria-label="Tuesday 2 March, 09:00 with Dr Ben Okafor"' in only_ben and "with Dr Ana Silva\"" not in only_ben
+    assert "Tuesday 2 March, 09:00 with Dr Ben Okafor" in time_buttons(only_ben) and not any("Dr Ana Silva" in name for name in time_buttons(only_ben))
     assert f'<option value="{other.pk}" selected>Dr Ben Okafor</option>' in only_ben
 
 
