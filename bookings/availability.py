@@ -20,7 +20,7 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -552,7 +552,9 @@ def settle_series(
             )
             continue
         taken = [session.slot for session in plan if session.slot]
-        placed = place_session(
+
+        place = partial(
+            place_session,
             schedule,
             number=number,
             previous=previous,
@@ -561,6 +563,7 @@ def settle_series(
             not_before=not_before,
             taken=taken,
         )
+        placed = place()
         want = wanted.get(number)
         if want is not None and _still_fits(
             schedule, want, previous=previous, taken=taken, spacing=spacing, not_before=not_before
@@ -568,17 +571,7 @@ def settle_series(
             others = [slot for slot in (placed.slot, *placed.alternatives) if slot != want]
             placed = PlannedSession(number, want, others[:ALTERNATIVES], suggested=placed.slot)
         elif want is not None and placed.slot is not None:
-            # The wanted time went (or left its window): the smallest change replaces it.
-            placed = place_session(
-                schedule,
-                number=number,
-                previous=previous,
-                reference=first,
-                spacing=spacing,
-                not_before=not_before,
-                taken=taken,
-                near=want,
-            )
+            placed = place(near=want)  # the wanted time went (or left its window): the smallest change
         plan.append(placed)
     return SeriesPlan(plan)
 

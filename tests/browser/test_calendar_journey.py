@@ -82,9 +82,11 @@ def test_a_phone_books_a_four_session_series_from_the_home_page_and_moves_one(pa
     days = page.locator("#calendar a[data-calendar-nav=day]")
     chosen = days.nth(2)
     label = chosen.get_attribute("aria-label").removesuffix(": free times")
+    page.evaluate("window.samePage = true")  # gone if the page were loaded again
     journey.click(chosen)
     expect(page.locator("#calendar-times-heading")).to_have_text(label)
     expect(page.locator("#calendar-times-heading")).to_be_focused()
+    assert page.evaluate("window.samePage === true")
     assert journey.record("step-1-day") <= MAX_HEIGHT
     journey.click(page.get_by_role("button", name=re.compile(r", 14:00 with Dr ")))
 
@@ -92,9 +94,11 @@ def test_a_phone_books_a_four_session_series_from_the_home_page_and_moves_one(pa
     journey.record("step-2")
     session_4 = page.get_by_role("group", name="Session 4")
     suggested_4 = session_4.get_by_role("radio", checked=True).get_attribute("value")
-    # A later alternative for session 3 re-plans session 4 in place (static/js/series-review.js).
-    journey.click(page.get_by_role("group", name="Session 3").get_by_role("radio").nth(2))
+    # The latest alternative for session 3 re-plans session 4 in place (static/js/series-review.js).
+    page.evaluate("window.samePage = true")
+    journey.click(page.get_by_role("group", name="Session 3").get_by_role("radio").last)  # the latest
     expect(page.locator("#plan-changes")).to_contain_text("Session 4:")
+    assert page.evaluate("window.samePage === true")
     assert session_4.get_by_role("radio", checked=True).get_attribute("value") != suggested_4
     journey.record("step-2-replanned")
     journey.click(page.get_by_role("button", name="Continue with these times"))
