@@ -257,3 +257,35 @@ def month_with_free_times(build, *, month: date | None, day: date | None) -> Mon
     if month is None and day is None and not shown.free_days and shown.next_month:
         shown = build(month=shown.next_month, day=None)
     return shown
+
+
+def rebook_calendar(
+    *,
+    series,
+    number: int,
+    month: date | None = None,
+    day: date | None = None,
+    practitioner_id: int | None = None,
+    now: datetime | None = None,
+) -> MonthCalendar:
+    """Booking a cancelled session again: the free times keeping the spacing with both neighbours
+    (selectors.window_slots), so every time offered fits without moving another session."""
+    now = now or timezone.now()
+    tz = selectors.clinic_zone()
+    today = now.astimezone(tz).date()
+    first_day, last_day = selectors.session_window(
+        series=series, number=number, sessions=selectors.live_sessions(series), now=now, rules=ClinicRules.load()
+    )
+    first_day = max(first_day, today)
+    if last_day < first_day:
+        first_day = last_day = today
+    month, day = _month_and_day(first_day, last_day, month, day)
+    free = [
+        slot
+        for slot in selectors.window_slots(series=series, number=number, now=now)
+        if slot.start.astimezone(tz).date().replace(day=1) == month
+    ]
+    return _assemble(
+        month=month, first_day=first_day, last_day=last_day, day=day, free=free, tz=tz,
+        practitioner_id=practitioner_id, preferred=None, check=lambda slot: TimeChoice(slot, True),
+    )

@@ -179,6 +179,23 @@ def offered_slot(month: MonthCalendar, key: str) -> Slot | None:
     return {slot_key(slot): slot for slot in month.day_slots if slot.start in offered}.get(key)
 
 
+def rebook_month(query_dict, series, number: int, *, posted_key: str = ""):
+    """The calendar of the manage link's "book again" page, as asked for (or the posted time's day)."""
+    practitioners = performing(series.treatment)
+    query = calendar_query(query_dict, {pk for pk, _ in practitioners})
+    if posted_key and (day := posted_day(posted_key)):
+        query.month, query.day = None, day
+
+    def build(month, day):
+        return calendar.rebook_calendar(
+            series=series, number=number, month=month, day=day, practitioner_id=query.practitioner_id
+        )
+
+    shown = calendar.month_with_free_times(build, month=query.month, day=query.day)
+    return shown, calendar_context(shown, query=query, practitioners=practitioners, prefix="Book ",
+                                   today=timezone.localdate())
+
+
 def move_month(
     query_dict, appointment: Appointment, *, for_staff: bool, posted_key: str = ""
 ) -> tuple[MonthCalendar, CalendarQuery, list[tuple[int, str]]]:

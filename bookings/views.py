@@ -26,6 +26,7 @@ from bookings.calendar_page import (
     offered_slot,
     performing,
     posted_day,
+    rebook_month,
     slot_day_query,
 )
 from bookings.errors import BookingError, SlotTaken
@@ -462,14 +463,13 @@ def _book_page(request, series: Series, token: str, number: int, *, chosen: Slot
     window = selectors.session_window(
         series=series, number=number, sessions=selectors.live_sessions(series), now=now, rules=ClinicRules.load()
     )
-    options = [] if chosen else selectors.window_slots(series=series, number=number, now=now)
-    names = practitioner_names(options + ([chosen] if chosen else []))
+    names = practitioner_names([chosen] if chosen else [])
     return render(request, "bookings/manage_book.html", {
         "series": series,
         "token": token,
         "number": number,
         "window": window,
-        "days": slot_days(options, names),
+        "cal": None if chosen else rebook_month(request.GET, series, number, posted_key=request.POST.get("slot", ""))[1],
         "chosen": chosen,
         "chosen_key": slot_key(chosen) if chosen else "",
         "chosen_practitioner": names.get(chosen.practitioner_id, "") if chosen else "",
@@ -490,8 +490,8 @@ def manage_book(request, token, number):
         return redirect("bookings:manage", token=token)
     if request.method == "GET":
         return _book_page(request, series, token, number)
-    options = selectors.window_slots(series=series, number=number)
-    chosen = {slot_key(slot): slot for slot in options}.get(request.POST.get("slot", ""))
+    month, _ = rebook_month(request.GET, series, number, posted_key=request.POST.get("slot", ""))
+    chosen = offered_slot(month, request.POST.get("slot", ""))
     if chosen is None:
         return _book_page(request, series, token, number, status=400, error=NOT_OFFERED)
     if request.POST.get("confirm") != slot_key(chosen):
