@@ -172,8 +172,9 @@ def move_window(appointment: Appointment, sessions: dict[int, Appointment], *, t
     (the later sessions follow it when it leaves their window), or before the one after it."""
     treatment = appointment.series.treatment
     tz = selectors.clinic_zone()
-    previous = sessions.get(appointment.session_number - 1)
-    following = sessions.get(appointment.session_number + 1)
+    # The live neighbours: a cancelled session between is skipped, as the services do.
+    previous_number, following_number = availability.live_neighbours(sessions, appointment.session_number)
+    previous, following = sessions.get(previous_number), sessions.get(following_number)
     low, high = treatment.min_days_between, treatment.max_days_between
     if previous is not None:
         day = previous.start.astimezone(tz).date()
@@ -220,7 +221,7 @@ def move_calendar(
         exclude=Q(series=series),  # the series' own sessions do not block their own moves
         rules=rules,
     )
-    first_session = number - 1 not in sessions
+    first_session = availability.live_neighbours(sessions, number)[0] is None
     not_before, _ = availability.booking_bounds(
         schedule.rules, now=now, tz=tz, for_staff=for_staff, first_session=first_session
     )

@@ -286,6 +286,7 @@ def book_done(request, slug):
         "sessions": series.appointments.active().select_related("practitioner").order_by("session_number"),
         "flagged": _flagged_questions(series),
         "manage_path": manage_path(series),
+        "details_note": selectors.details_note(series),
     })
 
 
@@ -344,6 +345,7 @@ def manage(request, token):
         "token": token,
         "cutoff_hours": ClinicRules.load().cancellation_cutoff_hours,
         "flagged": _flagged_questions(series) if series.needs_review else [],
+        "gaps": selectors.series_gaps(series),
     })
 
 
