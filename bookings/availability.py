@@ -20,6 +20,7 @@ import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -40,17 +41,22 @@ class Slot:
         # In UTC: subtracting two datetimes of one zone gives wall-clock time, wrong across DST.
         return self.end.astimezone(UTC) - self.start.astimezone(UTC)
 
+    # The instants in UTC, worked out once per slot: the planner compares the same slots often.
+    @cached_property
+    def utc_start(self) -> datetime:
+        return self.start.astimezone(UTC)
+
+    @cached_property
+    def utc_end(self) -> datetime:
+        return self.end.astimezone(UTC)
+
     def overlaps(self, other: Slot, margin: timedelta = timedelta(0)) -> bool:
         """Shares the practitioner or the room with `other` and the times (plus margin) meet."""
         shares = self.practitioner_id == other.practitioner_id or (
             self.room_id is not None and self.room_id == other.room_id
         )
-        start, end = self.start.astimezone(UTC), self.end.astimezone(UTC)
-        return (
-            shares
-            and start < other.end.astimezone(UTC) + margin
-            and other.start.astimezone(UTC) < end + margin
-        )
+        # In UTC: comparing two datetimes of one zone compares wall times, wrong across DST.
+        return shares and self.utc_start < other.utc_end + margin and other.utc_start < self.utc_end + margin
 
 
 @dataclass
@@ -59,6 +65,11 @@ class PlannedSession:
     slot: Slot | None
     alternatives: list[Slot] = field(default_factory=list)
     problem: Problem | None = None  # a sentence (with its code), set when no slot could be placed
+    suggested: Slot | None = None  # the planner's own choice, when a wanted slot was kept instead
+
+    @property
+    def suggestion(self) -> Slot | None:
+        return self.suggested or self.slot
 
 
 @dataclass
@@ -148,6 +159,9 @@ class Schedule:
             diary.id: Timeline(_widen(diary.appointments, buffer)) for diary in self.rooms or ()
         }
         self._shifts = {diary.id: diary.shifts for diary in self.practitioners}
+        # One practitioner's free slots on one day, kept for the life of this schedule (it never
+        # changes after loading): planning many series over one month asks for the same days again.
+        self._day_slots: dict[tuple[int, date, datetime], list[Slot]] = {}
 
     def covers(self, first_day: date, last_day: date) -> bool:
         """The diaries were read for every local day in [first_day, last_day]."""
@@ -291,7 +305,10 @@ def free_slots(
             continue
         day = max(first_day, not_before.astimezone(tz).date())
         while day < end_day:
-            slots.extend(_day_slots(schedule, diary, day, not_before))
+            key = (diary.id, day, not_before)
+            if key not in schedule._day_slots:
+                schedule._day_slots[key] = list(_day_slots(schedule, diary, day, not_before))
+            slots.extend(schedule._day_slots[key])
             day += timedelta(days=1)
     return sorted(slots)
 
@@ -333,6 +350,14 @@ def _shift_starts(
         start = local_datetime(day, wall, tz)
         if start is not None:
             yield start.astimezone(UTC)
+
+
+def slot_at(schedule: Schedule, start: datetime, practitioner_id: int) -> Slot:
+    """The slot `practitioner_id` would take at `start`, with the first free room when one is needed."""
+    start = start.astimezone(schedule.tz)
+    end = later(start, schedule.duration, schedule.tz)
+    room_id = schedule.free_room(start, end) if schedule.needs_room else None
+    return Slot(start, end, practitioner_id, room_id)
 
 
 TAKEN = Problem(Code.TAKEN, "That time was just taken. Please choose another time.")
@@ -433,6 +458,16 @@ def _preference(candidate: Slot, reference: Slot, tz: ZoneInfo) -> tuple:
     )
 
 
+def _nearness(candidate: Slot, wanted: Slot, tz: ZoneInfo) -> tuple:
+    """Sort key for replacing a wanted time: same practitioner, then the nearest day, then time of day."""
+    return (
+        candidate.practitioner_id != wanted.practitioner_id,
+        abs(days_between(wanted.start, candidate.start, tz)),
+        abs(_wall_minutes(candidate.start, tz) - _wall_minutes(wanted.start, tz)),
+        candidate.start,
+    )
+
+
 def _format_day(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
@@ -451,8 +486,12 @@ def place_session(
     spacing: Spacing,
     not_before: datetime,
     taken: Iterable[Slot] = (),
+    near: Slot | None = None,
 ) -> PlannedSession:
     """Place session `number` inside the spacing window after `previous`, closest to `reference`.
+
+    With `near` (a time the patient wanted that no longer fits) the nearest day and time to it
+    rank first instead, so a lost time is replaced by the smallest change.
 
     `taken` are the series' other sessions, so a plan never double-books itself. When nothing
     fits, the session has no slot, a sentence saying so, and the nearest later times instead.
@@ -472,10 +511,13 @@ def place_session(
 
     # The same practitioner ranks first: when they alone fill the choice and its alternatives,
     # nobody else's diary needs computing (five times less work for a typical clinic).
-    pool = candidates(window_start, window_days, reference.practitioner_id)
+    pool = candidates(window_start, window_days, (near or reference).practitioner_id)
     if len(pool) <= ALTERNATIVES:
         pool = candidates(window_start, window_days)
-    ranked = sorted(pool, key=lambda slot: _preference(slot, reference, tz))
+    if near is not None:
+        ranked = sorted(pool, key=lambda slot: _nearness(slot, near, tz))
+    else:
+        ranked = sorted(pool, key=lambda slot: _preference(slot, reference, tz))
     if ranked:
         return PlannedSession(number, ranked[0], ranked[1 : 1 + ALTERNATIVES])
     window_end = window_start + timedelta(days=window_days - 1)
@@ -501,6 +543,25 @@ def plan_series(
     Later sessions prefer the first session's practitioner, weekday and wall-clock time. The
     horizon does not apply to them (only to the first session, which the caller checked).
     """
+    return settle_series(schedule, first=first, wanted={}, sessions=sessions, spacing=spacing, not_before=not_before)
+
+
+def settle_series(
+    schedule: Schedule,
+    *,
+    first: Slot,
+    wanted: dict[int, Slot],
+    sessions: int,
+    spacing: Spacing,
+    not_before: datetime,
+) -> SeriesPlan:
+    """Like `plan_series`, but keeping each `wanted` slot (session number -> slot) that still fits.
+
+    A wanted slot is kept while it is bookable (rules, free) and inside its window after the
+    session before as it now stands; otherwise that session is placed afresh. So choosing another
+    time for one session re-plans only the later sessions it pushes out of their window, and no
+    choice can contradict another. A kept slot is offered first, then the usual suggestions.
+    """
     plan = [PlannedSession(1, first)]
     for number in range(2, sessions + 1):
         previous = plan[-1].slot
@@ -516,18 +577,41 @@ def plan_series(
                 )
             )
             continue
-        plan.append(
-            place_session(
-                schedule,
-                number=number,
-                previous=previous,
-                reference=first,
-                spacing=spacing,
-                not_before=not_before,
-                taken=[session.slot for session in plan if session.slot],
-            )
+        taken = [session.slot for session in plan if session.slot]
+
+        place = partial(
+            place_session,
+            schedule,
+            number=number,
+            previous=previous,
+            reference=first,
+            spacing=spacing,
+            not_before=not_before,
+            taken=taken,
         )
+        placed = place()
+        want = wanted.get(number)
+        if want is not None and _still_fits(
+            schedule, want, previous=previous, taken=taken, spacing=spacing, not_before=not_before
+        ):
+            others = [slot for slot in (placed.slot, *placed.alternatives) if slot != want]
+            placed = PlannedSession(number, want, others[:ALTERNATIVES], suggested=placed.slot)
+        elif want is not None and placed.slot is not None:
+            placed = place(near=want)  # the wanted time went (or left its window): the smallest change
+        plan.append(placed)
     return SeriesPlan(plan)
+
+
+def _still_fits(
+    schedule: Schedule, slot: Slot, *, previous: Slot, taken: list[Slot], spacing: Spacing, not_before: datetime
+) -> bool:
+    """`slot` may follow `previous`: bookable, free, in the spacing window, clear of the series' others."""
+    return (
+        spacing.allows(previous.start, slot.start, schedule.tz)
+        and slot_problem(schedule, slot, not_before=not_before, last_day=None) is None
+        and schedule.is_free(slot)
+        and not any(slot.overlaps(other, schedule.rules.buffer) for other in taken)
+    )
 
 
 def replan_after_move(

@@ -41,6 +41,19 @@ def slot_key(slot: Slot) -> str:
     return f"{slot.start.astimezone(ZoneInfo('UTC')):%Y%m%dT%H%M}-{slot.practitioner_id}"
 
 
+def parse_slot_key(key: str) -> tuple[datetime, int] | None:
+    """(UTC start, practitioner id) named by a slot key, or None when it names nothing."""
+    start, _, practitioner = (key or "").partition("-")
+    try:
+        moment = datetime.strptime(start, "%Y%m%dT%H%M").replace(tzinfo=ZoneInfo("UTC"))
+        practitioner_id = int(practitioner)
+    except ValueError:
+        return None
+    if abs(moment.date() - timezone.localdate()) > FURTHEST_AHEAD or not 0 < practitioner_id < 2**63:
+        return None  # nobody books that far off; ids are positive bigints
+    return moment, practitioner_id
+
+
 def day_label(day: date) -> str:
     """'Tuesday 2 December', with the year only when it is not this year."""
     return date_format(day, "l j F" if day.year == timezone.localdate().year else "l j F Y")
@@ -94,31 +107,22 @@ class FirstSlotForm(forms.Form):
         self.fields["slot"] = SlotChoiceField(slots=slots, names=names, label="First session")
 
 
-class WeekForm(forms.Form):
-    """Which week of the calendar to show; bad or missing values fall back to the first week."""
-
-    week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
-    practitioner = forms.ModelChoiceField(queryset=Practitioner.objects.none(), required=False,
-                                          empty_label="Any practitioner")
-
-    def __init__(self, *args, treatment: Treatment, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = Practitioner.objects.performing(treatment)
-        self.fields["practitioner"].label = "Practitioner"
-
-
 class SeriesReviewForm(forms.Form):
     """One radio group per later session: the proposed time or one of its alternatives."""
 
     def __init__(self, *args, first: Slot, sessions: list[list[Slot]], initial_slots: list[Slot],
-                 names: dict[int, str], treatment: Treatment, **kwargs):
+                 names: dict[int, str], treatment: Treatment, suggested: list[Slot] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.first, self.treatment = first, treatment
-        for number, (options, chosen) in enumerate(zip(sessions, initial_slots, strict=True), start=2):
+        suggested = suggested or [options[0] for options in sessions]
+        for number, (options, chosen, suggestion) in enumerate(
+            zip(sessions, initial_slots, suggested, strict=True), start=2
+        ):
             field = SlotChoiceField(
                 slots=options, names=names, label=f"Session {number}", widget=forms.RadioSelect
             )
             field.initial = slot_key(chosen)
+            field.suggested = slot_key(suggestion)  # marked "(suggested)" on the page
             self.fields[f"session_{number}"] = field
 
     def clean(self):
@@ -127,8 +131,9 @@ class SeriesReviewForm(forms.Form):
         spacing = Spacing(self.treatment.min_days_between, self.treatment.max_days_between)
         for number, (before, after) in enumerate(zip(slots, slots[1:]), start=2):
             if before and after and not spacing.allows(before.start, after.start, clinic_zone()):
+                # The error summary names the field ("Session 3: …"), so the sentence does not.
                 self.add_error(f"session_{number}", (
-                    f"Session {number} must be {spacing.min_days} to {spacing.max_days} days after session "
+                    f"It must be {spacing.min_days} to {spacing.max_days} days after session "
                     f"{number - 1}. Please choose another time for one of them."
                 ))
         return cleaned

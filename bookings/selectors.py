@@ -12,7 +12,7 @@ Slot times come back as aware datetimes in the clinic's zone (settings.TIME_ZONE
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -259,6 +259,44 @@ def series_plan(
 
     `schedule`: the series' diaries (series_schedule) when the caller has read them already.
     """
+    return series_review(
+        treatment=treatment, first=first, wanted={}, now=now, for_staff=for_staff, schedule=schedule
+    ).plan
+
+
+@dataclass
+class PlanChange:
+    """A session whose wanted time could not be kept: taken by someone, or out of its window."""
+
+    number: int
+    old: Slot
+    new: Slot | None
+    taken: bool  # True: no longer free; False: no longer inside the spacing after the session before
+
+
+@dataclass
+class ReviewedPlan:
+    plan: SeriesPlan
+    changes: list[PlanChange] = field(default_factory=list)
+    unknown: set[int] = field(default_factory=set)  # wanted times that are no clinic time at all
+
+
+def series_review(
+    *,
+    treatment,
+    first: Slot,
+    wanted: dict[int, tuple[datetime, int]],
+    now: datetime | None = None,
+    for_staff: bool = False,
+    schedule: availability.Schedule | None = None,
+) -> ReviewedPlan:
+    """The series planned from `first`, keeping each wanted (start, practitioner id) that still fits.
+
+    One schedule load for the whole span (or the caller's `schedule`); the pure engine re-places every
+    later session that a wanted time pushes out of its window (availability.settle_series). `changes`
+    names the wanted times not kept and why; `unknown` the ones that are not a time of this clinic's
+    grid and hours.
+    """
     now = now or timezone.now()
     spacing = spacing_of(treatment)
     first_day = first.start.astimezone(clinic_zone()).date()
@@ -285,10 +323,29 @@ def series_plan(
             )
             for n in range(2, treatment.sessions_in_series + 1)
         ]
-        return SeriesPlan(sessions)
-    return availability.plan_series(
-        schedule, first=first, sessions=treatment.sessions_in_series, spacing=spacing, not_before=not_before
+        return ReviewedPlan(SeriesPlan(sessions))
+    slots = {number: availability.slot_at(schedule, start, practitioner_id) for number, (start, practitioner_id) in wanted.items()}
+    unknown = {
+        number
+        for number, slot in slots.items()
+        if not (2 <= number <= treatment.sessions_in_series)
+        or not schedule.within_hours(slot)
+        or not availability.on_grid(slot.start, schedule.rules.granularity, schedule.tz)
+    }
+    plan = availability.settle_series(
+        schedule,
+        first=first,
+        wanted={number: slot for number, slot in slots.items() if number not in unknown},
+        sessions=treatment.sessions_in_series,
+        spacing=spacing,
+        not_before=not_before,
     )
+    changes = [
+        PlanChange(number, slot, plan.sessions[number - 1].slot, taken=not schedule.is_free(slot))
+        for number, slot in sorted(slots.items())
+        if number not in unknown and plan.sessions[number - 1].slot != slot
+    ]
+    return ReviewedPlan(plan, changes, unknown)
 
 
 def first_slot_problem(

@@ -51,7 +51,8 @@ from bookings.staff_forms import (
     WeekForm,
     WorkingHoursFormSet,
 )
-from bookings.views import changed_since, move_options, plan_fingerprint, seen_field, seen_posted, slot_days
+from bookings.calendar_page import move_calendar_context, move_month, offered_slot
+from bookings.views import changed_since, plan_fingerprint, seen_field, seen_posted, slot_days
 from treatments.models import Treatment
 
 
@@ -423,22 +424,22 @@ def appointment_cancel(request, pk):
 @require_http_methods(["GET", "POST"])
 @staff_only("bookings.change_appointment")
 def appointment_move(request, pk):
-    """Offer only the times the engine allows: keeping both neighbours' spacing, or later ones that
-    move the following sessions too (shown for confirmation first)."""
+    """Offer only the times the engine allows, in the session's spacing window, on the month
+    calendar; a time that moves the following sessions too is confirmed first."""
     appointment = _appointment(request, pk)
     refusal = selectors.change_refusal(appointment=appointment, for_staff=True)
     if refusal:
         messages.error(request, refusal)
         return redirect("staff:appointment", pk=appointment.pk)
-    keeping, later = move_options(appointment, for_staff=True)
-    options = keeping + later
-    names = practitioner_names(options + [selectors.as_slot(appointment)])
+    month, query, practitioners = move_month(
+        request.GET, appointment, for_staff=True, posted_key=request.POST.get("slot", "")
+    )
+    names = {**dict(practitioners), appointment.practitioner_id: appointment.practitioner.name}
     context = {
         "appointment": appointment,
         "patient": appointment.series.patient,
         "current_label": slot_label(selectors.as_slot(appointment), names),
-        "keeping": slot_days(keeping, names),
-        "later": slot_days(later, names),
+        "cal": move_calendar_context(month, query, practitioners, later="the following sessions"),
         "seen": seen_field([appointment]),
     }
     if request.method == "GET":
@@ -446,7 +447,7 @@ def appointment_move(request, pk):
     seen = seen_posted(request.POST)
     if changed_since(seen, [appointment]):  # the patient or a colleague changed it meanwhile
         return render(request, "staff/move.html", {**context, "error": CHANGED}, status=409)
-    new = {slot_key(slot): slot for slot in options}.get(request.POST.get("slot", ""))
+    new = offered_slot(month, request.POST.get("slot", ""))
     if new is None:
         return render(
             request,

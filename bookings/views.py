@@ -17,21 +17,31 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings import availability, ics, selectors, services
+from bookings import calendar, ics, selectors, services
 from bookings.availability import Slot
+from bookings.calendar_page import (
+    calendar_context,
+    calendar_query,
+    move_calendar_context,
+    move_month,
+    offered_slot,
+    performing,
+    posted_day,
+    rebook_month,
+    slot_day_query,
+)
 from bookings.errors import CHANGED, BookingError, Code
 from bookings.flow import Draft, draft_clear, draft_load, draft_save, pop_notice
 from bookings.forms import (
     DetailsForm,
     FirstSlotForm,
     SeriesReviewForm,
-    WeekForm,
     clinic_zone,
     day_label,
+    parse_slot_key,
     practitioner_names,
     slot_key,
     slot_label,
-    week_start,
 )
 from bookings.models import Appointment, ClinicRules, Series
 from bookings.questionnaire import QUESTIONS_BY_KEY, questions_for
@@ -69,64 +79,49 @@ def slot_days(slots: list[Slot], names: dict[int, str], *, week: date | None = N
     return [{"date": day, "label": day_label(day), "slots": entries} for day, entries in days.items()]
 
 
-# --- Step 1: the week calendar ---------------------------------------------------------------------
-
-
-@dataclass
-class CalendarWeek:
-    start: date
-    previous: date | None
-    next: date | None
-    practitioner: object = None
-
-    def query(self, day: date | None) -> str:
-        practitioner = f"&practitioner={self.practitioner.pk}" if self.practitioner else ""
-        return f"?week={day:%Y-%m-%d}{practitioner}" if day else ""
-
-
-def calendar_week(query, treatment: Treatment) -> tuple[CalendarWeek, WeekForm]:
-    """The week asked for, kept between this week and the booking horizon."""
-    form = WeekForm(query, treatment=treatment)
-    form.is_valid()  # a bad value simply falls back to the defaults below
-    today = timezone.localdate()
-    first = week_start(today)
-    last = week_start(today + timedelta(days=ClinicRules.load().horizon_days))
-    start = min(max(week_start(form.cleaned_data.get("week") or today), first), last)
-    week = CalendarWeek(
-        start=start,
-        previous=start - timedelta(days=7) if start > first else None,
-        next=start + timedelta(days=7) if start < last else None,
-        practitioner=form.cleaned_data.get("practitioner"),
-    )
-    return week, form
+# --- Step 1: the month calendar ---------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
 @rate_limited("booking", "BOOKING_POST_RATE", methods=("POST",))
 def book_start(request, slug):
-    """Step 1: pick the first session from a week of real free slots."""
+    """Step 1: the first session from a month calendar; each time offered has room for the series."""
     treatment = _treatment(slug)
-    week, week_form = calendar_week(request.GET, treatment)
-    slots = selectors.available_slots(
-        treatment=treatment, start_date=week.start, days=7, practitioner=week.practitioner
+    practitioners = performing(treatment)
+    query = calendar_query(request.GET, {pk for pk, _ in practitioners})
+    if request.method == "POST" and (day := posted_day(request.POST.get("slot", ""))):
+        query.month, query.day = None, day  # that day's times, to match the one posted
+
+    def build(month, day):
+        return calendar.first_session_calendar(
+            treatment=treatment, month=month, day=day, practitioner_id=query.practitioner_id
+        )
+
+    month = calendar.month_with_free_times(build, month=query.month, day=query.day)
+    offered = {choice.slot.start for choice in month.times}
+    form = FirstSlotForm(
+        _bound(request), slots=[slot for slot in month.day_slots if slot.start in offered], names=dict(practitioners)
     )
-    names = practitioner_names(slots)
-    form = FirstSlotForm(_bound(request), slots=slots, names=names)
     draft = draft_load(request, slug)
     if form.is_bound and form.is_valid():
         draft = draft or Draft(slots=[])
         draft.slots = [form.cleaned_data["slot"]]
         draft_save(request, slug, draft)
         return redirect("bookings:review", slug=slug)
+    sessions = treatment.sessions_in_series
+    spacing = f"{treatment.min_days_between} to {treatment.max_days_between} days apart"
     context = {
         "treatment": treatment,
-        "week": week,
-        "week_form": week_form,
-        "week_end": week.start + timedelta(days=6),
-        "previous_query": week.query(week.previous),
-        "next_query": week.query(week.next),
-        "this_query": week.query(week.start),
-        "days": slot_days(slots, names, week=week.start),
+        "cal": calendar_context(
+            month,
+            query=query,
+            practitioners=practitioners,
+            fits_sentence=(
+                f"Each time below leaves room for all {sessions} sessions, {spacing}." if sessions > 1 else ""
+            ),
+            left_out_reason=f"From these times the later sessions cannot all be placed {spacing}.",
+            today=timezone.localdate(),
+        ),
         "form": form,
         "notice": pop_notice(request, slug, draft) if draft else "",
     }
@@ -136,55 +131,96 @@ def book_start(request, slug):
 # --- Step 2: the series plan -------------------------------------------------------------------------
 
 
-def _still_free(options: list[Slot], chosen: Slot | None) -> Slot:
-    """The patient's earlier choice while it is still offered, else the freshly proposed time."""
-    offered = {slot_key(slot): slot for slot in options}
-    return offered.get(slot_key(chosen), options[0]) if chosen else options[0]
+def _change_sentence(change: selectors.PlanChange, treatment: Treatment, names: dict[int, str]) -> str:
+    why = (
+        "is no longer free" if change.taken else
+        f"is no longer {treatment.min_days_between} to {treatment.max_days_between} days after "
+        f"session {change.number - 1}"
+    )
+    now = slot_label(change.new, names) if change.new else "no free time found (see below)"
+    return f"Session {change.number}: {slot_label(change.old, names)} {why}. Now: {now}."
 
 
 @require_http_methods(["GET", "POST"])
 @rate_limited("booking", "BOOKING_POST_RATE", methods=("POST",))
 def book_review(request, slug):
-    """Step 2: the whole series planned from the first session; each session may be changed."""
+    """Step 2: the whole series planned from the first session; each session may be changed.
+
+    Every request re-plans from the times wanted (posted, else those kept in the draft): a time
+    that still fits stays, later sessions it pushes out of their window are placed afresh, and
+    the page says what changed instead of refusing a plan that contradicts itself.
+    """
     treatment = _treatment(slug)
     draft = draft_load(request, slug)
     if not draft or not draft.slots:
         return redirect("bookings:book", slug=slug)
-    plan = selectors.series_plan(treatment=treatment, first=draft.slots[0])
+    numbers = range(2, treatment.sessions_in_series + 1)
+    if request.method == "POST":
+        posted = {number: request.POST.get(f"session_{number}", "") for number in numbers}
+        wanted = {number: parse_slot_key(value) for number, value in posted.items()}
+    else:
+        posted = {}
+        wanted = {number: (slot.start, slot.practitioner_id) for number, slot in enumerate(draft.slots[1:], start=2)}
+    reviewed = selectors.series_review(
+        treatment=treatment, first=draft.slots[0], wanted={n: w for n, w in wanted.items() if w}
+    )
+    plan = reviewed.plan
     first = plan.sessions[0]
     if first.slot is None:
-        # The first time went (or fell inside the notice) meanwhile: back to its week, saying why.
-        draft.notice = first.problem or TAKEN
+        # The first time went (or fell inside the notice) meanwhile: back to its day, saying why.
+        lost = slot_label(draft.slots[0], practitioner_names(draft.slots[:1]))
+        draft.notice = f"Your first session, {lost}, can no longer be booked. {first.problem}"
         draft_save(request, slug, draft)
-        day = draft.slots[0].start.astimezone(clinic_zone()).date()
-        return redirect(reverse("bookings:book", kwargs={"slug": slug}) + f"?week={day:%Y-%m-%d}")
-    names = practitioner_names(plan.slots + [slot for s in plan.sessions for slot in s.alternatives])
-    form = None
-    if plan.is_complete:
-        options = [[session.slot, *session.alternatives] for session in plan.sessions[1:]]
-        earlier = draft.slots[1:] + [None] * len(options)
-        form = SeriesReviewForm(
-            _bound(request),
-            first=first.slot,
-            sessions=options,
-            initial_slots=[_still_free(offered, chosen) for offered, chosen in zip(options, earlier)],
-            names=names,
-            treatment=treatment,
-        )
-        if form.is_bound and form.is_valid():
-            draft.slots = [first.slot, *form.chosen_slots]
-            draft_save(request, slug, draft)
-            return redirect("bookings:details", slug=slug)
+        return redirect(reverse("bookings:book", kwargs={"slug": slug}) + slot_day_query(draft.slots[0]))
+    placed = [session for session in plan.sessions[1:] if session.slot]
+    changes = reviewed.changes
+    names = practitioner_names(
+        plan.slots
+        + [slot for s in plan.sessions for slot in s.alternatives]
+        + [change.old for change in changes]
+    )
+    bad = {n for n in numbers if request.method == "POST" and (not wanted[n] or n in reviewed.unknown)}
+    # In time order, whichever is chosen, so a radio button keeps its place when the plan changes.
+    options = [sorted({session.slot, *session.alternatives}) for session in placed]
+    data = None
+    if bad:  # the posted value where it named no time, so its field says so; the plan elsewhere
+        data = {f"session_{s.number}": posted[s.number] if s.number in bad else slot_key(s.slot) for s in placed}
+    form = SeriesReviewForm(
+        data,
+        first=first.slot,
+        sessions=options,
+        initial_slots=[session.slot for session in placed],
+        suggested=[session.suggestion for session in placed],
+        names=names,
+        treatment=treatment,
+    )
+    if form.is_bound:
+        form.is_valid()
+    elif request.method == "POST" and plan.is_complete and not changes and "replan" not in request.POST:
+        draft.slots = plan.slots
+        draft_save(request, slug, draft)
+        return redirect("bookings:details", slug=slug)
+    if request.method == "POST" and not bad:
+        # Remember the re-planned times, so going back and forth shows this plan.
+        draft.slots = [first.slot, *(session.slot for session in placed)]
+        draft_save(request, slug, draft)
     context = {
         "treatment": treatment,
         "plan": plan,
         "first_label": slot_label(first.slot, names),
-        "first_week_query": f"?week={first.slot.start.astimezone(clinic_zone()):%Y-%m-%d}",
+        "first_day_query": slot_day_query(first.slot),
         "problems": [session for session in plan.sessions if session.problem],
+        "unplaced": next((session for session in plan.sessions if session.slot is None), None),
+        "nearest": [slot_label(slot, names) for s in plan.sessions[1:] if s.slot is None for slot in s.alternatives],
         "form": form,
+        "rows": [
+            {"session": s, "field": form[f"session_{s.number}"] if f"session_{s.number}" in form.fields else None}
+            for s in plan.sessions[1:]
+        ],
+        "changes": [_change_sentence(change, treatment, names) for change in changes],
         "notice": pop_notice(request, slug, draft),
     }
-    return render(request, "bookings/book_review.html", context, status=400 if form and form.errors else 200)
+    return render(request, "bookings/book_review.html", context, status=400 if form.errors else 200)
 
 
 # --- Step 3: details, questionnaire, consent ------------------------------------------------------
@@ -386,48 +422,21 @@ def plan_fingerprint(moves: list[tuple[Appointment, Slot]]) -> str:
     return ",".join(f"{appointment.session_number}:{slot_key(slot)}" for appointment, slot in moves)
 
 
-def move_options(appointment: Appointment, *, for_staff: bool = False) -> tuple[list[Slot], list[Slot]]:
-    """(times that keep both neighbours, later times that push the following sessions too)."""
-    current = slot_key(selectors.as_slot(appointment))
-    options = selectors.session_options(appointment=appointment, for_staff=for_staff)
-    keeping = [slot for slot in options if slot_key(slot) != current]
-    sessions = selectors.live_sessions(appointment.series)
-    previous_number, following_number = availability.live_neighbours(sessions, appointment.session_number)
-    following = sessions.get(following_number)
-    if following is None:
-        return keeping, []
-    treatment = appointment.series.treatment
-    previous = sessions.get(previous_number)
-    zone = clinic_zone()
-    # From the day after the next session's window closes to the end of the previous one's.
-    first_day = following.start.astimezone(zone).date() - timedelta(days=treatment.min_days_between - 1)
-    if previous:
-        last_day = previous.start.astimezone(zone).date() + timedelta(days=treatment.max_days_between)
-    else:
-        last_day = first_day + timedelta(days=treatment.max_days_between - treatment.min_days_between)
-    if last_day < first_day:
-        return keeping, []
-    days = (last_day - first_day).days + 1
-    return keeping, selectors.available_slots(
-        treatment=treatment, start_date=first_day, days=days, for_staff=for_staff
-    )
-
-
 def _label(appointment: Appointment) -> str:
     names = {appointment.practitioner_id: appointment.practitioner.name}
     return slot_label(selectors.as_slot(appointment), names)
 
 
 def _move_page(request, session: ManagedSession, token: str, *, error: str = "", status: int = 200):
-    keeping, later = move_options(session.appointment)
-    names = practitioner_names(keeping + later)
+    month, query, practitioners = move_month(
+        request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", "")
+    )
     return render(request, "bookings/manage_move.html", {
         "series": session.series,
         "appointment": session.appointment,
         "token": token,
         "current_label": _label(session.appointment),
-        "keeping": slot_days(keeping, names),
-        "later": slot_days(later, names),
+        "cal": move_calendar_context(month, query, practitioners, later="your later sessions"),
         "error": error,
         "seen": seen_field([session.appointment]),
     }, status=status)
@@ -463,8 +472,8 @@ def manage_move(request, token, number):
     seen = seen_posted(request.POST)
     if changed_since(seen, [session.appointment]):  # another tab (or the clinic) changed it
         return _move_page(request, session, token, status=409, error=CHANGED)
-    keeping, later = move_options(session.appointment)
-    new = {slot_key(slot): slot for slot in keeping + later}.get(request.POST.get("slot", ""))
+    month, _, _ = move_month(request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", ""))
+    new = offered_slot(month, request.POST.get("slot", ""))
     if new is None:
         return _move_page(request, session, token, status=400, error=NOT_OFFERED)
     try:
@@ -501,14 +510,13 @@ def _book_page(request, series: Series, token: str, number: int, *, chosen: Slot
     window = selectors.session_window(
         series=series, number=number, sessions=selectors.live_sessions(series), now=now, rules=ClinicRules.load()
     )
-    options = [] if chosen else selectors.window_slots(series=series, number=number, now=now)
-    names = practitioner_names(options + ([chosen] if chosen else []))
+    names = practitioner_names([chosen] if chosen else [])
     return render(request, "bookings/manage_book.html", {
         "series": series,
         "token": token,
         "number": number,
         "window": window,
-        "days": slot_days(options, names),
+        "cal": None if chosen else rebook_month(request.GET, series, number, posted_key=request.POST.get("slot", ""))[1],
         "chosen": chosen,
         "chosen_key": slot_key(chosen) if chosen else "",
         "chosen_practitioner": names.get(chosen.practitioner_id, "") if chosen else "",
@@ -529,8 +537,8 @@ def manage_book(request, token, number):
         return redirect("bookings:manage", token=token)
     if request.method == "GET":
         return _book_page(request, series, token, number)
-    options = selectors.window_slots(series=series, number=number)
-    chosen = {slot_key(slot): slot for slot in options}.get(request.POST.get("slot", ""))
+    month, _ = rebook_month(request.GET, series, number, posted_key=request.POST.get("slot", ""))
+    chosen = offered_slot(month, request.POST.get("slot", ""))
     if chosen is None:
         return _book_page(request, series, token, number, status=400, error=NOT_OFFERED)
     if request.POST.get("confirm") != slot_key(chosen):

@@ -3,6 +3,7 @@
 Import the fixtures into a test module (`from tests.bookings.patient_fixtures import *`).
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -38,6 +39,12 @@ def practitioner(treatment):
 
 def key(start, practitioner, minutes: int = 60) -> str:
     return slot_key(Slot(start, start + timedelta(minutes=minutes), practitioner.pk))
+
+
+def time_buttons(html: str) -> list[str]:
+    """The accessible names of a page's time buttons (their text, visually hidden parts included)."""
+    buttons = re.findall(r'<button type="submit" name="slot"[^>]*>(.*?)</button>', html, re.S)
+    return [" ".join(re.sub(r"<[^>]+>", "", button).split()) for button in buttons]
 
 
 def details(**changes) -> dict:

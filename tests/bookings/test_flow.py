@@ -6,7 +6,15 @@ from django.urls import reverse
 from bookings.models import Appointment, Patient, Questionnaire, Series
 from bookings.questionnaire import WORDING_VERSION
 from tests.bookings.factories import AppointmentFactory, local
-from tests.bookings.patient_fixtures import SLUG, details, frozen, key, practitioner, treatment  # noqa: F401
+from tests.bookings.patient_fixtures import (  # noqa: F401
+    SLUG,
+    details,
+    frozen,
+    key,
+    practitioner,
+    time_buttons,
+    treatment,
+)
 
 START = reverse("bookings:book", kwargs={"slug": SLUG})
 REVIEW = reverse("bookings:review", kwargs={"slug": SLUG})
@@ -34,18 +42,25 @@ def test_calendar_lists_free_slots_with_accessible_names(client, practitioner):
 
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'aria-label="Tuesday 2 March, 09:00 with Dr Ana Silva"' in html
-    assert "Monday 1 March" in html and "No free times this day" in html  # inside the minimum notice
+    assert "Tuesday 2 March, 09:00 with Dr Ana Silva" in time_buttons(html)  # the first free day, chosen
+    assert 'href="?month=2027-03&amp;day=2027-03-02" data-calendar-nav="day" aria-label="Tuesday 2 March: free times" aria-current="date"' in html
+    assert "Monday 1 March: free times" not in html  # inside the minimum notice: not a link
+    assert "Saturday 6 March: free times" not in html  # the practitioner does not work weekends
     assert "<h1" in html and html.count("<h1") == 1
+    assert "<table" in html and '<th scope="col"><abbr title="Monday">Mo</abbr></th>' in html
 
 
-def test_calendar_moves_week_by_week_and_ignores_bad_weeks(client, practitioner):
-    next_week = client.get(START, {"week": "2027-03-08"}).content.decode()
-    nonsense = client.get(START, {"week": "not-a-date", "practitioner": "abc"})
+def test_calendar_moves_by_month_and_day_and_ignores_bad_values(client, practitioner):
+    other_day = client.get(START, {"month": "2027-03", "day": "2027-03-08"}).content.decode()
+    next_month = client.get(START, {"month": "2027-04"}).content.decode()
+    old_link = client.get(START, {"week": "2027-03-08"}).content.decode()
+    nonsense = client.get(START, {"month": "13-2027", "day": "not-a-date", "practitioner": "abc"})
 
-    assert 'aria-label="Monday 8 March, 09:00 with Dr Ana Silva"' in next_week
+    assert "Monday 8 March, 09:00 with Dr Ana Silva" in time_buttons(other_day)
+    assert "April 2027" in next_month and "Thursday 1 April, 09:00 with Dr Ana Silva" in time_buttons(next_month)
+    assert "Monday 8 March, 09:00 with Dr Ana Silva" in time_buttons(old_link)  # links of the week calendar
     assert nonsense.status_code == 200
-    assert "Tuesday 2 March" in nonsense.content.decode()
+    assert "Tuesday 2 March, 09:00 with Dr Ana Silva" in time_buttons(nonsense.content.decode())
 
 
 def test_calendar_refuses_a_time_that_is_not_free(client, practitioner):
@@ -178,7 +193,7 @@ def test_a_first_session_taken_meanwhile_returns_to_its_week(client, practitione
 
     response = client.get(REVIEW)
 
-    assert response.url == f"{START}?week=2027-03-02"
+    assert response.url == f"{START}?month=2027-03&day=2027-03-02"
     assert "That time was just taken" in client.get(response.url).content.decode()
 
 
@@ -194,16 +209,21 @@ def test_calendar_filters_by_practitioner(client, practitioner, treatment):
     everyone = client.get(START).content.decode()
     only_ben = client.get(START, {"practitioner": other.pk}).content.decode()
 
-    assert "with Dr Ana Silva" in everyone and "with Dr Ben Okafor" in everyone
-    assert "with Dr Ana Silva</span>" not in only_ben and "with Dr Ben Okafor" in only_ben
+    # One button per time for any practitioner: 09:00 to 16:00 every half hour, not twice that.
+    assert everyone.count('name="slot"') == 15
+    assert "Tuesday 2 March, 09:00 with Dr Ana Silva" in time_buttons(everyone)
+    assert only_ben.count('name="slot"') == 15
+    assert "Tuesday 2 March, 09:00 with Dr Ben Okafor" in time_buttons(only_ben) and not any("Dr Ana Silva" in name for name in time_buttons(only_ben))
+    assert f'<option value="{other.pk}" selected>Dr Ben Okafor</option>' in only_ben
 
 
 def test_calendar_stops_at_the_booking_horizon(client, practitioner):
-    response = client.get(START, {"week": "2030-01-07"})
+    response = client.get(START, {"month": "2030-01"})
 
     html = response.content.decode()
-    assert "Week of 24 May to 30 May 2027" in html  # 90 days from 1 March: Sunday 30 May
-    assert "Next week" not in html and "Previous week" in html
+    assert '<h2 class="h5 mb-0" id="calendar-caption" tabindex="-1">May 2027</h2>' in html  # 90 days: 30 May
+    assert "Next month" not in html and "Previous month, April 2027" in html
+    assert "Friday 28 May: free times" in html and "Monday 31 May: free times" not in html
 
 
 def test_dates_name_the_year_only_when_it_is_not_this_year(frozen):

@@ -13,6 +13,7 @@ from tests.bookings.patient_fixtures import (  # noqa: F401
     manage_url,
     practitioner,
     series,
+    time_buttons,
     treatment,
 )
 
@@ -69,13 +70,20 @@ def test_calendar_download_has_one_event_per_session(client, series, manage_url)
     assert [event.decoded("dtstart") for event in events] == starts(series)
 
 
-def test_move_page_offers_times_that_keep_both_neighbours_and_later_ones(client, manage_url):
-    html = client.get(f"{manage_url}sessions/2/move/").content.decode()
+def test_move_page_offers_the_window_day_by_day_and_names_the_sessions_a_time_moves(client, manage_url):
+    page = f"{manage_url}sessions/2/move/"
 
-    keeping, later = html.split("Later times (your later sessions move too)")
-    assert 'aria-label="Move to Tuesday 6 April, 14:00 with Dr Ana Silva"' in keeping
-    assert "Tuesday 13 April" not in keeping
-    assert 'aria-label="Move to Tuesday 13 April, 10:00 with Dr Ana Silva"' in later
+    first_day = client.get(page).content.decode()  # session 1 is on 9 March: the window opens on 6 April
+    pushing = client.get(page, {"month": "2027-04", "day": "2027-04-13"}).content.decode()
+    too_soon = client.get(page, {"month": "2027-04", "day": "2027-04-05"}).content.decode()
+
+    assert "Move to Tuesday 6 April, 14:00 with Dr Ana Silva" in time_buttons(first_day)
+    assert "Tuesday 20 April: free times" in first_day and "Wednesday 21 April: free times" not in first_day
+    assert "Move to Tuesday 13 April, 10:00 with Dr Ana Silva" in time_buttons(pushing)
+    button = pushing.split("Tuesday 13 April, </span>10:00")[1][:600]
+    assert '<span class="visually-hidden">session 3 moves to Tuesday 11 May, 10:00 with Dr Ana Silva' in button
+    assert "Session 3 moves too at every time on this day." in pushing
+    assert "Monday 5 April: free times" not in too_soon and "Move to Monday 5 April" not in too_soon
 
 
 def test_moving_one_session_asks_to_check_then_moves_it(client, series, manage_url, practitioner,
@@ -161,10 +169,10 @@ def test_an_unknown_session_number_goes_back_to_the_series(client, series, manag
 
 
 def test_move_page_does_not_offer_the_current_time(client, manage_url):
-    html = client.get(f"{manage_url}sessions/2/move/").content.decode()
+    names = time_buttons(client.get(f"{manage_url}sessions/2/move/").content.decode())
 
-    assert "Move to Tuesday 6 April, 10:00 with" not in html
-    assert "Move to Tuesday 6 April, 10:30 with" in html
+    assert "Move to Tuesday 6 April, 10:00 with Dr Ana Silva" not in names
+    assert "Move to Tuesday 6 April, 10:30 with Dr Ana Silva" in names
 
 
 def test_a_time_taken_before_confirming_shows_fresh_times_and_moves_nothing(client, series, manage_url,
@@ -178,7 +186,9 @@ def test_a_time_taken_before_confirming_shows_fresh_times_and_moves_nothing(clie
     response = move(client, manage_url, 2, local(2027, 4, 6, 14), practitioner, confirm="2:whatever")
 
     html = response.content.decode()
+    names = time_buttons(html)
     assert response.status_code == 400
     assert "That time is no longer free" in html
-    assert "Move to Tuesday 6 April, 14:00" not in html and "Move to Tuesday 6 April, 15:00" in html
+    assert "Move to Tuesday 6 April, 14:00 with Dr Ana Silva" not in names
+    assert "Move to Tuesday 6 April, 15:00 with Dr Ana Silva" in names
     assert starts(series)[1] == local(2027, 4, 6, 10)

@@ -127,15 +127,19 @@ def test_cancelling_without_a_reason_asks_for_one(client, front_desk, series):
 def test_reschedule_offers_only_times_keeping_the_series_spacing(client, front_desk, series):
     client.force_login(front_desk)
     second = session(series, 2)  # Tue 6 April; session 1 on 9 March, session 3 on 4 May: 28 days each side
+    url = reverse("staff:move", args=[second.pk])
 
-    page = client.get(reverse("staff:move", args=[second.pk])).content.decode()
-    keeping, later = page.split('id="later-heading"')
+    sixth = client.get(url, {"month": "2027-04", "day": "2027-04-06"}).content.decode()
+    seventh = client.get(url, {"month": "2027-04", "day": "2027-04-07"}).content.decode()
 
-    assert key(local(2027, 4, 6, 14), second.practitioner) in keeping
-    assert key(local(2027, 4, 7, 10), second.practitioner) not in keeping  # 27 days before session 3
-    assert key(local(2027, 4, 7, 10), second.practitioner) in later  # …unless session 3 moves too
-    assert key(local(2027, 4, 5, 10), second.practitioner) not in page  # 27 days after session 1: too soon
-    assert key(local(2027, 4, 6, 10), second.practitioner) not in page  # where it is now
+    assert key(local(2027, 4, 6, 14), second.practitioner) in sixth
+    assert key(local(2027, 4, 6, 10), second.practitioner) not in sixth  # where it is now
+    assert "Monday 5 April: free times" not in sixth  # 27 days after session 1: too soon
+    # 27 days before session 3: offered, saying that session 3 moves too.
+    assert key(local(2027, 4, 7, 10), second.practitioner) in seventh
+    assert "Session 3 moves too at every time on this day." in seventh
+    assert f'id="note-{key(local(2027, 4, 7, 10), second.practitioner)}"><span class="visually-hidden">session 3 moves to' in seventh
+    assert "moves too" not in sixth and 'id="note-' not in sixth
 
 
 def test_reschedule_moves_the_session_and_records_before_and_after(client, front_desk, series):
@@ -235,7 +239,7 @@ def test_reschedule_later_pushes_the_following_session_after_a_confirmation(clie
     url = reverse("staff:move", args=[second.pk])
     later = key(local(2027, 4, 13, 10), second.practitioner)  # a week later: session 3 would be 21 days after
 
-    assert later in client.get(url).content.decode()
+    assert later in client.get(url, {"month": "2027-04", "day": "2027-04-13"}).content.decode()
     confirm = client.post(url, {"slot": later})
 
     page = confirm.content.decode()

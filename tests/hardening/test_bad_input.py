@@ -103,17 +103,20 @@ def _no_rate_limits(settings):
 def draft_ready(client) -> None:
     """Walk the first two steps with the first time whose whole series can be planned."""
     query = ""
-    while True:  # examples that book fill the diary, week by week
+    while True:  # examples that book fill the diary, day by day
         calendar = client.get(f"/book/{SLUG}/{query}")
-        for first in (slot["key"] for day in calendar.context["days"] for slot in day["slots"]):
+        shown = calendar.context["cal"]
+        for first in (time["key"] for period in shown["periods"] for time in period["times"]):
             client.post(f"/book/{SLUG}/", {"slot": first})
             review = client.get(f"/book/{SLUG}/series/")
-            if review.status_code == 200 and review.context["form"] is not None:
+            if review.status_code == 200 and review.context["plan"].is_complete:
                 chosen = {name: field.initial for name, field in review.context["form"].fields.items()}
                 client.post(f"/book/{SLUG}/series/", chosen)
                 assert client.get(f"/book/{SLUG}/details/").status_code == 200
                 return
-        query = calendar.context["next_query"]
+        days = [day["query"] for week in shown["weeks"] for day in week if day["query"]]
+        later = days[days.index(shown["action"]) + 1 :] if shown["action"] in days else []
+        query = later[0] if later else (shown["next"] or {}).get("query")
         assert query, "no series can be planned any more"
 
 
