@@ -100,7 +100,11 @@ def day_view(request):
     """Every practitioner's column for one day (today unless ?date=YYYY-MM-DD)."""
     day = _day(request.GET)
     practitioners = list(staff_selectors.visible_practitioners(request.user))
-    diary = staff_selectors.diary(practitioners=practitioners, days=[day]) if practitioners else None
+    diary = (
+        staff_selectors.diary(practitioners=practitioners, days=[day], now=timezone.now(), working_only=True)
+        if practitioners
+        else None
+    )
     return render(
         request,
         "staff/day.html",

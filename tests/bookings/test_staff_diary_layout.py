@@ -1,0 +1,109 @@
+"""The diary as a tool: a day on one screen, only the people working, short visits usable, time off on
+top, colour by treatment, a "now" line."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from bookings.staff_selectors import TREATMENT_COLOURS
+from tests.bookings.factories import (
+    AppointmentFactory,
+    PractitionerFactory,
+    SeriesFactory,
+    TimeOffFactory,
+    TreatmentFactory,
+)
+from tests.bookings.staff_fixtures import *
+from tests.bookings.staff_fixtures import local
+
+DAY = reverse("staff:day")
+STYLESHEET = Path(__file__).resolve().parents[2] / "static" / "css" / "staff.css"
+
+
+def visit(practitioner, start, minutes=60, treatment=None, name="Kim Short"):
+    series = SeriesFactory(treatment=treatment or TreatmentFactory(), patient__name=name)
+    return AppointmentFactory(
+        series=series, practitioner=practitioner, start=start, end=start + timedelta(minutes=minutes)
+    )
+
+
+def test_day_view_leaves_out_practitioners_who_do_not_work_that_day(client, front_desk, practitioner, frozen):
+    PractitionerFactory(name="Dr Weekend Only", hours=[(5, "09:00", "13:00")])
+    booked_anyway = PractitionerFactory(name="Dr Booked Anyway", hours=[])
+    visit(booked_anyway, local(2027, 3, 9, 12))
+    client.force_login(front_desk)
+
+    page = client.get(DAY, {"date": "2027-03-09"}).content.decode()
+
+    assert "Dr Ana Silva" in page and "Dr Booked Anyway" in page
+    assert "Dr Weekend Only" not in page
+
+
+def test_day_view_says_when_nobody_works(client, front_desk, practitioner, frozen):
+    client.force_login(front_desk)
+
+    page = client.get(DAY, {"date": "2027-03-07"}).content.decode()  # a Sunday
+
+    assert "Nobody works this day" in page
+    assert "Dr Ana Silva" not in page
+
+
+def test_a_short_visit_is_one_compact_line_with_a_labelled_check_in_button(
+    client, front_desk, practitioner, frozen
+):
+    visit(practitioner, local(2027, 3, 9, 10), minutes=30)
+    visit(practitioner, local(2027, 3, 9, 11), minutes=60, name="Lee Long")
+    client.force_login(front_desk)
+
+    page = client.get(DAY, {"date": "2027-03-09"}).content.decode()
+
+    short, long = page.split("Kim Short")[0].rsplit("<li", 1)[1], page.split("Lee Long")[0].rsplit("<li", 1)[1]
+    assert " compact" in short and " compact" not in long
+    assert 'aria-label="Check in Kim Short (10:00)"' in page
+    assert 'aria-label="Open Kim Short, 10:00: all actions"' in page
+    assert "11:00–12:00" in page
+
+
+def test_blocks_take_a_stable_colour_from_their_treatment(client, front_desk, practitioner, frozen):
+    first, second = TreatmentFactory(), TreatmentFactory()
+    visit(practitioner, local(2027, 3, 9, 10), treatment=first)
+    visit(practitioner, local(2027, 3, 9, 12), treatment=second)
+    client.force_login(front_desk)
+
+    page = client.get(DAY, {"date": "2027-03-09"}).content.decode()
+
+    assert f'treatment-colour-{first.pk % TREATMENT_COLOURS}"' in page
+    assert f'treatment-colour-{second.pk % TREATMENT_COLOURS}"' in page
+    assert first.pk % TREATMENT_COLOURS != second.pk % TREATMENT_COLOURS
+    for colour in range(TREATMENT_COLOURS):
+        assert f".treatment-colour-{colour} " in STYLESHEET.read_text()
+
+
+def test_time_off_is_drawn_above_the_bookings_it_overlaps(client, front_desk, practitioner, frozen):
+    visit(practitioner, local(2027, 3, 9, 13))
+    TimeOffFactory(
+        practitioner=practitioner, start=local(2027, 3, 9, 13), end=local(2027, 3, 9, 15), reason="Training"
+    )
+    client.force_login(front_desk)
+
+    page = client.get(DAY, {"date": "2027-03-09"}).content.decode()
+
+    # Later in the same track, and on a higher layer in the stylesheet.
+    assert page.index("Kim Short") < page.index("Time off: Training")
+    css = STYLESHEET.read_text()
+    layer = lambda rule: int(css.split(rule + " {", 1)[1].split("z-index:", 1)[1].split(";", 1)[0])
+    assert layer(".diary-off") > layer(".diary-block")
+
+
+def test_todays_diary_draws_a_now_line_where_the_clock_is(client, front_desk, practitioner, frozen):
+    frozen.move_to(local(2027, 3, 1, 10, 30))  # Monday; the grid starts at 09:00
+    client.force_login(front_desk)
+
+    today = client.get(DAY).content.decode()
+    tomorrow = client.get(DAY, {"date": "2027-03-02"}).content.decode()
+
+    assert 'class="diary-now" style="--now: 90"' in today
+    assert "js/diary-now.js" in today
+    assert "diary-now" not in tomorrow
