@@ -508,7 +508,9 @@ def patient_detail(request, pk):
 def book_start(request, pk):
     """Step 1: the treatment and a week of free first-session times (staff: no notice or horizon)."""
     patient = _patient(request, pk)
-    form = BookStartForm(request.GET or None)
+    # From a free place in the diary (?practitioner=&date=&time=): those filled in, the treatment to choose.
+    picked = {name: request.GET[name] for name in ("practitioner", "date") if name in request.GET}
+    form = BookStartForm(request.GET if "treatment" in request.GET else None, initial=picked)
     days, chosen = [], None
     if form.is_bound and form.is_valid():
         chosen = form.cleaned_data

@@ -107,3 +107,61 @@ def test_todays_diary_draws_a_now_line_where_the_clock_is(client, front_desk, pr
     assert 'class="diary-now" style="--now: 90"' in today
     assert "js/diary-now.js" in today
     assert "diary-now" not in tomorrow
+
+
+# --- A free place in the diary starts a phone booking there -------------------------------------------
+
+
+def test_free_half_hours_inside_the_hours_link_to_booking_there(client, front_desk, practitioner, frozen):
+    visit(practitioner, local(2027, 3, 9, 10))
+    TimeOffFactory(practitioner=practitioner, start=local(2027, 3, 9, 13), end=local(2027, 3, 9, 15))
+    client.force_login(front_desk)
+
+    page = client.get(DAY, {"date": "2027-03-09"}).content.decode()
+
+    link = f"/staff/patients/?practitioner={practitioner.pk}&amp;date=2027-03-09&amp;time="
+    assert f"{link}09:00" in page and f"{link}09:30" in page and f"{link}16:30" in page
+    for taken in ("10:00", "10:30", "13:00", "14:30", "17:00"):
+        assert f"{link}{taken}" not in page
+    assert 'aria-label="Book 09:30 with Dr Ana Silva, Tue 9 Mar"' in page
+
+
+def test_a_free_place_leads_through_the_patient_to_the_booking_page_prefilled(
+    client, front_desk, treatment, practitioner, series
+):
+    client.force_login(front_desk)
+    picked = {"practitioner": practitioner.pk, "date": "2027-03-09", "time": "14:00"}
+
+    search = client.get(reverse("staff:patients"), {"q": "Jo Bloggs", **picked}).content.decode()
+    book_here = (
+        reverse("staff:book", args=[series.patient.pk])
+        + f"?practitioner={practitioner.pk}&amp;date=2027-03-09&amp;time=14%3A00"
+    )
+    assert "Booking the free time picked in the diary" in search
+    assert '<input type="hidden" name="time" value="14:00">' in search
+    assert f'href="{book_here}"' in search
+
+    start = client.get(reverse("staff:book", args=[series.patient.pk]), picked)
+    page = start.content.decode()
+    assert start.status_code == 200 and "is required" not in page
+    assert f'<option value="{practitioner.pk}" selected>' in page
+    assert 'value="2027-03-09"' in page and '<input type="hidden" name="time" value="14:00">' in page
+
+    times = client.get(
+        reverse("staff:book", args=[series.patient.pk]), {**picked, "treatment": treatment.slug}
+    ).content.decode()
+    highlighted = times.split('aria-current="true"')
+    assert len(highlighted) == 2
+    assert 'aria-label="First session' in highlighted[1].split(">")[0] and "14:00" in highlighted[1][:300]
+
+
+def test_bad_values_from_a_diary_link_do_not_break_the_booking_page(client, front_desk, treatment, series):
+    client.force_login(front_desk)
+
+    response = client.get(
+        reverse("staff:book", args=[series.patient.pk]),
+        {"practitioner": "x", "date": "2027-02-30", "time": "<b>"},
+    )
+
+    assert response.status_code == 200
+    assert "<b>" not in response.content.decode()
