@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import F, Func, Q, QuerySet, Value
 
-from bookings.models import Appointment, Patient, Practitioner, TimeOff, WorkingHours
+from bookings.models import Appointment, Patient, Practitioner, Room, TimeOff, WorkingHours
 from bookings.selectors import clinic_zone, local_midnight
 
 DEFAULT_OPENING = (time(9, 0), time(17, 0))
@@ -87,7 +87,7 @@ class Block:
 class Column:
     key: str
     heading: str
-    practitioner: Practitioner
+    practitioner: Practitioner | None  # None in a room's column
     day: date
     shifts: list[Band] = field(default_factory=list)
     off: list[Band] = field(default_factory=list)
@@ -123,6 +123,10 @@ class Diary:
         return [(label, count) for label, count in counts if count] + (
             [("Review needed", reviews)] if reviews else []
         )
+
+    @property
+    def span_label(self) -> str:
+        return f"{_hhmm(self.start_minute)}–{_hhmm(self.end_minute)}"
 
     @property
     def hours(self) -> list[Band]:
@@ -204,6 +208,61 @@ def diary(
     return framed
 
 
+def room_diary(*, practitioners: list[Practitioner], day: date, now: datetime | None = None) -> Diary:
+    """The day by room: a column per active room (and one for bookings without a room).
+
+    The same grid as the practitioners' day (one query more, for the rooms), its blocks regrouped.
+    """
+    by_practitioner = diary(practitioners=practitioners, days=[day], now=now)
+    columns = {
+        room.pk: Column(key=f"room-{room.pk}", heading=room.name, practitioner=None, day=day)
+        for room in Room.objects.filter(is_active=True)
+    }
+    for block in sorted(
+        (block for column in by_practitioner.columns for block in column.blocks),
+        key=lambda block: (block.top, block.appointment.pk),
+    ):
+        room = block.appointment.room
+        if room is None:
+            room_id, heading = None, "No room"
+        else:
+            room_id, heading = room.pk, room.name
+        column = columns.setdefault(
+            room_id, Column(key=f"room-{room_id or 'none'}", heading=heading, practitioner=None, day=day)
+        )
+        column.blocks.append(block)
+    by_practitioner.columns = list(columns.values())
+    return by_practitioner
+
+
+@dataclass
+class WeekCell:
+    """One practitioner's day in the week at a glance: hours, bookings, and how many."""
+
+    day: date
+    hours: str  # "09:00–17:00", or "" on a day off
+    shifts: list[Band]
+    off: list[Band]
+    blocks: list[Block]
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def week_overview(*, practitioners: list[Practitioner], days: list[date]) -> tuple[Diary, list[tuple]]:
+    """Every practitioner's week on one screen: (the framed grid, [(practitioner, [WeekCell × 7])])."""
+    grid = diary(practitioners=practitioners, days=days)
+    cells: dict[int, list[WeekCell]] = {practitioner.pk: [] for practitioner in practitioners}
+    for column in grid.columns:
+        hours = ", ".join(
+            f"{_hhmm(grid.start_minute + band.top)}–{_hhmm(grid.start_minute + band.top + band.length)}"
+            for band in column.shifts
+        )
+        cells[column.practitioner.pk].append(WeekCell(column.day, hours, column.shifts, column.off, column.blocks))
+    return grid, [(practitioner, cells[practitioner.pk]) for practitioner in practitioners]
+
+
 def _free_places(column: Column) -> list[Band]:
     """FREE_STEP places inside the shifts that no booking or time off touches (before framing)."""
     taken = [(band.top, band.top + band.length) for band in [*column.off, *column.blocks]]
@@ -211,7 +270,7 @@ def _free_places(column: Column) -> list[Band]:
     for shift in column.shifts:
         for top in range(-(-shift.top // FREE_STEP) * FREE_STEP, shift.top + shift.length - FREE_STEP + 1, FREE_STEP):
             if not any(start < top + FREE_STEP and top < end for start, end in taken):
-                places.append(Band(top, FREE_STEP, f"{top // 60:02d}:{top % 60:02d}"))
+                places.append(Band(top, FREE_STEP, _hhmm(top)))
     return places
 
 

@@ -97,14 +97,18 @@ def _day(query) -> date:
 @require_GET
 @staff_only("bookings.view_appointment")
 def day_view(request):
-    """Every practitioner's column for one day (today unless ?date=YYYY-MM-DD)."""
+    """Every working practitioner's column for one day (today unless ?date=YYYY-MM-DD); ?by=room: rooms."""
     day = _day(request.GET)
+    by_room = request.GET.get("by") == "room"
     practitioners = list(staff_selectors.visible_practitioners(request.user))
-    diary = (
-        staff_selectors.diary(practitioners=practitioners, days=[day], now=timezone.now(), working_only=True)
-        if practitioners
-        else None
-    )
+    if not practitioners:
+        diary = None
+    elif by_room:
+        diary = staff_selectors.room_diary(practitioners=practitioners, day=day, now=timezone.now())
+    else:
+        diary = staff_selectors.diary(
+            practitioners=practitioners, days=[day], now=timezone.now(), working_only=True
+        )
     return render(
         request,
         "staff/day.html",
@@ -116,6 +120,7 @@ def day_view(request):
             "today": timezone.localdate(),
             "form": DayForm(initial={"date": day}),
             "here": request.get_full_path(),
+            "by_room": by_room,
         },
     )
 
@@ -123,7 +128,7 @@ def day_view(request):
 @require_GET
 @staff_only("bookings.view_appointment")
 def week_view(request):
-    """One practitioner's week, Monday to Sunday."""
+    """One practitioner's week, Monday to Sunday; ?practitioner=all: everyone's week at a glance."""
     practitioners = staff_selectors.visible_practitioners(request.user)
     form = WeekForm(request.GET, practitioners=practitioners)
     form.is_valid()  # bad values fall back to this week and the first practitioner
@@ -132,6 +137,22 @@ def week_view(request):
         raise Http404("No practitioner to show.")
     start = week_start(form.cleaned_data.get("date") or timezone.localdate())
     days = [start + timedelta(days=n) for n in range(7)]
+    if request.GET.get("practitioner") == "all":
+        grid, rows = staff_selectors.week_overview(practitioners=list(practitioners), days=days)
+        return render(
+            request,
+            "staff/week_all.html",
+            {
+                "start": start,
+                "end": days[-1],
+                "days": days,
+                "grid": grid,
+                "rows": rows,
+                "previous": start - timedelta(days=7),
+                "next": start + timedelta(days=7),
+                "practitioners": practitioners,
+            },
+        )
     return render(
         request,
         "staff/week.html",

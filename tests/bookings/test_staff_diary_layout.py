@@ -11,6 +11,7 @@ from bookings.staff_selectors import TREATMENT_COLOURS
 from tests.bookings.factories import (
     AppointmentFactory,
     PractitionerFactory,
+    RoomFactory,
     SeriesFactory,
     TimeOffFactory,
     TreatmentFactory,
@@ -19,13 +20,14 @@ from tests.bookings.staff_fixtures import *
 from tests.bookings.staff_fixtures import local
 
 DAY = reverse("staff:day")
+WEEK = reverse("staff:week")
 STYLESHEET = Path(__file__).resolve().parents[2] / "static" / "css" / "staff.css"
 
 
-def visit(practitioner, start, minutes=60, treatment=None, name="Kim Short"):
+def visit(practitioner, start, minutes=60, treatment=None, name="Kim Short", room=None):
     series = SeriesFactory(treatment=treatment or TreatmentFactory(), patient__name=name)
     return AppointmentFactory(
-        series=series, practitioner=practitioner, start=start, end=start + timedelta(minutes=minutes)
+        series=series, practitioner=practitioner, start=start, end=start + timedelta(minutes=minutes), room=room
     )
 
 
@@ -165,3 +167,65 @@ def test_bad_values_from_a_diary_link_do_not_break_the_booking_page(client, fron
 
     assert response.status_code == 200
     assert "<b>" not in response.content.decode()
+
+
+# --- Rooms, and everyone's week ------------------------------------------------------------------------
+
+
+def test_day_by_room_has_a_column_per_room_with_whos_treating(client, front_desk, practitioner, frozen):
+    laser, bed = RoomFactory(name="Laser room"), RoomFactory(name="Bed 2")
+    RoomFactory(name="Old room", is_active=False)
+    colleague = PractitionerFactory(name="Dr Cy Room")
+    visit(practitioner, local(2027, 3, 9, 10), room=laser)
+    visit(colleague, local(2027, 3, 9, 10), name="Lee Long")
+    client.force_login(front_desk)
+
+    page = client.get(DAY, {"date": "2027-03-09", "by": "room"}).content.decode()
+
+    assert 'aria-label="Diary for the day, one column per room"' in page
+    assert "Laser room" in page and "Bed 2" in page and "No room" in page and "Old room" not in page
+    laser_column = page.split("Laser room", 1)[1].split("diary-column", 1)[0]
+    assert "Kim Short" in laser_column and "Dr Ana Silva" in laser_column
+    assert "Lee Long" in page.split("No room", 1)[1]
+    assert "Book 09:00" not in page  # rooms have no hours of their own: book from the practitioners' day
+    assert 'href="?date=2027-03-10&amp;by=room"' in page and "By practitioner" in page
+
+
+def test_day_by_room_keeps_a_fixed_query_cost(client, front_desk, practitioner, frozen, django_assert_max_num_queries):
+    for hour in range(9, 17):
+        visit(practitioner, local(2027, 3, 9, hour), room=RoomFactory())
+    client.force_login(front_desk)
+
+    with django_assert_max_num_queries(9):
+        page = client.get(DAY, {"date": "2027-03-09", "by": "room"}).content.decode()
+
+    assert page.count("diary-block status-booked") == 8
+
+
+def test_everyones_week_at_a_glance_counts_each_day_and_links_to_it(client, front_desk, practitioner, frozen):
+    colleague = PractitionerFactory(name="Dr Ben Okafor", hours=[(1, "12:00", "18:00")])
+    visit(practitioner, local(2027, 3, 9, 10))
+    visit(practitioner, local(2027, 3, 9, 12))
+    visit(colleague, local(2027, 3, 9, 13))
+    client.force_login(front_desk)
+
+    response = client.get(WEEK, {"practitioner": "all", "date": "2027-03-10"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Everyone: 8 Mar – 14 Mar 2027" in page
+    ana_row = page.split("Dr Ana Silva</a>", 1)[1].split("</tr>", 1)[0]
+    ben_row = page.split("Dr Ben Okafor</a>", 1)[1].split("</tr>", 1)[0]
+    assert "2 booked<span class=\"visually-hidden\"> with Dr Ana Silva on Tuesday 9 March" in ana_row
+    assert "1 booked" in ben_row and "12:00–18:00" in ben_row
+    assert "Off<span" in ben_row  # Monday: no hours, nothing booked
+    assert 'href="/staff/?date=2027-03-09"' in ana_row
+    assert "week-glance-block treatment-colour-" in ana_row
+
+
+def test_a_practitioner_sees_only_their_own_row_in_everyones_week(client, ana, colleague_series, frozen):
+    client.force_login(ana)
+
+    page = client.get(WEEK, {"practitioner": "all", "date": "2027-03-09"}).content.decode()
+
+    assert "Dr Ana Silva" in page and "Dr Ben Okafor" not in page
