@@ -106,6 +106,7 @@ class Diary:
     columns: list[Column]
     others: list[Appointment]  # cancelled and no-show: listed below the grid, not in it
     now_top: int | None = None  # minutes from the top of the grid to "now", when now is on it
+    roomless: int = 0  # by room: active sessions that need no room (not in the grid)
 
     @property
     def length(self) -> int:
@@ -209,30 +210,30 @@ def diary(
 
 
 def room_diary(*, practitioners: list[Practitioner], day: date, now: datetime | None = None) -> Diary:
-    """The day by room: a column per active room (and one for bookings without a room).
+    """The day by room: a column per active room (or inactive one still booked).
 
     The same grid as the practitioners' day (one query more, for the rooms), its blocks regrouped.
+    Sessions that need no room are left out and counted (`roomless`): they are in the practitioners' day.
     """
-    by_practitioner = diary(practitioners=practitioners, days=[day], now=now)
+    grid = diary(practitioners=practitioners, days=[day], now=now)
     columns = {
         room.pk: Column(key=f"room-{room.pk}", heading=room.name, practitioner=None, day=day)
         for room in Room.objects.filter(is_active=True)
     }
-    for block in sorted(
-        (block for column in by_practitioner.columns for block in column.blocks),
+    blocks = sorted(
+        (block for column in grid.columns for block in column.blocks),
         key=lambda block: (block.top, block.appointment.pk),
-    ):
+    )
+    for block in blocks:
         room = block.appointment.room
-        if room is None:
-            room_id, heading = None, "No room"
-        else:
-            room_id, heading = room.pk, room.name
-        column = columns.setdefault(
-            room_id, Column(key=f"room-{room_id or 'none'}", heading=heading, practitioner=None, day=day)
-        )
-        column.blocks.append(block)
-    by_practitioner.columns = list(columns.values())
-    return by_practitioner
+        if room is not None:
+            column = columns.setdefault(
+                room.pk, Column(key=f"room-{room.pk}", heading=room.name, practitioner=None, day=day)
+            )
+            column.blocks.append(block)
+    grid.columns = list(columns.values())
+    grid.roomless = sum(block.appointment.room_id is None for block in blocks)
+    return grid
 
 
 @dataclass
