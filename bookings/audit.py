@@ -17,8 +17,10 @@ PATIENT_ONLINE = "patient (online booking)"
 PATIENT_MANAGE_LINK = "patient via manage link"
 SYSTEM = "clinic system"
 
-# What a snapshot holds, in the order changes are listed.
-FIELDS = ("status", "start", "end", "practitioner_id", "room_id", "needs_review", "cancel_reason")
+# What a snapshot holds, in the order changes are listed (a patient's changed details: the last ones).
+FIELDS = (
+    "status", "start", "end", "practitioner_id", "room_id", "needs_review", "cancel_reason", "name", "phone",
+)
 
 
 def actor_label(by, *, default: str) -> str:
@@ -64,6 +66,22 @@ def audit_record(
             at=at,
         )
         for appointment, before in changes
+    )
+
+
+def audit_patient_changed(
+    *, series: Series, patient, before: dict, by, default_actor: str, at: datetime
+) -> AuditEvent:
+    """The patient's details changed with this series' booking: the fields before, and after."""
+    return AuditEvent.objects.create(
+        series=series,
+        appointment=None,
+        actor=by,
+        actor_label=actor_label(by, default=default_actor),
+        action=AuditEvent.Action.PATIENT_CHANGED,
+        before=before,
+        after={name: getattr(patient, name) for name in before},
+        at=at,
     )
 
 
