@@ -4,6 +4,7 @@ under runserver (`make run`) too; pages carrying secrets never do (BREACH).
 """
 
 import gzip
+import os
 import re
 import urllib.request
 from pathlib import Path
@@ -76,8 +77,14 @@ def test_manage_link_page_is_never_compressed(client, manage_url):
 
 
 def test_make_run_serves_css_and_javascript_gzipped(tmp_path):
-    """runserver with DEBUG on, as `make run` starts it: whitenoise reads the source folders."""
-    env = project_env(DEBUG="1", CLINIC_VAR_DIR=str(tmp_path), LOG_LEVEL="WARNING")
+    """runserver with DEBUG on, as `make run` starts it: whitenoise reads the source folders.
+
+    runserver's start-up checks connect to a database: the test run's server's maintenance database
+    serves (static files need none). The embedded one `make run` starts is walked in
+    tests/test_embedded_default.py.
+    """
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    env = project_env(DEBUG="1", CLINIC_VAR_DIR=str(tmp_path), LOG_LEVEL="WARNING", DATABASE_URL=f"{server}/postgres")
     port = free_port()
     runserver = [PYTHON, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
     files = {
