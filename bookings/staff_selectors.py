@@ -15,10 +15,15 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import F, Func, Q, QuerySet, Value
 
-from bookings.models import Appointment, Patient, Practitioner, TimeOff, WorkingHours
+from bookings.models import Appointment, Patient, Practitioner, Room, TimeOff, WorkingHours
 from bookings.selectors import clinic_zone, local_midnight
 
 DEFAULT_OPENING = (time(9, 0), time(17, 0))
+FREE_STEP = 30  # minutes: the free places a diary offers to book, on the clinic's usual start grid
+COMPACT_MINUTES = 45  # a block shorter than this shows one line: time, name, one button
+# Treatment colours (CSS classes treatment-colour-0..N-1 in static/css/staff.css): a strong edge
+# (3:1 against white) and a pale fill under dark text (AA); the treatment id picks one, stably.
+TREATMENT_COLOURS = 8
 SEARCH_LIMIT = 50
 
 
@@ -69,16 +74,29 @@ class Block:
     def needs_review(self) -> bool:
         return self.appointment.needs_review or self.appointment.series.needs_review
 
+    @property
+    def compact(self) -> bool:
+        return self.length < COMPACT_MINUTES
+
+    @property
+    def colour(self) -> int:
+        return self.appointment.series.treatment_id % TREATMENT_COLOURS
+
 
 @dataclass
 class Column:
     key: str
     heading: str
-    practitioner: Practitioner
+    practitioner: Practitioner | None  # None in a room's column
     day: date
     shifts: list[Band] = field(default_factory=list)
     off: list[Band] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
+    free: list[Band] = field(default_factory=list)  # whole FREE_STEP places inside shifts, nothing booked
+
+    @property
+    def works(self) -> bool:
+        return bool(self.shifts or self.blocks)
 
 
 @dataclass
@@ -87,6 +105,8 @@ class Diary:
     end_minute: int
     columns: list[Column]
     others: list[Appointment]  # cancelled and no-show: listed below the grid, not in it
+    now_top: int | None = None  # minutes from the top of the grid to "now", when now is on it
+    roomless: int = 0  # by room: active sessions that need no room (not in the grid)
 
     @property
     def length(self) -> int:
@@ -106,6 +126,10 @@ class Diary:
         )
 
     @property
+    def span_label(self) -> str:
+        return f"{_hhmm(self.start_minute)}–{_hhmm(self.end_minute)}"
+
+    @property
     def hours(self) -> list[Band]:
         return [
             Band(minute - self.start_minute, 60, f"{minute // 60:02d}:00")
@@ -123,8 +147,13 @@ def _clock(value: time) -> int:
     return value.hour * 60 + value.minute
 
 
-def diary(*, practitioners: list[Practitioner], days: list[date]) -> Diary:
-    """Columns for each (practitioner, day) pair: one practitioner's week, or everyone's day."""
+def diary(
+    *, practitioners: list[Practitioner], days: list[date], now: datetime | None = None, working_only=False
+) -> Diary:
+    """Columns for each (practitioner, day) pair: one practitioner's week, or everyone's day.
+
+    `working_only` leaves out the columns of practitioners with neither hours nor bookings (the day).
+    """
     tz = clinic_zone()
     window_start, window_end = local_midnight(days[0], tz), local_midnight(days[-1] + timedelta(days=1), tz)
     ids = [practitioner.pk for practitioner in practitioners]
@@ -169,7 +198,81 @@ def diary(*, practitioners: list[Practitioner], days: list[date]) -> Diary:
         length = int((appointment.end - appointment.start).total_seconds() // 60)
         if (appointment.practitioner_id, day) in columns:
             columns[appointment.practitioner_id, day].blocks.append(Block(appointment, top, length))
-    return _framed(list(columns.values()), others)
+    shown = [column for column in columns.values() if column.works or not working_only]
+    for column in shown:
+        column.free = _free_places(column)
+    framed = _framed(shown, others)
+    if now is not None and len(days) == 1:
+        minute = _minute(now, days[0]) - framed.start_minute
+        if 0 <= minute <= framed.length:
+            framed.now_top = minute
+    return framed
+
+
+def room_diary(*, practitioners: list[Practitioner], day: date, now: datetime | None = None) -> Diary:
+    """The day by room: a column per active room (or inactive one still booked).
+
+    The same grid as the practitioners' day (one query more, for the rooms), its blocks regrouped.
+    Sessions that need no room are left out and counted (`roomless`): they are in the practitioners' day.
+    """
+    grid = diary(practitioners=practitioners, days=[day], now=now)
+    columns = {
+        room.pk: Column(key=f"room-{room.pk}", heading=room.name, practitioner=None, day=day)
+        for room in Room.objects.filter(is_active=True)
+    }
+    blocks = sorted(
+        (block for column in grid.columns for block in column.blocks),
+        key=lambda block: (block.top, block.appointment.pk),
+    )
+    for block in blocks:
+        room = block.appointment.room
+        if room is not None:
+            column = columns.setdefault(
+                room.pk, Column(key=f"room-{room.pk}", heading=room.name, practitioner=None, day=day)
+            )
+            column.blocks.append(block)
+    grid.columns = list(columns.values())
+    grid.roomless = sum(block.appointment.room_id is None for block in blocks)
+    return grid
+
+
+@dataclass
+class WeekCell:
+    """One practitioner's day in the week at a glance: hours, bookings, and how many."""
+
+    day: date
+    hours: str  # "09:00–17:00", or "" on a day off
+    shifts: list[Band]
+    off: list[Band]
+    blocks: list[Block]
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def week_overview(*, practitioners: list[Practitioner], days: list[date]) -> tuple[Diary, list[tuple]]:
+    """Every practitioner's week on one screen: (the framed grid, [(practitioner, [WeekCell × 7])])."""
+    grid = diary(practitioners=practitioners, days=days)
+    cells: dict[int, list[WeekCell]] = {practitioner.pk: [] for practitioner in practitioners}
+    for column in grid.columns:
+        hours = ", ".join(
+            f"{_hhmm(grid.start_minute + band.top)}–{_hhmm(grid.start_minute + band.top + band.length)}"
+            for band in column.shifts
+        )
+        cells[column.practitioner.pk].append(WeekCell(column.day, hours, column.shifts, column.off, column.blocks))
+    return grid, [(practitioner, cells[practitioner.pk]) for practitioner in practitioners]
+
+
+def _free_places(column: Column) -> list[Band]:
+    """FREE_STEP places inside the shifts that no booking or time off touches (before framing)."""
+    taken = [(band.top, band.top + band.length) for band in [*column.off, *column.blocks]]
+    places = []
+    for shift in column.shifts:
+        for top in range(-(-shift.top // FREE_STEP) * FREE_STEP, shift.top + shift.length - FREE_STEP + 1, FREE_STEP):
+            if not any(start < top + FREE_STEP and top < end for start, end in taken):
+                places.append(Band(top, FREE_STEP, _hhmm(top)))
+    return places
 
 
 def _framed(columns: list[Column], others: list[Appointment]) -> Diary:
@@ -180,7 +283,7 @@ def _framed(columns: list[Column], others: list[Appointment]) -> Diary:
     last = max((bottom for _, bottom in edges), default=_clock(DEFAULT_OPENING[1]))
     start, end = max(first // 60 * 60, 0), min(-(-last // 60) * 60, 1440)
     for column in columns:
-        for band in [*column.shifts, *column.blocks]:
+        for band in [*column.shifts, *column.blocks, *column.free]:
             band.top -= start
         clipped = [
             (max(band.top, start), min(band.top + band.length, end), band.label) for band in column.off

@@ -98,10 +98,18 @@ def _day(query) -> date:
 @require_GET
 @staff_only("bookings.view_appointment")
 def day_view(request):
-    """Every practitioner's column for one day (today unless ?date=YYYY-MM-DD)."""
+    """Every working practitioner's column for one day (today unless ?date=YYYY-MM-DD); ?by=room: rooms."""
     day = _day(request.GET)
+    by_room = request.GET.get("by") == "room"
     practitioners = list(staff_selectors.visible_practitioners(request.user))
-    diary = staff_selectors.diary(practitioners=practitioners, days=[day]) if practitioners else None
+    if not practitioners:
+        diary = None
+    elif by_room:
+        diary = staff_selectors.room_diary(practitioners=practitioners, day=day, now=timezone.now())
+    else:
+        diary = staff_selectors.diary(
+            practitioners=practitioners, days=[day], now=timezone.now(), working_only=True
+        )
     return render(
         request,
         "staff/day.html",
@@ -113,6 +121,7 @@ def day_view(request):
             "today": timezone.localdate(),
             "form": DayForm(initial={"date": day}),
             "here": request.get_full_path(),
+            "by_room": by_room,
         },
     )
 
@@ -120,7 +129,7 @@ def day_view(request):
 @require_GET
 @staff_only("bookings.view_appointment")
 def week_view(request):
-    """One practitioner's week, Monday to Sunday."""
+    """One practitioner's week, Monday to Sunday; ?practitioner=all: everyone's week at a glance."""
     practitioners = staff_selectors.visible_practitioners(request.user)
     form = WeekForm(request.GET, practitioners=practitioners)
     form.is_valid()  # bad values fall back to this week and the first practitioner
@@ -129,6 +138,22 @@ def week_view(request):
         raise Http404("No practitioner to show.")
     start = week_start(form.cleaned_data.get("date") or timezone.localdate())
     days = [start + timedelta(days=n) for n in range(7)]
+    if request.GET.get("practitioner") == "all":
+        grid, rows = staff_selectors.week_overview(practitioners=list(practitioners), days=days)
+        return render(
+            request,
+            "staff/week_all.html",
+            {
+                "start": start,
+                "end": days[-1],
+                "days": days,
+                "grid": grid,
+                "rows": rows,
+                "previous": start - timedelta(days=7),
+                "next": start + timedelta(days=7),
+                "practitioners": practitioners,
+            },
+        )
     return render(
         request,
         "staff/week.html",
@@ -593,7 +618,9 @@ def patient_detail(request, pk):
 def book_start(request, pk):
     """Step 1: the treatment and a week of free first-session times (staff: no notice or horizon)."""
     patient = _patient(request, pk)
-    form = BookStartForm(request.GET or None)
+    # From a free place in the diary (?practitioner=&date=&time=): those filled in, the treatment to choose.
+    picked = {name: request.GET[name] for name in ("practitioner", "date") if name in request.GET}
+    form = BookStartForm(request.GET if "treatment" in request.GET else None, initial=picked)
     days, chosen = [], None
     if form.is_bound and form.is_valid():
         chosen = form.cleaned_data
