@@ -113,7 +113,7 @@ def build(
             context["window"] = reminders.window(
                 previous.start, treatment.min_days_between, treatment.max_days_between, zone
             )
-        context["admin_url"] = settings.SITE_URL + reverse("admin:bookings_series_change", args=[series.pk])
+        context["worklist_url"] = settings.SITE_URL + reverse("staff:worklist")
 
     if message.kind in CHANGE_SUBJECTS:
         one, many = CHANGE_SUBJECTS[message.kind]

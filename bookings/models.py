@@ -446,6 +446,7 @@ class AuditEvent(models.Model):
         REVIEW_CLEARED = "review_cleared", "Review flag cleared"
         UNDONE = "undone", "Status change undone"
         PATIENT_CHANGED = "patient_changed", "Patient's details changed"
+        PATIENTS_MERGED = "patients_merged", "Patient records merged"
 
     series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="audit_events")
     appointment = models.ForeignKey(
@@ -463,6 +464,8 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        # The clinic-wide history (staff/history.py): managers; practitioners see their own patients'.
+        permissions = [("view_history", "Can see the clinic-wide history of every patient")]
         indexes = [
             models.Index(fields=["appointment", "at"]),
             models.Index(fields=["series", "at"]),

@@ -31,11 +31,12 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from bookings import availability, notifications, questionnaire, selectors
+from bookings import availability, notifications, outbox, questionnaire, selectors
 from bookings.audit import (
     PATIENT_MANAGE_LINK,
     PATIENT_ONLINE,
     SYSTEM,
+    actor_label,
     audit_patient_changed,
     audit_record,
     snapshot,
@@ -64,7 +65,10 @@ __all__ = [
     "appointment_review_clear",
     "appointment_unmark",
     "appointments_reschedule",
+    "message_resend",
     "patient_create",
+    "patient_update",
+    "patients_merge",
     "practitioner_deactivate",
     "series_book",
     "series_cancel_remaining",
@@ -1119,3 +1123,112 @@ def patient_anonymise(*, patient: Patient) -> None:
                 if snapshot_.get("cancel_reason"):
                     snapshot_["cancel_reason"] = ""
             event.save(update_fields=["before", "after"])
+
+
+# --- Patient records (the staff workspace) -----------------------------------------------------------
+
+
+def patient_update(*, patient: Patient, details: PatientDetails, by, now: datetime | None = None) -> Patient:
+    """Correct a patient's contact details; the change is audited on their latest series (if any)."""
+    now = now or timezone.now()
+    new = {
+        "name": " ".join(details.name.split()),
+        "email": details.email.strip(),
+        "phone": details.phone.strip(),
+    }
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        before = {field: getattr(patient, field) for field in new if getattr(patient, field) != new[field]}
+        if not before:
+            return patient
+        for field, value in new.items():
+            setattr(patient, field, value)
+        patient.save(update_fields=list(new))
+        # AuditEvent needs a series (until events without one land): a patient with none goes unrecorded.
+        latest = patient.series.order_by("-created_at", "-pk").first()
+        if latest is not None:
+            audit_patient_changed(
+                series=latest, patient=patient, before=before, by=by, default_actor=SYSTEM, at=now
+            )
+    return patient
+
+
+def patients_merge(*, keep: Patient, merge: Patient, by, now: datetime | None = None) -> Patient:
+    """Move every series of `merge` to `keep` and delete `merge` (a duplicate record), audited per series.
+
+    Refused when the two records hold live appointments at overlapping times: one person cannot be
+    in two chairs, so one of them must be moved or cancelled first.
+    """
+    now = now or timezone.now()
+    if keep.pk == merge.pk:
+        raise BookingError("Choose two different patient records to merge.")
+    try:
+        return _patients_merge(keep=keep, merge=merge, by=by, now=now)
+    except IntegrityError as exc:
+        if not is_patient_overlap_error(exc):
+            raise
+        # A session booked meanwhile that the check below did not see: the constraint refused it.
+        raise BookingError(
+            "These records cannot be merged: they now hold sessions at the same time. "
+            "Move or cancel one first."
+        ) from exc
+
+
+def _patients_merge(*, keep: Patient, merge: Patient, by, now: datetime) -> Patient:
+    with transaction.atomic():
+        # Both rows, in id order, so two managers merging the same pair either way round wait, not deadlock.
+        rows = Patient.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk]).order_by("pk")
+        patients = {row.pk: row for row in rows}
+        if len(patients) < 2:
+            raise BookingError("One of these patient records no longer exists.")
+        keep, merge = patients[keep.pk], patients[merge.pk]
+        live = Appointment.objects.active()
+        theirs = list(live.filter(series__patient=merge).select_related("series__treatment"))
+        clash = next(
+            (
+                (mine, other)
+                for other in theirs
+                for mine in live.filter(series__patient=keep).overlapping(other.start, other.end)
+            ),
+            None,
+        )
+        if clash:
+            mine, other = clash
+            raise BookingError(
+                f"These records cannot be merged: {keep.name}'s session on "
+                f"{timezone.localtime(mine.start):%a %-d %b %Y %H:%M} overlaps {merge.name}'s session "
+                f"on {timezone.localtime(other.start):%a %-d %b %Y %H:%M}. Move or cancel one first."
+            )
+        moved = list(merge.series.all())
+        Series.objects.filter(patient=merge).update(patient=keep)
+        label = actor_label(by, default=SYSTEM)
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                series=series,
+                actor=by,
+                actor_label=label,
+                action=AuditEvent.Action.PATIENTS_MERGED,
+                before=_patient_record(merge),
+                after=_patient_record(keep),
+                at=now,
+            )
+            for series in moved
+        )
+        merge.delete()
+    return keep
+
+
+def _patient_record(patient: Patient) -> dict:
+    return {"patient_id": patient.pk, "name": patient.name, "email": patient.email, "phone": patient.phone}
+
+
+def message_resend(*, message: OutboxMessage, now: datetime | None = None) -> OutboxMessage:
+    """Send one failed e-mail again now (the admin's "send again", for one row from the staff worklist)."""
+    with transaction.atomic():
+        if not outbox.messages_retry(ids=[message.pk], now=now):
+            raise BookingError(
+                "This e-mail has not failed (any more): it was sent again or cancelled meanwhile."
+            )
+        notifications.send_on_commit([message.pk])
+    message.refresh_from_db()
+    return message

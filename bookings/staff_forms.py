@@ -83,6 +83,17 @@ class DayForm(forms.Form):
         return date_within(self.cleaned_data["date"], DIARY_REACH, "Choose a date within ten years of today.")
 
 
+def date_problem(form: forms.Form) -> str:
+    """Why the date in the URL was not used, as a sentence ending in 'showing today' ('' when it was fine)."""
+    if form.is_valid() or "date" not in form.errors:
+        return ""
+    error = form.errors.as_data()["date"][0]
+    if error.code == "invalid":
+        shown = str(form.data.get("date", ""))[:40]
+        return f"“{shown}” is not a date (use YYYY-MM-DD, like {timezone.localdate():%Y-%m-%d}): showing today."
+    return f"{error.messages[0].rstrip('.')}: showing today."
+
+
 class WeekForm(DayForm):
     practitioner = forms.ModelChoiceField(
         queryset=Practitioner.objects.none(), label="Practitioner", empty_label=None

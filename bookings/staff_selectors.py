@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import F, Func, Q, QuerySet, Value
 
-from bookings.models import Appointment, Patient, Practitioner, Room, TimeOff, WorkingHours
+from bookings.models import Appointment, Patient, Practitioner, Room, Series, TimeOff, WorkingHours
 from bookings.selectors import clinic_zone, local_midnight
 
 DEFAULT_OPENING = (time(9, 0), time(17, 0))
@@ -295,6 +295,20 @@ def _framed(columns: list[Column], others: list[Appointment]) -> Diary:
 
 
 # --- Patients ---------------------------------------------------------------------------------------
+
+
+def missing_sessions(series: Series, live: dict[int, Appointment]) -> list[int]:
+    """Sessions of an active series the front desk can book again: unbooked, beside a booked neighbour.
+
+    `live` is the series' active appointments by session number (selectors.rebook_refusal's rule).
+    """
+    if series.status != Series.Status.ACTIVE or not live:
+        return []
+    return [
+        number
+        for number in range(1, series.treatment.sessions_in_series + 1)
+        if number not in live and (number - 1 in live or number == 1)
+    ]
 
 
 def patient_search(*, user, query: str) -> list[Patient]:

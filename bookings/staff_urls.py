@@ -2,8 +2,6 @@ from django.urls import path
 
 from bookings import staff_views
 
-app_name = "staff"
-
 urlpatterns = [
     path("login/", staff_views.StaffLoginView.as_view(), name="login"),
     path("logout/", staff_views.StaffLogoutView.as_view(), name="logout"),
@@ -13,8 +11,6 @@ urlpatterns = [
     path("appointments/<int:pk>/move/", staff_views.appointment_move, name="move"),
     path("appointments/<int:pk>/cancel/", staff_views.appointment_cancel, name="cancel"),
     path("appointments/<int:pk>/<slug:action>/", staff_views.appointment_action, name="action"),
-    path("patients/", staff_views.patient_list, name="patients"),
-    path("patients/new/", staff_views.patient_create, name="patient_new"),
     path("patients/<int:pk>/", staff_views.patient_detail, name="patient"),
     path("patients/<int:pk>/book/", staff_views.book_start, name="book"),
     path("patients/<int:pk>/book/<slug:slug>/", staff_views.book_plan, name="book_plan"),

@@ -33,26 +33,26 @@ from bookings.forms import (
     SeriesReviewForm,
     clinic_zone,
     practitioner_names,
+    slot_days,
     slot_key,
     slot_label,
     week_start,
 )
-from bookings.models import Appointment, AuditEvent, ClinicRules, OutboxMessage, Practitioner, Series
+from bookings.models import Appointment, AuditEvent, ClinicRules, OutboxMessage, Practitioner, Room, Series
 from bookings.questionnaire import QUESTIONS
 from bookings.staff_forms import (
     BookStartForm,
     CancelForm,
     DayForm,
-    PatientForm,
-    PatientSearchForm,
     PhoneAnswersForm,
     StaffLoginForm,
     TimeOffFormSet,
     WeekForm,
     WorkingHoursFormSet,
+    date_problem,
 )
 from bookings.calendar_page import move_calendar_context, move_month, offered_slot
-from bookings.views import changed_since, plan_fingerprint, seen_field, seen_posted, slot_days
+from bookings.views import changed_since, plan_fingerprint, seen_field, seen_posted
 from treatments.models import Treatment
 
 
@@ -90,16 +90,18 @@ class StaffLogoutView(auth_views.LogoutView):
 # --- The diary ---------------------------------------------------------------------------------------
 
 
-def _day(query) -> date:
+def _day(query) -> tuple[date, str]:
+    """The day asked for (today when none), and why a bad one was not used."""
     form = DayForm(query)
-    return (form.cleaned_data.get("date") if form.is_valid() else None) or timezone.localdate()
+    day = (form.cleaned_data.get("date") if form.is_valid() else None) or timezone.localdate()
+    return day, date_problem(form)
 
 
 @require_GET
 @staff_only("bookings.view_appointment")
 def day_view(request):
     """Every working practitioner's column for one day (today unless ?date=YYYY-MM-DD); ?by=room: rooms."""
-    day = _day(request.GET)
+    day, problem = _day(request.GET)
     by_room = request.GET.get("by") == "room"
     practitioners = list(staff_selectors.visible_practitioners(request.user))
     if not practitioners:
@@ -120,6 +122,7 @@ def day_view(request):
             "next": day + timedelta(days=1),
             "today": timezone.localdate(),
             "form": DayForm(initial={"date": day}),
+            "date_problem": problem,
             "here": request.get_full_path(),
             "by_room": by_room,
         },
@@ -167,6 +170,7 @@ def week_view(request):
             "form": WeekForm(
                 initial={"date": start, "practitioner": practitioner}, practitioners=practitioners
             ),
+            "date_problem": date_problem(form),
             "here": request.get_full_path(),
         },
     )
@@ -195,16 +199,19 @@ FIELD_LABELS = {
 }
 
 
-def audit_rows(events, names: dict[int, str]) -> list[dict]:
-    """Each event with its changes in words ('start: Tue 9 Mar 10:00 → Wed 10 Mar 11:00')."""
+def audit_rows(events, names: dict[int, str], rooms: dict[int, str] | None = None) -> list[dict]:
+    """Each event with its changes in words ('start: Tue 9 Mar 10:00 → Wed 10 Mar 11:00'), rooms by name."""
+    events = list(events)
+    if rooms is None and any(event.before.get("room_id") or event.after.get("room_id") for event in events):
+        rooms = dict(Room.objects.values_list("pk", "name"))
     return [
         {
             "event": event,
             "changes": [
                 (
                     FIELD_LABELS[field],
-                    None if old is None and not event.before else _shown(field, old, names),
-                    _shown(field, new, names),
+                    None if old is None and not event.before else _shown(field, old, names, rooms),
+                    _shown(field, new, names, rooms),
                 )
                 for field, old, new in changed_fields(event)
             ],
@@ -213,13 +220,15 @@ def audit_rows(events, names: dict[int, str]) -> list[dict]:
     ]
 
 
-def _shown(field: str, value, names: dict[int, str]) -> str:
+def _shown(field: str, value, names: dict[int, str], rooms: dict[int, str] | None) -> str:
     if value in (None, ""):
         return "—"
     if field in ("start", "end"):
         return f"{datetime.fromisoformat(value).astimezone(clinic_zone()):%a %-d %b %Y %H:%M}"
     if field == "practitioner_id":
         return names.get(value, f"#{value}")
+    if field == "room_id":
+        return (rooms or {}).get(value, f"#{value}")
     if field == "status":
         return Appointment.Status(value).label if value in Appointment.Status.values else value
     if field == "needs_review":
@@ -518,35 +527,6 @@ def appointment_move(request, pk):
 # --- Patients -------------------------------------------------------------------------------------------
 
 
-@require_GET
-@staff_only("bookings.view_patient")
-def patient_list(request):
-    """Search patients by name, e-mail or phone."""
-    form = PatientSearchForm(request.GET or None)
-    patients = (
-        staff_selectors.patient_search(user=request.user, query=form.cleaned_data["q"])
-        if form.is_valid()
-        else None
-    )
-    return render(request, "staff/patients.html", {"form": form, "patients": patients})
-
-
-@require_http_methods(["GET", "POST"])
-@staff_only("bookings.add_patient")
-def patient_create(request):
-    """Register a caller as a patient, then book from their page."""
-    form = PatientForm(request.POST or None)
-    if form.is_valid():
-        try:
-            patient = services.patient_create(details=services.PatientDetails(**form.cleaned_data))
-        except PatientExists as refusal:
-            context = {"form": form, "existing": refusal.existing, "refusal": refusal.message}
-            return render(request, "staff/patient_new.html", context, status=409)
-        messages.success(request, f"{patient.name} is registered.")
-        return redirect("staff:patient", pk=patient.pk)
-    return render(request, "staff/patient_new.html", {"form": form}, status=400 if form.errors else 200)
-
-
 def _patient(request, pk: int):
     return get_object_or_404(staff_selectors.visible_patients(request.user), pk=pk)
 
@@ -597,6 +577,9 @@ def patient_detail(request, pk):
                 else [],
                 "messages": series_outbox[series.pk],
                 "completed": sum(a.status == Appointment.Status.COMPLETED for a in series.appointments.all()),
+                "missing": staff_selectors.missing_sessions(
+                    series, {a.session_number: a for a in series.appointments.all() if a.is_active}
+                ),
                 "sessions": [
                     {
                         "appointment": appointment,

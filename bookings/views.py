@@ -40,6 +40,7 @@ from bookings.forms import (
     day_label,
     parse_slot_key,
     practitioner_names,
+    slot_days,
     slot_key,
     slot_label,
 )
@@ -62,21 +63,6 @@ def _treatment(slug: str) -> Treatment:
 
 def _bound(request):
     return request.POST if request.method == "POST" else None
-
-
-def slot_days(slots: list[Slot], names: dict[int, str], *, week: date | None = None) -> list[dict]:
-    """Slots under their local day: every day of `week` (empty days too), or only days with slots."""
-    zone = clinic_zone()
-    days: dict[date, list[dict]] = {week + timedelta(days=n): [] for n in range(7)} if week else {}
-    for slot in slots:
-        local = slot.start.astimezone(zone)
-        days.setdefault(local.date(), []).append({
-            "key": slot_key(slot),
-            "label": slot_label(slot, names),
-            "time": f"{local:%H:%M}",
-            "practitioner": names.get(slot.practitioner_id, ""),
-        })
-    return [{"date": day, "label": day_label(day), "slots": entries} for day, entries in days.items()]
 
 
 # --- Step 1: the month calendar ---------------------------------------------------------------------

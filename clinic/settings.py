@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "bootstrap",
     "treatments",
     "bookings",
+    "staff",
 ]
 
 MIDDLEWARE = [

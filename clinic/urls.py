@@ -16,7 +16,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("staff/", include("bookings.staff_urls")),
+    path("staff/", include("staff.urls")),
     path("admin/", admin.site.urls),
 ]
 # Uploaded pictures while developing (static() is empty when DEBUG is off: the web server serves

@@ -1,0 +1,137 @@
+"""Patient records: search with next appointments, register (warning of duplicates), correct, merge."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from bookings import services
+from bookings.errors import BookingError, PatientExists
+from bookings.models import Patient
+from bookings.staff_forms import PatientForm, PatientSearchForm
+from bookings.staff_selectors import patient_search, visible_patients
+from bookings.staff_views import staff_only
+from staff import selectors
+from staff.forms import MergeForm
+
+
+def _patient(request, pk: int) -> Patient:
+    return get_object_or_404(visible_patients(request.user), pk=pk)
+
+
+@require_GET
+@staff_only("bookings.view_patient")
+def patient_list(request):
+    """Search by name, e-mail or phone; each result with their next appointment and series progress."""
+    form = PatientSearchForm(request.GET or None)
+    rows = None
+    if form.is_valid():
+        found = patient_search(user=request.user, query=form.cleaned_data["q"])
+        rows = selectors.search_rows(found, now=timezone.now())
+    return render(
+        request, "staff/patients.html", {"form": form, "rows": rows}, status=400 if form.errors else 200
+    )
+
+
+def _details_page(request, form, *, template: str, duplicates, status: int, patient=None):
+    return render(
+        request,
+        template,
+        {"form": form, "duplicates": duplicates, "patient": patient},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only("bookings.add_patient")
+def patient_create(request):
+    """Register a caller; the same e-mail or phone already on file is shown first, to open or to proceed.
+
+    The same name and e-mail is the same person (the identity rule): the service refuses that with
+    the record to open, proceeding or not.
+    """
+    form = PatientForm(request.POST or None)
+    duplicates, context = [], {}
+    if form.is_valid():
+        details = services.PatientDetails(
+            **{name: form.cleaned_data[name] for name in ("name", "email", "phone")}
+        )
+        duplicates = selectors.possible_duplicates(email=details.email, phone=details.phone)
+        if not duplicates or request.POST.get("proceed") == "yes" or _same_person(details, duplicates):
+            try:
+                patient = services.patient_create(details=details)
+            except PatientExists as refusal:
+                duplicates, context = [], {"existing": refusal.existing, "refusal": refusal.message}
+            else:
+                messages.success(request, f"{patient.name} is registered.")
+                return redirect("staff:patient", pk=patient.pk)
+    status = 409 if duplicates or context else 400 if form.errors else 200
+    return render(
+        request, "staff/patient_new.html", {"form": form, "duplicates": duplicates, **context}, status=status
+    )
+
+
+def _same_person(details: services.PatientDetails, patients: list[Patient]) -> bool:
+    name, email = " ".join(details.name.split()).casefold(), details.email.strip().casefold()
+    return any(p.name.casefold() == name and p.email.casefold() == email for p in patients)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only("bookings.change_patient")
+def patient_edit(request, pk):
+    """Correct a patient's name, e-mail or phone (through the service, which records the change)."""
+    patient = _patient(request, pk)
+    initial = {"name": patient.name, "email": patient.email, "phone": patient.phone}
+    form = PatientForm(request.POST or None, initial=initial)
+    duplicates = []
+    if form.is_valid():
+        details = {name: form.cleaned_data[name] for name in initial}
+        duplicates = selectors.possible_duplicates(
+            email=details["email"], phone=details["phone"], exclude=patient.pk
+        )
+        unchanged_contact = (details["email"], details["phone"]) == (patient.email, patient.phone)
+        if not duplicates or unchanged_contact or request.POST.get("proceed") == "yes":
+            services.patient_update(
+                patient=patient, details=services.PatientDetails(**details), by=request.user
+            )
+            messages.success(request, f"Saved {details['name']}'s contact details.")
+            return redirect("staff:patient", pk=patient.pk)
+    status = 409 if duplicates else 400 if form.errors else 200
+    return _details_page(
+        request,
+        form,
+        template="staff/patient_edit.html",
+        duplicates=duplicates,
+        status=status,
+        patient=patient,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only("bookings.delete_patient")
+def patient_merge(request, pk):
+    """A manager folds a duplicate record into this one: its series move here, it is deleted, both audited."""
+    patient = _patient(request, pk)
+    suggested = selectors.possible_duplicates(email=patient.email, phone=patient.phone, exclude=patient.pk)
+    chosen = request.GET.get("duplicate") if request.method == "GET" else None
+    form = MergeForm(
+        request.POST or None,
+        initial={"duplicate": chosen or (suggested[0].pk if suggested else None)},
+        candidates=visible_patients(request.user).exclude(pk=patient.pk),
+    )
+    if form.is_valid():
+        duplicate = form.cleaned_data["duplicate"]
+        try:
+            services.patients_merge(keep=patient, merge=duplicate, by=request.user)
+        except BookingError as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(request, f"Merged {duplicate.name} (#{duplicate.pk}) into {patient.name}.")
+            return redirect("staff:patient", pk=patient.pk)
+    status = (409 if form.non_field_errors() else 400) if form.errors else 200
+    return render(
+        request,
+        "staff/patient_merge.html",
+        {"patient": patient, "form": form, "suggested": suggested},
+        status=status,
+    )
