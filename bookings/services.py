@@ -583,11 +583,20 @@ def appointment_review_clear(*, appointment: Appointment, by, now: datetime | No
 # --- Patients ----------------------------------------------------------------------------------------
 
 
-def patient_create(*, details: PatientDetails) -> Patient:
-    """A patient registered by the front desk (typically on the phone, before booking)."""
-    return Patient.objects.create(
-        name=" ".join(details.name.split()), email=details.email.strip(), phone=details.phone.strip()
-    )
+def patient_create(*, details: PatientDetails, by=None, now: datetime | None = None) -> Patient:
+    """A patient registered by the front desk (typically on the phone, before booking); audited."""
+    with transaction.atomic():
+        patient = Patient.objects.create(
+            name=" ".join(details.name.split()), email=details.email.strip(), phone=details.phone.strip()
+        )
+        audit_record(
+            action=AuditEvent.Action.CREATED,
+            changes=[(patient, {})],
+            by=by,
+            default_actor=SYSTEM,
+            at=now or timezone.now(),
+        )
+    return patient
 
 
 # What an anonymised patient is called; also how a second run knows it has nothing left to do.
@@ -620,8 +629,10 @@ def patient_anonymise(*, patient: Patient) -> None:
         Appointment.objects.filter(series__patient=patient).update(cancel_reason="")
         OutboxMessage.objects.filter(series__patient=patient).update(last_error="")
         # The trail is never edited otherwise; here its personal text goes, its facts stay.
-        for event in AuditEvent.objects.filter(series__patient=patient).select_for_update():
+        trail = AuditEvent.objects.filter(Q(series__patient=patient) | Q(patient=patient))
+        for event in trail.select_for_update(of=("self",)):
             for snapshot_ in (event.before, event.after):
-                if snapshot_.get("cancel_reason"):
-                    snapshot_["cancel_reason"] = ""
+                for personal in ("cancel_reason", "name", "email", "phone"):
+                    if snapshot_.get(personal):
+                        snapshot_[personal] = ""
             event.save(update_fields=["before", "after"])
