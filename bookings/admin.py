@@ -11,9 +11,10 @@ action that calls the booking services (which check the rules, cancel the e-mail
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from bookings import outbox, services, tasks
+from bookings import outbox, services, staff_selectors, tasks
 from bookings.audit import SYSTEM, audit_record, formset_save, record
 from bookings.errors import BookingError
 from bookings.forms import validate_phone
@@ -77,6 +78,30 @@ class AuditedAdmin(admin.ModelAdmin):
             super().delete_queryset(request, queryset)
 
 
+class WarnsOfStrandedBookings:
+    """After hours or time off change, name the booked sessions left outside them (none is moved:
+    the staff hours page lists them to move or confirm)."""
+
+    def _warn_stranded(self, request, obj) -> None:
+        practitioner = obj if isinstance(obj, Practitioner) else obj.practitioner
+        stranded = staff_selectors.stranded_appointments(practitioner=practitioner, now=timezone.now())
+        if stranded:
+            self.message_user(
+                request,
+                f"{len(stranded)} booked session(s) now fall outside {practitioner.name}'s hours or in time "
+                f"off: move or confirm them from {reverse('staff:hours', args=[practitioner.pk])}.",
+                messages.WARNING,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._warn_stranded(request, form.instance)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._warn_stranded(request, obj)
+
+
 @admin.register(ClinicRules)
 class ClinicRulesAdmin(AuditedAdmin):
     list_display = (
@@ -131,7 +156,7 @@ class TimeOffInline(admin.TabularInline):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(AuditedAdmin):
+class PractitionerAdmin(WarnsOfStrandedBookings, AuditedAdmin):
     list_display = ("name", "user", "is_active")
     list_filter = ("is_active", "treatments")
     search_fields = ("name", "user__username", "user__email")
@@ -141,14 +166,14 @@ class PractitionerAdmin(AuditedAdmin):
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(AuditedAdmin):
+class WorkingHoursAdmin(WarnsOfStrandedBookings, AuditedAdmin):
     list_display = ("practitioner", "weekday", "start", "end")
     list_filter = ("weekday", "practitioner")
     search_fields = ("practitioner__name",)
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(AuditedAdmin):
+class TimeOffAdmin(WarnsOfStrandedBookings, AuditedAdmin):
     list_display = ("practitioner", "start", "end", "reason")
     list_filter = ("practitioner",)
     search_fields = ("practitioner__name", "reason")

@@ -77,7 +77,7 @@ def record(obj: models.Model) -> dict:
     return values
 
 
-def _placed(subject: models.Model, series: Series | None) -> dict:
+def _placed(subject: models.Model, series: Series | None, *, deleted: bool) -> dict:
     """The event's subject and the histories it belongs to (series, patient, practitioner)."""
     if isinstance(subject, Appointment):
         return {
@@ -94,7 +94,7 @@ def _placed(subject: models.Model, series: Series | None) -> dict:
         "patient_id": getattr(subject, "patient_id", None),
         "practitioner_id": getattr(subject, "practitioner_id", None),
     }
-    if own:
+    if own and not deleted:  # a deleted patient's or practitioner's event names them by kind and id
         placed[own] = subject.pk
     return placed
 
@@ -133,7 +133,7 @@ def audit_record(
                 now_state = {name: now_state.get(name) for name in changed}
         events.append(
             AuditEvent(
-                **_placed(subject, series),
+                **_placed(subject, series, deleted=action == AuditEvent.Action.DELETED),
                 actor=by,
                 actor_label=label,
                 action=action,

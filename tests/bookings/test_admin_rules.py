@@ -137,3 +137,16 @@ def test_admin_actions_need_the_permission_the_staff_pages_need(client, series, 
     client.post(reverse("admin:bookings_appointment_changelist"), {"action": action, "_selected_action": [first.pk]})
 
     assert state(series) == before
+
+
+def test_hours_changed_in_the_admin_name_the_bookings_left_outside_them(client, manager, series, practitioner):
+    from tests.bookings.test_audit_subjects import admin_form
+
+    client.force_login(manager)
+    tuesday = practitioner.working_hours.get(weekday=1)  # series: Tuesdays at 10:00
+    url = reverse("admin:bookings_workinghours_change", args=[tuesday.pk])
+
+    response = client.post(url, admin_form(client, url) | {"start": "13:00:00"}, follow=True)
+
+    assert "3 booked session(s) now fall outside Dr Ana Silva" in response.content.decode()
+    assert state(series)["appointments"][0][0] == "booked"  # listed, never moved

@@ -104,6 +104,18 @@ def test_anonymising_a_patient_blanks_their_details_in_the_trail(client, manager
     assert "Priya" not in trail and "900777" not in trail and "900888" not in trail
 
 
+def test_deleting_a_patient_in_the_admin_is_recorded_by_kind_and_id(client, manager, db):
+    patient = PatientFactory(name="Typo Entry")
+    client.force_login(manager)
+
+    response = client.post(reverse("admin:bookings_patient_delete", args=[patient.pk]), {"post": "yes"})
+
+    assert response.status_code == 302 and not Patient.objects.filter(pk=patient.pk).exists()
+    (event,) = events("bookings.patient")
+    assert (event.action, event.subject_id, event.patient, event.after) == ("deleted", patient.pk, None, {})
+    assert event.before["name"] == "Typo Entry"
+
+
 # --- Practitioners' hours and time off ---------------------------------------------------------------------
 
 
