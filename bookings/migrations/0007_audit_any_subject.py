@@ -22,12 +22,15 @@ def name_old_subjects(apps, schema_editor):
     AuditEvent.objects.filter(subject_id__isnull=True).update(subject_id=models.F("appointment_id"))
 
 
-def _group_permissions(apps, group_name, codenames):
+def _change_groups(apps, *, forward: bool) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    group = Group.objects.filter(name=group_name).first()
-    permissions = Permission.objects.filter(content_type__app_label="bookings", codename__in=codenames)
-    return group, permissions
+    for name, codenames, grant in (("Manager", MANAGER_GAINS, forward), ("Front desk", FRONT_DESK_LOSES, not forward)):
+        group = Group.objects.filter(name=name).first()
+        if group is None:
+            continue
+        permissions = Permission.objects.filter(content_type__app_label="bookings", codename__in=codenames)
+        (group.permissions.add if grant else group.permissions.remove)(*permissions)
 
 
 def regrant(apps, schema_editor):
@@ -36,21 +39,11 @@ def regrant(apps, schema_editor):
     app_config.models_module = True  # the migration state's stub app passes create_permissions' guard
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
-    manager, gains = _group_permissions(apps, "Manager", MANAGER_GAINS)
-    if manager:
-        manager.permissions.add(*gains)
-    desk, losses = _group_permissions(apps, "Front desk", FRONT_DESK_LOSES)
-    if desk:
-        desk.permissions.remove(*losses)
+    _change_groups(apps, forward=True)
 
 
 def regrant_back(apps, schema_editor):
-    manager, gains = _group_permissions(apps, "Manager", MANAGER_GAINS)
-    if manager:
-        manager.permissions.remove(*gains)
-    desk, losses = _group_permissions(apps, "Front desk", FRONT_DESK_LOSES)
-    if desk:
-        desk.permissions.add(*losses)
+    _change_groups(apps, forward=False)
 
 
 class Migration(migrations.Migration):
