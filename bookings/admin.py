@@ -263,17 +263,24 @@ class SeriesAdmin(admin.ModelAdmin):
     def has_cancel_permission(self, request):
         return request.user.has_perm("bookings.change_appointment")
 
-    @admin.action(description="Cancel every booked session left (staff: the cutoff does not apply)", permissions=["cancel"])
+    @admin.action(
+        description="Cancel every booked session left (staff: the cutoff does not apply)", permissions=["cancel"]
+    )
     def cancel_series(self, request, queryset):
         for series in queryset:
             try:
                 cancelled = services.series_cancel_remaining(
-                    series=series, from_session=1, by=request.user, reason="Cancelled by staff", for_staff=True
+                    series=series,
+                    from_session=1,
+                    by=request.user,
+                    reason="Cancelled by staff",
+                    for_staff=True,
                 )
             except BookingError as refusal:
                 self.message_user(request, f"{series}: {refusal.message}", messages.WARNING)
             else:
-                self.message_user(request, f"{series}: {len(cancelled)} session(s) cancelled.", messages.SUCCESS)
+                done = f"{series}: {len(cancelled)} session(s) cancelled."
+                self.message_user(request, done, messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None):
         return False  # cancelling never deletes a row
@@ -364,7 +371,9 @@ class AuditEventInline(ReadOnlyAudit, admin.TabularInline):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAudit, admin.ModelAdmin):
-    list_display = ("at", "action", "actor_label", "subject", "appointment", "series", "patient", "practitioner")
+    list_display = (
+        "at", "action", "actor_label", "subject", "appointment", "series", "patient", "practitioner",
+    )  # fmt: skip
     list_filter = ("action", "subject_kind", ("at", admin.DateFieldListFilter))
     search_fields = ("actor_label", "series__patient__name", "series__patient__email", "patient__name",
                      "patient__email", "practitioner__name")
@@ -400,7 +409,9 @@ class AppointmentAdmin(admin.ModelAdmin):
     actions = (
         _mark_action(Appointment.Status.CHECKED_IN, "Mark as checked in", "checked in", "mark"),
         _mark_action(Appointment.Status.COMPLETED, "Mark as completed", "completed", "mark"),
-        _mark_action(Appointment.Status.NO_SHOW, "Mark as no-show (frees the time)", "marked as no-show", "cancel"),
+        _mark_action(
+            Appointment.Status.NO_SHOW, "Mark as no-show (frees the time)", "marked as no-show", "cancel"
+        ),
         cancel,
         clear_review,
     )

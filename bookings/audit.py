@@ -157,7 +157,8 @@ def formset_save(formset, *, by, at: datetime, default_actor: str = SYSTEM) -> N
     # Recorded before the save, while the rows still have their ids.
     audit_record(action=AuditEvent.Action.DELETED, changes=[(obj, stored[obj.pk]) for obj in going], **common)
     formset.save()
-    audit_record(action=AuditEvent.Action.CREATED, changes=[(obj, {}) for obj in formset.new_objects], **common)
+    created = [(obj, {}) for obj in formset.new_objects]
+    audit_record(action=AuditEvent.Action.CREATED, changes=created, **common)
     audit_record(
         action=AuditEvent.Action.CHANGED,
         changes=[(obj, stored[obj.pk]) for obj, _ in formset.changed_objects],
@@ -168,7 +169,10 @@ def formset_save(formset, *, by, at: datetime, default_actor: str = SYSTEM) -> N
 def changed_fields(event: AuditEvent) -> list[tuple[str, object, object]]:
     """(field, before, after) for each recorded field whose value changed; for a new record,
     (field, None, value) for each field that has a value."""
-    names = FIELDS if event.subject_kind == APPOINTMENT else list(dict.fromkeys([*event.before, *event.after]))
+    if event.subject_kind == APPOINTMENT:
+        names = FIELDS
+    else:
+        names = list(dict.fromkeys([*event.before, *event.after]))
     if not event.before:
         return [(name, None, event.after[name]) for name in names if event.after.get(name) not in (None, "")]
     return [

@@ -99,7 +99,8 @@ def _counters(request, username: str) -> list[tuple[str, str, str]]:
     if username:
         generation = cache.get(_generation_key("username", username), 0)
         counters += [
-            ("username-address", f"{username}|{address}|{generation}", settings.STAFF_LOGIN_RATE_PER_USERNAME),
+            ("username-address", f"{username}|{address}|{generation}",
+             settings.STAFF_LOGIN_RATE_PER_USERNAME),
             ("username", f"{username}|{generation}", settings.STAFF_LOGIN_RATE_PER_USERNAME_ANYWHERE),
         ]
     return counters
@@ -161,7 +162,8 @@ def _remember_lock(username: str, address: str, until) -> None:
 def signin_locks() -> list[tuple[str, datetime]]:
     """(username, paused until) of the usernames refused lately, the longest pause first."""
     now = timezone.now().timestamp()
-    current = [(name, lock["until"]) for name, lock in cache.get(LOCKS_KEY, {}).items() if lock["until"] > now]
+    locks = cache.get(LOCKS_KEY, {})
+    current = [(name, lock["until"]) for name, lock in locks.items() if lock["until"] > now]
     return [
         (name, datetime.fromtimestamp(until, tz=dt_timezone.utc))
         for name, until in sorted(current, key=lambda item: item[1], reverse=True)

@@ -429,7 +429,8 @@ def patient_create(request):
     """Register a caller as a patient, then book from their page."""
     form = PatientForm(request.POST or None)
     if form.is_valid():
-        patient = services.patient_create(details=services.PatientDetails(**form.cleaned_data), by=request.user)
+        details = services.PatientDetails(**form.cleaned_data)
+        patient = services.patient_create(details=details, by=request.user)
         messages.success(request, f"{patient.name} is registered.")
         return redirect("staff:patient", pk=patient.pk)
     return render(request, "staff/patient_new.html", {"form": form}, status=400 if form.errors else 200)

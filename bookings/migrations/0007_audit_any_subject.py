@@ -25,7 +25,8 @@ def name_old_subjects(apps, schema_editor):
 def _change_groups(apps, *, forward: bool) -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for name, codenames, grant in (("Manager", MANAGER_GAINS, forward), ("Front desk", FRONT_DESK_LOSES, not forward)):
+    changes = (("Manager", MANAGER_GAINS, forward), ("Front desk", FRONT_DESK_LOSES, not forward))
+    for name, codenames, grant in changes:
         group = Group.objects.filter(name=name).first()
         if group is None:
             continue
