@@ -76,6 +76,10 @@ def too_many_requests(request, *, retry_after: int, api: bool):
 # A manager lifts a pause in /staff/sign-in-locks/: the username's counters start again (a
 # generation number in their keys) and so do those of the addresses it was refused at.
 
+CANNOT_COUNT = (
+    "We cannot check sign-in attempts just now, so signing in is paused. Please try again in a few "
+    "minutes, or call the clinic on {phone}."
+)
 LOCKS_KEY = "staff-login:locks"  # {username: {"until": timestamp, "addresses": [...]}} for the manager's page
 
 
@@ -115,6 +119,8 @@ def _usage(request, name: str, value: str, rate: str, *, increment: bool):
 
 def signin_refusal(request, username: str) -> str:
     """The sentence refusing this sign-in attempt before its password is checked, or ''."""
+    if not settings.RATELIMIT_FAIL_OPEN and not _cache_answers():
+        return CANNOT_COUNT.format(phone=settings.CLINIC_PHONE)  # failures would go uncounted
     address = client_address(None, request)
     known = bool(username) and bool(cache.get(_known_key(username, address)))
     waits = []
@@ -134,6 +140,12 @@ def signin_refusal(request, username: str) -> str:
         f"For your security, please try again after {when:%H:%M}, or ask a clinic manager to lift the "
         f"pause (call {settings.CLINIC_PHONE})."
     )
+
+
+def _cache_answers() -> bool:
+    """True when the cache stores and returns a value (an unreachable Redis reads as a miss)."""
+    cache.set("staff-login:probe", 1, 10)
+    return cache.get("staff-login:probe") == 1
 
 
 def signin_failed(request, username: str) -> None:

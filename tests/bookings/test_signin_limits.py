@@ -117,3 +117,19 @@ def test_lifting_needs_a_username(client, manager):
 
     assert response.status_code == 400
     assert "Type the username" in response.content.decode()
+
+
+def test_with_the_cache_down_and_limits_set_to_fail_closed_sign_in_is_refused(client, settings, front_desk):
+    from tests.hardening.test_faults import closed_port
+
+    settings.CACHES = {"default": {
+        "BACKEND": "clinic.cache.TolerantRedisCache", "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }}  # fmt: skip
+    settings.RATELIMIT_FAIL_OPEN = False  # the failures cannot be counted: refuse rather than allow guessing
+
+    response = sign_in(PASSWORD)
+
+    assert response.status_code == 429
+    assert "Too many sign-in attempts" not in response.content.decode()
+    assert "cannot check sign-in attempts" in response.content.decode()
