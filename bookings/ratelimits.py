@@ -81,6 +81,7 @@ CANNOT_COUNT = (
     "minutes, or call the clinic on {phone}."
 )
 LOCKS_KEY = "staff-login:locks"  # {username: {"until": timestamp, "addresses": [...]}} for the manager's page
+LOCKS_KEPT = 200
 
 
 def _digest(*parts: str) -> str:
@@ -168,6 +169,8 @@ def _remember_lock(username: str, address: str, until) -> None:
     lock["until"] = max(lock.get("until", 0), until.timestamp())
     lock["addresses"] = sorted({*lock["addresses"], address})[-20:]
     locks[username] = lock
+    # Bounded: guesses at endless made-up usernames must not grow this without end.
+    locks = dict(sorted(locks.items(), key=lambda item: item[1]["until"], reverse=True)[:LOCKS_KEPT])
     cache.set(LOCKS_KEY, locks, 86400)
 
 
