@@ -41,7 +41,7 @@ services:
 	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && exit 0; sleep 1; done; \
 	echo "PostgreSQL or Redis did not come up on 127.0.0.1" >&2; exit 1
 
-## browser: Debian's Chromium for Playwright, and axe-core (pinned in package-lock.json) from npm.
+## browser: Debian's Chromium for Playwright, and axe-core and ical.js (pinned in package-lock.json) from npm.
 browser: node_modules/.package-lock.json
 	@[ -x /usr/bin/chromium ] || { echo "Installing Debian's chromium (apt)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 

@@ -115,6 +115,7 @@ class ClinicRulesAdmin(AuditedAdmin):
     fieldsets = (
         ("Booking", {"fields": (
             "min_notice_hours", "horizon_days", "buffer_minutes", "cancellation_cutoff_hours", "slot_minutes",
+            "answers_open_days",
         )}),
         ("E-mails between sessions", {
             "description": "Clinic-time settings for the reminders, aftercare and nudges. Saving a change "
@@ -128,7 +129,8 @@ class ClinicRulesAdmin(AuditedAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        if set(form.changed_data) & set(EMAIL_TIMINGS):
+        # The cutoff counts too: the days-before reminder is planned to arrive before it.
+        if set(form.changed_data) & {*EMAIL_TIMINGS, "cancellation_cutoff_hours"}:
             # Pending reminders move to the new times; done by a worker once the change commits.
             transaction.on_commit(tasks.replan_active_series.delay)
             self.message_user(request, "Planned e-mails are being moved to the new times.", messages.INFO)

@@ -9,6 +9,7 @@ it is now, so a message shows today's sessions even if it was planned weeks ago.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -40,6 +41,7 @@ WORDING = {
     # Change confirmations pick singular or plural below; the updated .ics replaces the old events.
     Kind.RESCHEDULED: Wording("appointments_rescheduled", "", calendar=True),
     Kind.CANCELLED: Wording("appointments_cancelled", ""),
+    Kind.REBOOKED: Wording("appointments_rebooked", "", calendar=True),
     Kind.REMINDER: Wording("reminder", "Reminder: your {treatment} session {number} is coming up"),
     Kind.REMINDER_MORNING: Wording("reminder", "Today: your {treatment} session {number}"),
     Kind.AFTERCARE: Wording("aftercare", "Caring for your skin after today's session"),
@@ -53,6 +55,7 @@ WORDING = {
 CHANGE_SUBJECTS = {
     Kind.RESCHEDULED: ("Your appointment has moved", "Your appointments have moved"),
     Kind.CANCELLED: ("Your appointment is cancelled", "Your appointments are cancelled"),
+    Kind.REBOOKED: ("Your session is booked", "Your sessions are booked"),
 }
 
 
@@ -93,6 +96,8 @@ def build(
         context["changed"] = [by_pk[pk] for pk in message.appointment_ids if pk in by_pk]
     elif message.kind in (Kind.REMINDER, Kind.REMINDER_MORNING):
         context["today"] = message.kind == Kind.REMINDER_MORNING
+        if session is not None:  # moving or cancelling online closes at the cutoff (the reminder comes before)
+            context["change_deadline"] = session.start - timedelta(hours=rules.cancellation_cutoff_hours)
         context["questions"] = QUESTIONS
         context["answers_url"] = settings.SITE_URL + reverse(
             "bookings:manage_answers", kwargs={"token": token, "number": message.session_number}
@@ -129,5 +134,12 @@ def build(
     )
     email.attach_alternative(html, "text/html")
     if wording.calendar:
-        email.attach(ics.calendar_filename(series), ics.series_calendar(series), "text/calendar")
+        content = ics.series_calendar(series, appointments)
+        email.attach(ics.attachment(content, ics.calendar_filename(series), ics.PUBLISH))
+    if message.kind == Kind.CANCELLED:
+        # One CANCEL file per cancelled session, so the patient's calendar removes each event.
+        for appointment in context["changed"]:
+            if appointment.status == Appointment.Status.CANCELLED:
+                content = ics.cancel_calendar(appointment)
+                email.attach(ics.attachment(content, ics.cancel_filename(appointment), ics.CANCEL))
     return email

@@ -51,7 +51,9 @@ class ClinicRules(models.Model):
 
     # When the between-session e-mails go (bookings/reminders.py plans them; local clinic times).
     reminder_days_before = models.PositiveSmallIntegerField(
-        default=2, help_text="A reminder goes this many days before each session, at the session's time of day. 0: none."
+        default=2, help_text="A reminder goes this many days before each session, at the session's time of day "
+        "(earlier when needed, so it arrives at least 12 hours before the cancellation cutoff, while its move or "
+        "cancel link still works). 0: none.",
     )
     reminder_morning_time = models.TimeField(
         default=default_morning_time, null=True, blank=True,
@@ -77,6 +79,10 @@ class ClinicRules(models.Model):
     message_time = models.TimeField(
         default=default_message_time,
         help_text="Day-based e-mails (aftercare follow-up, next session, nudge, front-desk alert) go at this time.",
+    )
+    answers_open_days = models.PositiveSmallIntegerField(
+        default=3, help_text="Patients can re-confirm their safety answers for a session from this many days before "
+        "the session's day (the reminders link there).",
     )
 
     class Meta:
@@ -282,6 +288,9 @@ class Appointment(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=300, blank=True)
+    # The calendar event's revision (iCalendar SEQUENCE, bookings/ics.py): 0 when booked, one more
+    # for each move or cancellation the patient is told about, so calendars keep the newest copy.
+    sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -339,6 +348,7 @@ class OutboxMessage(models.Model):
         SERIES_BOOKED = "series_booked", "Booking confirmation"
         RESCHEDULED = "appointments_rescheduled", "Change confirmation: moved"
         CANCELLED = "appointments_cancelled", "Change confirmation: cancelled"
+        REBOOKED = "appointments_rebooked", "Change confirmation: booked again"
         REMINDER = "reminder", "Reminder (days before)"
         REMINDER_MORNING = "reminder_morning", "Reminder (morning of)"
         AFTERCARE = "aftercare", "Aftercare (evening)"

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 
 from bookings import outbox, tasks
 from bookings.models import Appointment, OutboxMessage, Series
@@ -24,16 +25,36 @@ def series_booked(*, series: Series, now: datetime) -> None:
 
 
 def appointments_rescheduled(*, appointments: Iterable[Appointment], now: datetime) -> None:
-    _changed(Kind.RESCHEDULED, list(appointments), now=now)
+    appointments = list(appointments)
+    _revise(appointments)
+    _changed(Kind.RESCHEDULED, appointments, now=now)
 
 
 def appointments_cancelled(*, appointments: Iterable[Appointment], now: datetime) -> None:
-    _changed(Kind.CANCELLED, list(appointments), now=now)
+    appointments = list(appointments)
+    _revise(appointments)
+    _changed(Kind.CANCELLED, appointments, now=now)
+
+
+def session_rebooked(*, appointment: Appointment, now: datetime) -> None:
+    """A cancelled session booked again: a confirmation with the series' calendar, its reminders planned."""
+    _changed(Kind.REBOOKED, [appointment], now=now)
 
 
 def appointment_marked(*, appointment: Appointment, now: datetime) -> None:
     """A check-in, completion or no-show: no e-mail now, but the plan changes (no aftercare for a no-show)."""
     outbox.series_replan(series=appointment.series, now=now)
+
+
+def _revise(appointments: list[Appointment]) -> None:
+    """A change the patient is told about is a new revision of the event in their calendar.
+
+    Bumps each appointment's calendar SEQUENCE (bookings/ics.py) in the service's transaction,
+    which holds these rows locked, so the in-memory counters stay true too.
+    """
+    Appointment.objects.filter(pk__in=[a.pk for a in appointments]).update(sequence=F("sequence") + 1)
+    for appointment in appointments:
+        appointment.sequence += 1
 
 
 def _changed(kind: str, appointments: list[Appointment], *, now: datetime) -> None:

@@ -89,6 +89,7 @@ def clinic_zone() -> ZoneInfo:
 def timings(rules: ClinicRules) -> reminders.Timings:
     return reminders.Timings(
         reminder_days_before=rules.reminder_days_before,
+        cancellation_cutoff_hours=rules.cancellation_cutoff_hours,
         reminder_morning_time=rules.reminder_morning_time,
         aftercare_evening_time=rules.aftercare_evening_time,
         aftercare_followup_days=rules.aftercare_followup_days,

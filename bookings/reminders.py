@@ -17,7 +17,7 @@ is 10:00 local two days earlier, whatever daylight saving did in between.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # Kinds (the values of OutboxMessage.Kind; plain strings so this module needs no database).
@@ -45,6 +45,9 @@ HELD = ("booked", "checked_in", "completed")  # the patient came (or will): afte
 # Limits that keep a message sensible when a session starts early or ends late.
 MORNING_REMINDER_LEAD = timedelta(hours=1)
 AFTERCARE_DELAY = timedelta(hours=1)
+# The days-before reminder invites the patient to move or cancel online, which closes at the
+# cancellation cutoff: it arrives at least this long before, so the invitation still holds.
+REMINDER_CUTOFF_MARGIN = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Timings:
     """The clinic's settings for these e-mails (ClinicRules), as plain values."""
 
     reminder_days_before: int = 2
+    cancellation_cutoff_hours: int = 48
     reminder_morning_time: time | None = time(8)
     aftercare_evening_time: time | None = time(19)
     aftercare_followup_days: int = 3
@@ -120,13 +124,8 @@ def plan(state: SeriesState, timings: Timings, tz: ZoneInfo) -> list[Planned]:
         day = start.date()
         if session.status == UPCOMING:
             if timings.reminder_days_before:
-                add(
-                    REMINDER,
-                    session.number,
-                    session.appointment_id,
-                    session.start,
-                    at(day - timedelta(days=timings.reminder_days_before), start.time(), tz),
-                )
+                due = reminder_due(start, timings, tz)
+                add(REMINDER, session.number, session.appointment_id, session.start, due)
             if timings.reminder_morning_time is not None:
                 due = min(at(day, timings.reminder_morning_time, tz), start - MORNING_REMINDER_LEAD)
                 add(REMINDER_MORNING, session.number, session.appointment_id, session.start, due)
@@ -152,6 +151,21 @@ def plan(state: SeriesState, timings: Timings, tz: ZoneInfo) -> list[Planned]:
         add(FRONT_DESK_ALERT, missing, None, previous.start, at(alert_day, timings.message_time, tz))
 
     return sorted(planned, key=lambda message: (message.due_at, message.session_number, message.kind))
+
+
+def reminder_due(start: datetime, timings: Timings, tz: ZoneInfo) -> datetime:
+    """At the session's time of day, `reminder_days_before` days before it, or as many more days as
+    it takes to arrive REMINDER_CUTOFF_MARGIN before the cancellation cutoff (counted in real hours:
+    a local day across a clock change is 23 or 25 hours long)."""
+    # In UTC: arithmetic on datetimes sharing a ZoneInfo is wall-clock arithmetic, not real hours.
+    latest = start.astimezone(UTC) - timedelta(hours=timings.cancellation_cutoff_hours) - REMINDER_CUTOFF_MARGIN
+    lead = timedelta(hours=timings.cancellation_cutoff_hours) + REMINDER_CUTOFF_MARGIN
+    days = max(timings.reminder_days_before, -(-lead // timedelta(days=1)))  # whole days, rounded up
+    due = at(start.date() - timedelta(days=days), start.time(), tz)
+    while due > latest:  # at most once more: a spring-forward day in between
+        days += 1
+        due = at(start.date() - timedelta(days=days), start.time(), tz)
+    return due
 
 
 def first_unbooked(state: SeriesState) -> int | None:

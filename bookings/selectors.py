@@ -22,7 +22,7 @@ from django.utils import timezone
 from bookings import availability
 from bookings.availability import Diary, Rules, SeriesPlan, Shift, Slot, Spacing
 from bookings.errors import BookingError
-from bookings.models import Appointment, ClinicRules, Practitioner, Room, TimeOff, WorkingHours
+from bookings.models import Appointment, ClinicRules, Practitioner, Room, Series, TimeOff, WorkingHours
 
 # No appointment lasts longer than this (services refuse longer ones). It bounds the range query
 # from below too (start > window start - MAX_APPOINTMENT), so the index scan reads only the window
@@ -243,41 +243,67 @@ def session_options(
     *, appointment: Appointment, now: datetime | None = None, for_staff: bool = False
 ) -> list[Slot]:
     """Slots this session may move to while keeping the spacing with BOTH neighbouring sessions."""
-    now = now or timezone.now()
-    series = appointment.series
-    treatment = series.treatment
+    return window_slots(series=appointment.series, number=appointment.session_number, now=now, for_staff=for_staff)
+
+
+def session_window(
+    *, series, number: int, sessions: dict[int, Appointment], now: datetime, rules: ClinicRules
+) -> tuple[date, date]:
+    """Local days [first, last] session `number` may take beside its live neighbours (may be empty)."""
     tz = clinic_zone()
-    sessions = live_sessions(series)
-    previous = sessions.get(appointment.session_number - 1)
-    following = sessions.get(appointment.session_number + 1)
+    previous, following = sessions.get(number - 1), sessions.get(number + 1)
     window = availability.spacing_window(
         previous.start if previous else None,
         following.start if following else None,
-        spacing_of(treatment),
+        spacing_of(series.treatment),
         tz,
     )
-    rules = ClinicRules.load()
     if window is None:  # a one-session series: any day up to the horizon
         today = now.astimezone(tz).date()
         window = (today, today + timedelta(days=rules.horizon_days))
-    first_day, last_day = window
+    return window
+
+
+def window_slots(*, series, number: int, now: datetime | None = None, for_staff: bool = False) -> list[Slot]:
+    """Free slots for session `number` (booked or not) that keep the spacing with BOTH neighbours."""
+    now = now or timezone.now()
+    sessions = live_sessions(series)
+    rules = ClinicRules.load()
+    first_day, last_day = session_window(series=series, number=number, sessions=sessions, now=now, rules=rules)
     if first_day > last_day:
         return []
     schedule = load_schedule(
-        treatment=treatment, first_day=first_day, last_day=last_day, exclude=Q(series=series), rules=rules
+        treatment=series.treatment, first_day=first_day, last_day=last_day, exclude=Q(series=series), rules=rules
     )
-    others = [as_slot(other) for number, other in sessions.items() if number != appointment.session_number]
+    others = [as_slot(other) for other_number, other in sessions.items() if other_number != number]
     slots = free_between(
         schedule,
         first_day=first_day,
         last_day=last_day,
         now=now,
         for_staff=for_staff,
-        first_session=previous is None,
+        first_session=number - 1 not in sessions,
     )
     return [
         slot for slot in slots if not any(slot.overlaps(other, schedule.rules.buffer) for other in others)
     ]
+
+
+def rebook_refusal(*, series, number: int, sessions: dict[int, Appointment] | None = None) -> str | None:
+    """Why session `number` of the series cannot be booked (again) online, or None."""
+    if series.status != Series.Status.ACTIVE:
+        return (
+            "This series is closed, so its sessions cannot be booked online: "
+            f"please call the clinic on {settings.CLINIC_PHONE}."
+        )
+    if not 1 <= number <= series.treatment.sessions_in_series:
+        return f"This series has no session {number}."
+    sessions = live_sessions(series) if sessions is None else sessions
+    if number in sessions:
+        return f"Session {number} is already booked: you can move it instead."
+    if number > 1 and number - 1 not in sessions:
+        return f"Please book session {number - 1} first: the time of session {number} depends on it."
+    return None
 
 
 def reschedule_plan(
@@ -333,3 +359,23 @@ def reschedule_plan(
             f"Moving this session would leave session {unplaced.number} without a suitable time. {unplaced.problem}"
         )
     return [(sessions[session.number], session.slot) for session in changed]
+
+
+def answers_open_from(appointment: Appointment, rules: ClinicRules | None = None) -> datetime:
+    """When the patient may re-confirm their safety answers for this session: local midnight,
+    ClinicRules.answers_open_days before the session's day (answers given months ahead say little)."""
+    rules = rules or ClinicRules.load()
+    tz = clinic_zone()
+    day = appointment.start.astimezone(tz).date() - timedelta(days=rules.answers_open_days)
+    return local_midnight(day, tz)
+
+
+def answers_not_open_yet(appointment: Appointment, *, now: datetime, rules: ClinicRules | None = None) -> str | None:
+    """The sentence saying when re-confirming opens, while it has not; else None."""
+    opens = answers_open_from(appointment, rules).astimezone(clinic_zone())
+    if now >= opens:
+        return None
+    return (
+        f"You can confirm your answers for session {appointment.session_number} from "
+        f"{opens:%A} {opens.day} {opens:%B}: answers given closer to the session tell the practitioner more."
+    )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from bookings import availability, notifications, questionnaire, selectors
@@ -58,6 +58,7 @@ __all__ = [
     "patient_create",
     "series_book",
     "series_cancel_remaining",
+    "session_rebook",
 ]
 
 # The exclusion constraints created by migration 0002: an IntegrityError naming one of these is a
@@ -409,6 +410,68 @@ def _move_taken(moves, slot: Slot | None, *, now: datetime, for_staff: bool) -> 
     return SlotTaken("That time was just taken. Please choose another time.", alternatives)
 
 
+# --- Booking a cancelled session again ---------------------------------------------------------------
+
+
+def session_rebook(
+    *,
+    series: Series,
+    number: int,
+    slot: Slot,
+    by=None,
+    now: datetime | None = None,
+    for_staff: bool = False,
+) -> Appointment:
+    """Book session `number` of a series again (cancelled or missed) inside its spacing window."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            # Lock the series first: a second tab booking the same session, or a move of its
+            # neighbour, waits here and then sees this booking (and its new window) instead of
+            # both acting on the same snapshot.
+            series = Series.objects.select_for_update(of=("self",)).select_related("treatment").get(pk=series.pk)
+            live = selectors.live_sessions(series)
+            refusal = selectors.rebook_refusal(series=series, number=number, sessions=live)
+            if refusal:
+                raise BookingError(refusal)
+            sessions = {n: selectors.as_slot(appointment) for n, appointment in live.items()}
+            sessions[number] = slot
+            _check_slots(series.treatment, sessions, now=now, for_staff=for_staff, changed={number})
+            # One revision past the session's last event, so calendars take it over the cancellation.
+            revisions = series.appointments.filter(session_number=number).aggregate(last=Max("sequence"))["last"]
+            appointment = Appointment.objects.create(
+                series=series,
+                session_number=number,
+                practitioner_id=slot.practitioner_id,
+                room_id=slot.room_id,
+                start=slot.start,
+                end=slot.end,
+                sequence=0 if revisions is None else revisions + 1,
+            )
+            audit_record(
+                action=AuditEvent.Action.BOOKED,
+                changes=[(appointment, {})],
+                by=by,
+                default_actor=PATIENT_MANAGE_LINK,
+                at=now,
+                series=series,
+            )
+            notifications.session_rebooked(appointment=appointment, now=now)
+    except _Clash as clash:
+        raise _rebook_taken(series, number, clash.slot, now=now, for_staff=for_staff) from None
+    except (IntegrityError, OperationalError) as exc:
+        if not is_overlap_error(exc):
+            raise
+        raise _rebook_taken(series, number, slot, now=now, for_staff=for_staff) from exc
+    return appointment
+
+
+def _rebook_taken(series: Series, number: int, wanted: Slot, *, now: datetime, for_staff: bool) -> SlotTaken:
+    options = selectors.window_slots(series=series, number=number, now=now, for_staff=for_staff)
+    alternatives = sorted(options, key=lambda option: abs(option.start - wanted.start))[:ALTERNATIVES]
+    return SlotTaken("That time was just taken. Please choose another time.", alternatives)
+
+
 # --- Cancelling and recording what happened ---------------------------------------------------------
 
 
@@ -542,6 +605,9 @@ def appointment_confirm_answers(
             raise BookingError(
                 "This session has been cancelled or has already taken place, so there is nothing to confirm."
             )
+        not_yet = selectors.answers_not_open_yet(appointment, now=now)
+        if not_yet:
+            raise BookingError(not_yet)
         before = snapshot(appointment)
         appointment.answers_confirmed_at = now
         # Once flagged, it stays flagged until a practitioner has reviewed it.

@@ -18,6 +18,7 @@ urlpatterns = [
         views.manage_cancel_rest,
         name="manage_cancel_rest",
     ),
+    path("bookings/manage/<str:token>/sessions/<int:number>/book/", views.manage_book, name="manage_book"),
     path(
         "bookings/manage/<str:token>/sessions/<int:number>/answers/",
         views.manage_answers,

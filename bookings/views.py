@@ -273,15 +273,22 @@ def timeline(series: Series) -> list[dict]:
         if current is None or (appointment.is_active and not current.is_active):
             shown[appointment.session_number] = appointment
     rows = []
+    rules = ClinicRules.load()
+    live = {number: appointment for number, appointment in shown.items() if appointment.is_active}
     for number, appointment in sorted(shown.items()):
         past = appointment.end <= now
         refusal = None if past else selectors.change_refusal(appointment=appointment, now=now)
+        answers_open_from = selectors.answers_open_from(appointment, rules)
         rows.append({
             "number": number,
             "appointment": appointment,
             "past": past,
             "refusal": refusal,
             "changeable": appointment.is_active and not past and refusal is None,
+            "answers_open_from": answers_open_from,
+            "answers_open": now >= answers_open_from,
+            "bookable": not appointment.is_active
+            and selectors.rebook_refusal(series=series, number=number, sessions=live) is None,
         })
     return rows
 
@@ -299,7 +306,6 @@ def manage(request, token):
         "treatment": series.treatment,
         "rows": rows,
         "token": token,
-        "has_booked": any(row["appointment"].is_active for row in rows),
         "cutoff_hours": ClinicRules.load().cancellation_cutoff_hours,
         "flagged": _flagged_questions(series) if series.needs_review else [],
     })
@@ -308,11 +314,11 @@ def manage(request, token):
 @require_GET
 @rate_limited("manage-link", "MANAGE_LINK_RATE")
 def manage_calendar(request, token):
-    """The series' booked sessions as an .ics file."""
+    """The series' sessions as an .ics file (cancelled ones marked cancelled: see bookings/ics.py)."""
     series = series_for_token(token)
     if series is None:
         return _invalid_link(request, token)
-    response = HttpResponse(ics.series_calendar(series), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(ics.series_calendar(series), content_type=ics.content_type(ics.PUBLISH))
     response["Content-Disposition"] = f'attachment; filename="{ics.calendar_filename(series)}"'
     return response
 
@@ -440,6 +446,58 @@ def manage_move(request, token, number):
     return redirect("bookings:manage", token=token)
 
 
+def _book_page(request, series: Series, token: str, number: int, *, chosen: Slot | None = None,
+               error: str = "", status: int = 200):
+    """The times session `number` may be booked at again (or the chosen one, to confirm)."""
+    now = timezone.now()
+    window = selectors.session_window(
+        series=series, number=number, sessions=selectors.live_sessions(series), now=now, rules=ClinicRules.load()
+    )
+    options = [] if chosen else selectors.window_slots(series=series, number=number, now=now)
+    names = practitioner_names(options + ([chosen] if chosen else []))
+    return render(request, "bookings/manage_book.html", {
+        "series": series,
+        "token": token,
+        "number": number,
+        "window": window,
+        "days": slot_days(options, names),
+        "chosen": chosen,
+        "chosen_key": slot_key(chosen) if chosen else "",
+        "chosen_practitioner": names.get(chosen.practitioner_id, "") if chosen else "",
+        "error": error,
+    }, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limited("manage-link", "MANAGE_LINK_RATE")
+def manage_book(request, token, number):
+    """Book a cancelled session again: pick a time inside its window, check it, confirm."""
+    series = series_for_token(token)
+    if series is None:
+        return _invalid_link(request, token)
+    refusal = selectors.rebook_refusal(series=series, number=number)
+    if refusal:
+        messages.error(request, refusal)
+        return redirect("bookings:manage", token=token)
+    if request.method == "GET":
+        return _book_page(request, series, token, number)
+    options = selectors.window_slots(series=series, number=number)
+    chosen = {slot_key(slot): slot for slot in options}.get(request.POST.get("slot", ""))
+    if chosen is None:
+        return _book_page(request, series, token, number, status=400, error=NOT_OFFERED)
+    if request.POST.get("confirm") != slot_key(chosen):
+        return _book_page(request, series, token, number, chosen=chosen)
+    try:
+        services.session_rebook(series=series, number=number, slot=chosen)
+    except BookingError as refusal:
+        error = TAKEN if isinstance(refusal, SlotTaken) else refusal.message
+        return _book_page(request, series, token, number, status=409, error=error)
+    messages.success(
+        request, f"Done: session {number} is booked for {slot_label(chosen, {})}. We have e-mailed you the details."
+    )
+    return redirect("bookings:manage", token=token)
+
+
 def _cancel(request, token: str, number: int, *, rest: bool):
     """Confirm, then cancel one session (or it and every later one)."""
     session = _managed_session(request, token, number)
@@ -498,7 +556,7 @@ def manage_answers(request, token, number):
     if appointment is None or appointment.end <= timezone.now():
         messages.error(request, f"Session {number} is not booked ahead, so there are no answers to confirm for it.")
         return redirect("bookings:manage", token=token)
-    if request.method == "POST":
+    if request.method == "POST":  # the service refuses it while re-confirming has not opened
         if request.POST.get("answer") not in ANSWERS:
             return render(request, "bookings/manage_answers.html", {
                 "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
@@ -517,5 +575,6 @@ def manage_answers(request, token, number):
         return redirect("bookings:manage", token=token)
     return render(request, "bookings/manage_answers.html", {
         "series": series, "token": token, "appointment": appointment, "questions": QUESTIONS,
+        "not_yet": selectors.answers_not_open_yet(appointment, now=timezone.now()),
     })
 

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from bookings.models import Appointment
 from tests.bookings.factories import AppointmentFactory, TimeOffFactory, local, microneedling_clinic
+from tests.bookings.patient_fixtures import frozen, practitioner, series, treatment  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +64,35 @@ def test_appointments_cannot_be_added_or_deleted_in_the_admin(admin_client):
         admin_client.get(reverse("admin:bookings_appointment_delete", args=[appointment.pk])).status_code
         == 403
     )
+
+
+def test_changing_the_cancellation_cutoff_moves_the_pending_reminders(
+    series, django_capture_on_commit_callbacks, admin_client  # signed in at the frozen time
+):
+    """The reminder comes before the cutoff (bookings/reminders.py), so a new cutoff re-plans it."""
+    from bookings.models import ClinicRules, OutboxMessage
+
+    rules = ClinicRules.load()
+    form = {
+        field: getattr(rules, field) for field in (
+            "min_notice_hours", "horizon_days", "buffer_minutes", "slot_minutes", "reminder_days_before",
+            "aftercare_followup_days", "next_session_days_before", "alert_days_before_window_closes",
+        )
+    }  # fmt: skip
+    for field in ("reminder_morning_time", "aftercare_evening_time", "message_time"):
+        form[field] = getattr(rules, field).strftime("%H:%M")
+    reminder = series.outbox_messages.get(kind=OutboxMessage.Kind.REMINDER, session_number=2)
+    assert reminder.due_at == local(2027, 4, 3, 10)  # three days before 6 April: the 48-hour cutoff
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:bookings_clinicrules_change", args=[rules.pk]),
+            {**form, "cancellation_cutoff_hours": 24, "answers_open_days": 5},
+        )
+
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    assert response.url == reverse("admin:bookings_clinicrules_changelist"), response.url
+    rules.refresh_from_db()
+    assert (rules.cancellation_cutoff_hours, rules.answers_open_days) == (24, 5)
+    moved = series.outbox_messages.get(kind=OutboxMessage.Kind.REMINDER, session_number=2, status="pending")
+    assert moved.due_at == local(2027, 4, 4, 10)  # two days before leaves a day before a 24-hour cutoff

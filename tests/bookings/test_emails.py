@@ -1,6 +1,7 @@
 """Patient e-mails: planned as outbox rows, sent after commit, text + HTML, local times, the manage link."""
 
 import smtplib
+from datetime import timedelta
 
 from django.core.mail.backends.base import BaseEmailBackend
 from icalendar import Calendar
@@ -36,9 +37,9 @@ def send(series, kind) -> None:
 
 
 def calendar_of(message):
-    ((name, content, mimetype),) = message.attachments
-    assert mimetype == "text/calendar" and name.endswith(".ics")
-    return Calendar.from_ical(content)
+    (part,) = message.attachments
+    assert part.get_content_type() == "text/calendar" and part.get_filename().endswith(".ics")
+    return Calendar.from_ical(part.get_payload(decode=True))
 
 
 def parts(message) -> tuple[str, str]:
@@ -82,8 +83,9 @@ def test_booking_calendar_has_one_event_per_session_with_the_right_times(series,
     assert [str(event["uid"]) for event in events] == [appointment_uid(a) for a in appointments]
     assert str(events[0]["location"]) == "12 Example Street, London"
     assert "session 1 of 3" in str(events[0]["summary"])
-    assert events[1]["dtstart"].params["TZID"] == "Europe/London"
-    assert [str(zone["tzid"]) for zone in calendar_of(mailoutbox[0]).walk("VTIMEZONE")] == ["Europe/London"]
+    # UTC instants, no VTIMEZONE: the one form every client reads the same (bookings/ics.py).
+    assert events[1]["dtstart"].to_ical() == b"20270406T090000Z"
+    assert calendar_of(mailoutbox[0]).walk("VTIMEZONE") == []
 
 
 def test_event_uid_survives_a_move(series, client, manage_url, practitioner, mailoutbox):
@@ -137,6 +139,26 @@ def test_reminder_asks_to_reconfirm_the_safety_answers_with_one_link(series, mai
         assert "Are you pregnant or breastfeeding?" in part
         assert f"{absolute_manage_url(series)}sessions/1/answers/" in part
         assert "+44 20 7946 0321" in part
+
+
+def test_the_reminder_comes_while_its_move_or_cancel_link_works_and_says_until_when(series, mailoutbox):
+    first = series.appointments.get(session_number=1)  # Tuesday 9 March 2027, 10:00; 48-hour cutoff
+    row = series.outbox_messages.get(kind=Kind.REMINDER, session_number=1)
+
+    send(series, Kind.REMINDER)
+
+    assert first.start - row.due_at >= timedelta(hours=48 + 12)
+    text, html = parts(mailoutbox[0])
+    assert "move or cancel this session online until Sunday 7 March, 10:00" in text
+    assert "move or cancel this session online until <strong>Sunday 7 March, 10:00</strong>" in html
+
+
+def test_the_morning_reminder_says_to_call_to_change_today(series, mailoutbox):
+    send(series, Kind.REMINDER_MORNING)
+
+    for part in parts(mailoutbox[0]):
+        assert "To change today's session, please call us" in part
+        assert "online until" not in part
 
 
 def test_aftercare_gives_the_aftercare_facts_and_the_next_session(series, mailoutbox):

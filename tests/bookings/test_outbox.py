@@ -68,7 +68,8 @@ def test_booking_plans_its_confirmation_and_every_sessions_emails(series):
     }
     assert rows(series, session_number=2, kind=Kind.REMINDER) == [(Kind.REMINDER, 2, Status.PENDING)]
     reminder = series.outbox_messages.get(session_number=2, kind=Kind.REMINDER)
-    assert reminder.due_at == local(2027, 4, 4, 10)  # two days before 10:00 on 6 April (BST)
+    # 10:00 on 6 April (BST), three days before: two days before would be the 48-hour cutoff itself.
+    assert reminder.due_at == local(2027, 4, 3, 10)
 
 
 def test_a_rolled_back_booking_plans_and_enqueues_nothing(
@@ -108,7 +109,7 @@ def test_a_move_cancels_the_old_times_emails_and_plans_the_new_ones(series, prac
         Status.CANCELLED
     }
     new = series.outbox_messages.get(session_number=3, kind=Kind.REMINDER, status=Status.PENDING)
-    assert new.due_at == local(2027, 5, 4, 14) and new.anchor_at == local(2027, 5, 6, 14)
+    assert new.due_at == local(2027, 5, 3, 14) and new.anchor_at == local(2027, 5, 6, 14)  # before the cutoff
     assert series.outbox_messages.filter(kind=Kind.RESCHEDULED, status=Status.PENDING).count() == 1
     # The other sessions' rows are untouched.
     assert not series.outbox_messages.filter(session_number__in=[1, 2], status=Status.CANCELLED).exists()
@@ -224,7 +225,7 @@ def test_reschedule_between_dispatch_and_send_sends_nothing_stale(
         kind=Kind.REMINDER, session_number=3, anchor_at=local(2027, 5, 4, 10)
     ).status == (Status.CANCELLED)
     assert series.outbox_messages.get(kind=Kind.REMINDER, session_number=3, status=Status.PENDING).due_at == (
-        local(2027, 5, 4, 14)
+        local(2027, 5, 3, 14)
     )
 
 

@@ -53,7 +53,10 @@ def test_a_four_session_series_gets_every_email_once_in_order_at_local_times(
     db, django_capture_on_commit_callbacks, mailoutbox
 ):
     with time_machine.travel(local(2027, 3, 1, 8), tick=False) as traveller:
-        treatment, (practitioner,), _ = microneedling_clinic(sessions=4, min_notice_hours=24, horizon_days=90)
+        # A 24-hour cutoff keeps session 2's reminder 2 days before it, on the day the clocks change.
+        treatment, (practitioner,), _ = microneedling_clinic(
+            sessions=4, min_notice_hours=24, horizon_days=90, cancellation_cutoff_hours=24
+        )
         treatment.min_days_between, treatment.max_days_between = 21, 42
         treatment.save()
         with django_capture_on_commit_callbacks(execute=True):

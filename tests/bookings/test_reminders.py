@@ -30,7 +30,7 @@ def test_a_session_gets_reminders_and_aftercare_at_local_times():
     plan = planned(state(session(1, local(2027, 3, 2, 10)), of=1))
 
     assert plan == [
-        ("reminder", 1, local(2027, 2, 28, 10)),
+        ("reminder", 1, local(2027, 2, 27, 10)),  # 2 days before is the 48-hour cutoff: a day earlier
         ("reminder_morning", 1, local(2027, 3, 2, 8)),
         ("aftercare", 1, local(2027, 3, 2, 19)),
         ("aftercare_followup", 1, local(2027, 3, 5, 10)),
@@ -38,14 +38,16 @@ def test_a_session_gets_reminders_and_aftercare_at_local_times():
 
 
 def test_times_keep_the_local_clock_across_the_spring_change():
-    # Session on Tuesday 30 March 2027 (BST); BST began on Sunday 28 March.
+    # Session on Tuesday 30 March 2027 (BST); BST began on Sunday 28 March. A 24-hour cutoff
+    # keeps the reminder 2 days before, on the day of the change.
     plan = {
         (kind, number): due
         for kind, number, due in planned(
             state(
                 session(1, local(2027, 3, 2, 10)),
                 session(2, local(2027, 3, 30, 10)),
-            )
+            ),
+            Timings(cancellation_cutoff_hours=24),
         )
     }
 
@@ -58,7 +60,8 @@ def test_times_keep_the_local_clock_across_the_spring_change():
 
 def test_times_keep_the_local_clock_across_the_autumn_change():
     # BST ends on Sunday 31 October 2027.
-    plan = {(kind, number): due for kind, number, due in planned(state(session(1, local(2027, 11, 2, 10))))}
+    timings = Timings(cancellation_cutoff_hours=24)
+    plan = {(kind, number): due for kind, number, due in planned(state(session(1, local(2027, 11, 2, 10))), timings)}
 
     assert plan["reminder", 1] == local(2027, 10, 31, 10)
     assert plan["reminder", 1].astimezone(ZoneInfo("UTC")).hour == 10  # GMT again
@@ -142,3 +145,23 @@ def test_a_moved_session_plans_new_keys_and_an_unmoved_one_the_same_keys():
 
     assert before == again
     assert before.isdisjoint(moved)
+
+
+def test_the_reminder_arrives_before_the_cancellation_cutoff_with_a_margin():
+    # 2 days before a 10:00 session is exactly the 48-hour cutoff: its "move or cancel" link would
+    # already be closed. It goes a day earlier, at the session's time of day.
+    at_48 = {k: d for k, n, d in planned(state(session(1, local(2027, 3, 2, 10))), Timings(cancellation_cutoff_hours=48))}
+    at_24 = {k: d for k, n, d in planned(state(session(1, local(2027, 3, 2, 10))), Timings(cancellation_cutoff_hours=24))}
+
+    assert at_48["reminder"] == local(2027, 2, 27, 10)
+    assert local(2027, 3, 2, 10) - at_48["reminder"] >= timedelta(hours=48) + reminders.REMINDER_CUTOFF_MARGIN
+    assert at_24["reminder"] == local(2027, 2, 28, 10)  # 2 days before leaves a day before a 24-hour cutoff
+
+
+def test_the_reminder_counts_real_hours_to_the_cutoff_across_the_spring_change():
+    # Monday 29 March 2027 10:00 BST; 3 local days earlier is only 71 real hours (the clocks went forward).
+    timings = Timings(reminder_days_before=2, cancellation_cutoff_hours=60)
+    plan = {k: d for k, n, d in planned(state(session(1, local(2027, 3, 29, 10))), timings)}
+
+    assert plan["reminder"] == local(2027, 3, 25, 10)
+    assert local(2027, 3, 29, 10) - plan["reminder"] >= timedelta(hours=72)

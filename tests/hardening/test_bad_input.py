@@ -173,7 +173,7 @@ def _paths(token: str, number: str) -> list[str]:
     base = f"/bookings/manage/{quote(token, safe='')}/"
     session = f"{base}sessions/{number}/"
     return [base, f"{base}calendar.ics", f"{session}move/", f"{session}cancel/", f"{session}cancel-rest/",
-            f"{session}answers/"]
+            f"{session}answers/", f"{session}book/"]
 
 
 @EXAMPLES
