@@ -50,7 +50,7 @@ def regrant_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0006_clinic_rules_time_defaults_callable'),
+        ('bookings', '0010_calendar_sequence'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
