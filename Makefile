@@ -9,7 +9,7 @@ WEB_PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install install-dev services browser bench clean
+.PHONY: run test install install-dev services browser css bench clean
 
 $(BIN)/python:
 	@# Debian ships venv separately (python3-venv); install it when a fresh machine lacks it.
@@ -50,12 +50,17 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+## css: rebuild static/css/bootstrap-subset.css, the Bootstrap rules the markup uses (PurgeCSS from
+## npm; the output is committed, so `make run` needs Python only). Run it after changing templates.
+css: install node_modules/.package-lock.json
+	$(BIN)/python -m clinic.stylesheet
+
 ## test: install what the suite needs, start the services, run everything on PostgreSQL and Redis.
 test: install-dev services browser
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 ## bench: run every benchmark under bench/ (prints figures; asserts nothing; bench/_*.py are helpers).
-bench: install-dev services
+bench: install-dev services browser
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:

@@ -1,9 +1,12 @@
-"""Site-wide middleware: a request id for logs, and the Content-Security-Policy header."""
+"""Site-wide middleware: a request id for logs, the Content-Security-Policy header, compression."""
 
 import re
 import uuid
 
 from django.conf import settings
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
+from django.utils.cache import patch_vary_headers
+from django.utils.text import compress_string
 
 from clinic.logs import request_id_var
 
@@ -42,3 +45,60 @@ class ContentSecurityPolicyMiddleware:
         if settings.CONTENT_SECURITY_POLICY:
             response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+# Pages compressed with gzip, by URL name ("namespace:*" for a whole app). BREACH recovers a secret
+# from the compressed size of pages that also reflect attacker-chosen text, so only pages without
+# secrets qualify: the public explainer (no form, no session: cached whole for anonymous visitors)
+# and step 1 of booking, whose only secret is the CSRF token, which Django masks afresh in every
+# response. Pages with patients' details, manage-link tokens or staff data are never compressed.
+# GZipMiddleware also pads each compressed page with random bytes ("Heal The Breach").
+COMPRESSED_PAGES = {"treatments:*", "bookings:book"}
+# Static files worth compressing; images such as PNG are compressed already.
+COMPRESSED_STATIC_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
+
+
+def gzip_bytes(content: bytes) -> bytes:
+    """The gzip encoding of a public page's body, as CompressionMiddleware would send it."""
+    return compress_string(content, max_random_bytes=GZipMiddleware.max_random_bytes)
+
+
+class CompressionMiddleware(GZipMiddleware):
+    """
+    gzip for static files and for the public pages in COMPRESSED_PAGES, when the browser accepts it.
+
+    In production whitenoise serves its pre-compressed copies (collectstatic) and this leaves them
+    alone; under runserver (`make run`) it compresses the files whitenoise reads from the source
+    folders. A response that carries `precompressed_gzip` (an explainer page from the cache) is
+    sent with those bytes instead of being compressed again.
+    """
+
+    def process_response(self, request, response):
+        if not self._eligible(request, response):
+            return response
+        if response.has_header("Content-Encoding"):
+            return response  # whitenoise's pre-compressed copy of a static file
+        precompressed = getattr(response, "precompressed_gzip", None)
+        if precompressed is None:
+            response = super().process_response(request, response)
+        else:
+            patch_vary_headers(response, ("Accept-Encoding",))
+            if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+                response.content = precompressed
+                response.headers["Content-Length"] = str(len(precompressed))
+                response.headers["Content-Encoding"] = "gzip"
+        if response.has_header("Content-Encoding"):
+            # A byte range of the plain file means nothing in the compressed one we made.
+            response.headers.pop("Accept-Ranges", None)
+        return response
+
+    @staticmethod
+    def _eligible(request, response) -> bool:
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return False
+        if request.path.startswith(settings.STATIC_URL):
+            return response.get("Content-Type", "").startswith(COMPRESSED_STATIC_TYPES)
+        match = request.resolver_match
+        if match is None or not match.namespace:
+            return False
+        return match.view_name in COMPRESSED_PAGES or f"{match.namespace}:*" in COMPRESSED_PAGES

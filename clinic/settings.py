@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "clinic.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "clinic.middleware.ContentSecurityPolicyMiddleware",
+    # Outside whitenoise, so the static files runserver serves are compressed too (see the class).
+    "clinic.middleware.CompressionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

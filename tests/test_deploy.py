@@ -1,5 +1,6 @@
 """Production settings: Django's deployment checks pass and static files are served hashed and cached."""
 
+import gzip
 import json
 import re
 import urllib.request
@@ -10,7 +11,7 @@ from tests.servers import GUNICORN, free_port, manage, production_env, serve
 
 HASHED_STATIC = {
     "css/site.css": r"css/site\.[0-9a-f]{12}\.css",
-    "bootstrap/css/bootstrap.min.css": r"bootstrap/css/bootstrap\.min\.[0-9a-f]{12}\.css",
+    "css/bootstrap-subset.css": r"css/bootstrap-subset\.[0-9a-f]{12}\.css",
 }
 
 
@@ -41,21 +42,42 @@ def test_collectstatic_gives_css_a_content_hashed_name(production_site, name):
     assert re.fullmatch(HASHED_STATIC[name], paths[name]), paths.get(name)
 
 
-def test_pages_link_hashed_css_that_whitenoise_serves_with_a_long_cache_lifetime(production_site):
+@pytest.fixture(scope="module")
+def production_server(production_site):
+    """gunicorn serving the migrated production site: (base URL, manifest paths)."""
     env, paths = production_site
     manage("migrate", "--noinput", env=env)
     port = free_port()
     argv = [GUNICORN, "clinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-
     with serve(argv, port=port, env=env) as base_url:
-        with urllib.request.urlopen(f"{base_url}/", timeout=30) as response:
-            html = response.read().decode()
-        for name in HASHED_STATIC:
-            url = f"/static/{paths[name]}"
-            assert f'href="{url}"' in html, f"the home page should link {url}"
-            with urllib.request.urlopen(f"{base_url}{url}", timeout=30) as response:
-                cache_control = response.headers["Cache-Control"]
-            assert response.status == 200
-            max_age = re.search(r"max-age=(\d+)", cache_control or "")
-            assert max_age and int(max_age.group(1)) >= 365 * 24 * 3600, cache_control
-            assert "immutable" in cache_control
+        yield base_url, paths
+
+
+def test_pages_link_hashed_css_that_whitenoise_serves_with_a_long_cache_lifetime(production_server):
+    base_url, paths = production_server
+
+    with urllib.request.urlopen(f"{base_url}/", timeout=30) as response:
+        html = response.read().decode()
+    for name in HASHED_STATIC:
+        url = f"/static/{paths[name]}"
+        assert f'href="{url}"' in html, f"the home page should link {url}"
+        with urllib.request.urlopen(f"{base_url}{url}", timeout=30) as response:
+            cache_control = response.headers["Cache-Control"]
+        assert response.status == 200
+        max_age = re.search(r"max-age=(\d+)", cache_control or "")
+        assert max_age and int(max_age.group(1)) >= 365 * 24 * 3600, cache_control
+        assert "immutable" in cache_control
+    assert "bootstrap.min" not in html, "pages link the subset of Bootstrap the site uses, not all of it"
+
+
+def test_gunicorn_sends_the_css_and_the_public_pages_gzipped(production_server):
+    base_url, paths = production_server
+
+    static = [f"/static/{paths[name]}" for name in HASHED_STATIC]
+    for path in ["/", "/treatments/microneedling/faq/", *static]:
+        request = urllib.request.Request(f"{base_url}{path}", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+            assert response.headers["Content-Encoding"] == "gzip", path
+            assert "Accept-Encoding" in response.headers["Vary"], path
+        assert gzip.decompress(body), path

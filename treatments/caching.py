@@ -23,6 +23,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
 
+from clinic.middleware import gzip_bytes
+
 INDEX = "_index"  # the version shared by the home page and the treatment list
 PAGE_TIMEOUT = 24 * 3600  # the version, not the timeout, keeps pages fresh
 VERSION_TIMEOUT = None  # versions never expire on their own (an evicted one just means a miss)
@@ -102,6 +104,8 @@ def _cacheable_response(response: HttpResponse) -> bool:
 def _cached_response(entry: dict) -> HttpResponse:
     response = HttpResponse(entry["body"], content_type=entry["content_type"])
     response["X-Explainer-Cache"] = "hit"
+    # Compressed once when stored: CompressionMiddleware sends these bytes to browsers that take gzip.
+    response.precompressed_gzip = entry.get("gzip")
     return response
 
 
@@ -146,7 +150,12 @@ def _version_start(namespace: str) -> str | None:
 
 
 def _store(page_key: str, version: str, response: HttpResponse) -> None:
-    entry = {"version": version, "body": response.content, "content_type": response["Content-Type"]}
+    entry = {
+        "version": version,
+        "body": response.content,
+        "gzip": gzip_bytes(response.content),
+        "content_type": response["Content-Type"],
+    }
     try:
         cache.set(page_key, entry, PAGE_TIMEOUT)
     except CACHE_ERRORS:

@@ -32,6 +32,8 @@ def clinic(django_db_serialized_rollback):
 
 def menu_link(page, name: str):
     """A link of the main menu, opening the menu first on a phone (where it is collapsed)."""
+    # Before the new page's stylesheets apply, the button counts as visible even on a desktop.
+    page.wait_for_load_state("load")
     toggler = page.get_by_role("button", name="Show or hide the menu")
     if toggler.is_visible():
         toggler.click()
