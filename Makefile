@@ -9,7 +9,7 @@ WEB_PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: run test install install-dev services browser css bench clean
+.PHONY: run test install install-dev lock services browser css bench clean
 
 $(BIN)/python:
 	@# Debian ships venv separately (python3-venv); install it when a fresh machine lacks it.
@@ -27,12 +27,22 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.runtime-installed
 install-dev: $(VENV)/.dev-installed
 
-## run: create the venv, install, migrate, load content and demo data, then serve web + worker + beat.
+## run: create the venv, install, start the embedded PostgreSQL under var/postgres/ (unless
+## DATABASE_URL is set), migrate, load content and demo data, then serve web + worker + beat.
+## Ctrl-C (or SIGTERM to make) stops them all, the embedded PostgreSQL last; its data stay.
 run: install
-	export DEBUG=$${DEBUG:-1} PATH="$(CURDIR)/$(BIN):$$PATH" WEB_PORT=$(WEB_PORT); \
-	python manage.py migrate --noinput && \
-	python manage.py load_demo && \
-	honcho --procfile Procfile.dev start
+	export DEBUG=$${DEBUG:-1} PATH="$(abspath $(BIN)):$$PATH" WEB_PORT=$(WEB_PORT); \
+	exec python -m clinic.embedded_db run -- bash -c \
+	  'python manage.py migrate --noinput && python manage.py load_demo && exec honcho --procfile Procfile.dev start'
+
+## lock: recompile the pinned requirements*.txt from requirements*.in (keeps the current pins
+## unless an .in file asks otherwise; `make lock LOCK_ARGS=--upgrade` moves everything forward).
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras --newline=lf \
+	  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS) -o requirements.txt requirements.in
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras --newline=lf \
+	  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host $(LOCK_ARGS) -o requirements-dev.txt requirements-dev.in
 
 ## services: start PostgreSQL and Redis on loopback if they are down.
 services:

@@ -84,10 +84,8 @@ def cache_keys_delete(env: dict[str, str]) -> None:
 
 
 def database_create_if_missing(url: str) -> None:
-    """Create the PostgreSQL database named in `url` unless it exists (SQLite creates itself)."""
+    """Create the PostgreSQL database named in `url` unless it exists."""
     config = dj_database_url.parse(url)
-    if "postgresql" not in config["ENGINE"]:
-        return
     connection = psycopg2.connect(
         dbname="postgres",
         user=config["USER"] or None,

@@ -112,7 +112,10 @@ def book_the_window(treatment, performing, rooms) -> int:
 
     Practitioners sharing a room (index % 3) work opposite hour patterns, so rooms never clash.
     """
-    patient = Patient.objects.create(name="Bench", email="bench@example.com", phone="0")
+    # One patient per practitioner: a patient is never in two appointments at once (migration 0008).
+    patients = Patient.objects.bulk_create(
+        Patient(name=f"Bench {n}", email=f"bench{n}@example.com", phone="0") for n in range(len(performing))
+    )
     rows = []
     for offset in range(BOOKED_DAYS):
         day = WINDOW_FIRST_DAY + timedelta(days=offset)
@@ -120,7 +123,7 @@ def book_the_window(treatment, performing, rooms) -> int:
             for hour in (9, 14) if (offset + index) % 2 else (11, 15):
                 rows.append(
                     (
-                        Series(patient=patient, treatment=treatment),
+                        Series(patient=patients[index], treatment=treatment),
                         practitioner,
                         rooms[index % 3],
                         local(day, hour),
@@ -129,7 +132,8 @@ def book_the_window(treatment, performing, rooms) -> int:
     Series.objects.bulk_create([series for series, *_ in rows])
     Appointment.objects.bulk_create(
         Appointment(
-            series=s, session_number=1, practitioner=p, room=r, start=start, end=start + timedelta(hours=1)
+            series=s, patient_id=s.patient_id, session_number=1, practitioner=p, room=r, start=start,
+            end=start + timedelta(hours=1),
         )
         for s, p, r, start in rows
     )
@@ -149,24 +153,39 @@ def add_history(treatment, first: int, last: int) -> None:
         first_practitioner = cursor.fetchone()[0]
         cursor.execute("SELECT min(id) FROM bookings_room")
         first_room = cursor.fetchone()[0]
-        cursor.execute("SELECT id FROM bookings_patient LIMIT 1")
-        patient = cursor.fetchone()[0]
+        total = PRACTITIONERS + OTHER_PRACTITIONERS
+        # One patient per practitioner lane (i % total), and each series six consecutive rows of one
+        # lane: a patient is never in two appointments at once (migration 0008's constraint).
+        cursor.execute(
+            """
+            INSERT INTO bookings_patient (name, email, phone, created_at)
+            SELECT 'History ' || n, 'history' || n || '@example.com', '0', now()
+              FROM generate_series(1, %s) AS n
+            RETURNING id
+            """,
+            [total],
+        )
+        patients = sorted(row[0] for row in cursor.fetchall())
+        series_count = total * -(-count // (total * 6))
         cursor.execute(
             """
             INSERT INTO bookings_series (public_id, patient_id, treatment_id, status, source, needs_review, created_at)
-            SELECT gen_random_uuid(), %s, %s, 'completed', 'online', false, now() FROM generate_series(1, %s)
+            SELECT gen_random_uuid(), (%(patients)s::int[])[k %% %(total)s + 1], %(treatment)s, 'completed',
+                   'online', false, now()
+              FROM generate_series(0, %(count)s - 1) AS k
             RETURNING id
             """,
-            [patient, treatment.pk, (count + 5) // 6],
+            {"patients": patients, "total": total, "treatment": treatment.pk, "count": series_count},
         )
         first_series = min(row[0] for row in cursor.fetchall())
-        total = PRACTITIONERS + OTHER_PRACTITIONERS
         cursor.execute(
             """
             INSERT INTO bookings_appointment
-                (series_id, session_number, practitioner_id, room_id, start, "end", status, cancel_reason,
-                 needs_review, created_at, updated_at)
-            SELECT %(series)s + (i - %(first)s) / 6, (i - %(first)s) %% 6 + 1,
+                (series_id, patient_id, session_number, practitioner_id, room_id, start, "end", status,
+                 cancel_reason, needs_review, created_at, updated_at)
+            SELECT %(series)s + ((i - %(first)s) / (%(total)s * 6)) * %(total)s + i %% %(total)s,
+                   (%(patients)s::int[])[i %% %(total)s + 1],
+                   ((i - %(first)s) %% (%(total)s * 6)) / %(total)s + 1,
                    %(practitioner)s + i %% %(total)s, %(room)s + i %% %(total)s,
                    t, t + interval '45 minutes', 'completed', '', false, now(), now()
               FROM generate_series(%(first)s, %(last)s - 1) AS i,
@@ -175,7 +194,8 @@ def add_history(treatment, first: int, last: int) -> None:
             """,
             {
                 "series": first_series, "first": first, "last": last, "practitioner": first_practitioner,
-                "room": first_room, "total": total, "hours": HOURS_PER_DAY, "day": local(WINDOW_FIRST_DAY, 0) - timedelta(days=1),
+                "room": first_room, "total": total, "hours": HOURS_PER_DAY, "patients": patients,
+                "day": local(WINDOW_FIRST_DAY, 0) - timedelta(days=1),
             },
         )  # fmt: skip
         cursor.execute("ANALYZE bookings_appointment")

@@ -7,8 +7,9 @@ so one loopback address is not throttled), and runs N client threads, each with 
 http.client connection, for a fixed time. Each client mixes explainer page views, availability
 look-ups and POST /api/series/ bookings whose first sessions are drawn from a handful of slots,
 so bookings race for the same times. Prints throughput and p50/p99 per endpoint, 5xx separately
-from 409s, then audits the database: no overlapping active appointments, no partial series, every
-201 present. tests/hardening/test_load_audit.py runs the same load, small, and asserts the audit.
+from 409s, then audits the database: no overlapping active appointments (per practitioner, room
+and patient), no partial series, every 201 present. tests/hardening/test_load_audit.py runs the
+same load, small, and asserts the audit.
 
     .venv/bin/python bench/load.py [--clients 16] [--seconds 20] [--workers 4] [--threads 4]
 """
@@ -80,12 +81,13 @@ class LoadResult:
 @dataclass
 class Audit:
     overlapping: list[tuple]  # pairs of active appointments sharing a practitioner's or a room's time
+    patient_overlapping: list[tuple]  # pairs of active appointments of one patient at the same time
     partial: list[tuple]  # active series without exactly sessions_in_series active appointments
     missing: list[str]  # 201 answers whose series is not there, whole and active
 
     @property
     def ok(self) -> bool:
-        return not (self.overlapping or self.partial or self.missing)
+        return not (self.overlapping or self.patient_overlapping or self.partial or self.missing)
 
 
 ACTIVE = ("booked", "checked_in", "completed")  # bookings.models.Appointment.ACTIVE_STATUSES
@@ -97,6 +99,15 @@ OVERLAPS = """
        AND tstzrange(a.start, a."end") && tstzrange(b.start, b."end")
      WHERE a.status IN %(active)s AND b.status IN %(active)s
 """
+# The patient as the series names them (not the appointment's own copy of it: this checks that too).
+PATIENT_OVERLAPS = """
+    SELECT a.id, b.id FROM bookings_appointment a
+      JOIN bookings_series sa ON sa.id = a.series_id
+      JOIN bookings_appointment b
+        ON a.id < b.id AND tstzrange(a.start, a."end") && tstzrange(b.start, b."end")
+      JOIN bookings_series sb ON sb.id = b.series_id AND sb.patient_id = sa.patient_id
+     WHERE a.status IN %(active)s AND b.status IN %(active)s
+"""
 PARTIAL = """
     SELECT s.public_id, t.sessions_in_series, count(a.id) FILTER (WHERE a.status IN %(active)s)
       FROM bookings_series s
@@ -104,7 +115,8 @@ PARTIAL = """
       LEFT JOIN bookings_appointment a ON a.series_id = s.id
      WHERE s.status = 'active'
      GROUP BY s.id, s.public_id, t.sessions_in_series
-    HAVING count(a.id) FILTER (WHERE a.status IN %(active)s) <> t.sessions_in_series
+    HAVING count(a.id) FILTER (WHERE a.status IN %(active)s)
+           <> least(t.sessions_in_series, coalesce(s.ends_after_session, t.sessions_in_series))
 """
 PRESENT = "SELECT public_id::text FROM bookings_series WHERE status = 'active' AND public_id::text = ANY(%(ids)s)"
 
@@ -120,13 +132,16 @@ def audit(database_url: str, booked: list[str]) -> Audit:
         with connection, connection.cursor() as cursor:
             cursor.execute(OVERLAPS, {"active": ACTIVE})
             overlapping = cursor.fetchall()
+            cursor.execute(PATIENT_OVERLAPS, {"active": ACTIVE})
+            patient_overlapping = cursor.fetchall()
             cursor.execute(PARTIAL, {"active": ACTIVE})
             partial = cursor.fetchall()
             cursor.execute(PRESENT, {"ids": booked})
             present = {row[0] for row in cursor.fetchall()}
     finally:
         connection.close()
-    return Audit(overlapping, partial, [public_id for public_id in booked if public_id not in present])
+    missing = [public_id for public_id in booked if public_id not in present]
+    return Audit(overlapping, patient_overlapping, partial, missing)
 
 
 # --- The load ----------------------------------------------------------------------------------------
@@ -243,7 +258,8 @@ def report(result: LoadResult, found: Audit) -> None:
         for status, body in sorted(endpoint.samples.items()):
             print(f"  {name} {status}, e.g.: {body.decode(errors='replace')}")
     print(f"\nbookings accepted (201): {len(result.booked)}; server errors or no answer: {result.server_errors}")
-    print(f"audit: overlapping active appointments {len(found.overlapping)}, partial series {len(found.partial)}, "
+    print(f"audit: overlapping active appointments {len(found.overlapping)}, "
+          f"patient in two places {len(found.patient_overlapping)}, partial series {len(found.partial)}, "
           f"accepted but missing {len(found.missing)} -> {'OK' if found.ok else 'FAILED'}")
 
 

@@ -100,7 +100,8 @@ def build(messages: int) -> list[int]:
         for number in range(3):
             session = start + timedelta(days=28 * number)
             appointments.append(Appointment(
-                series=series, session_number=number + 1, practitioner=practitioners[n % PRACTITIONERS],
+                series=series, patient=series.patient, session_number=number + 1,
+                practitioner=practitioners[n % PRACTITIONERS],
                 start=session, end=session + timedelta(hours=1),
             ))  # fmt: skip
     Appointment.objects.bulk_create(appointments)

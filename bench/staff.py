@@ -89,7 +89,8 @@ def build() -> User:
     series = Series.objects.bulk_create(Series(patient=patient, treatment=treatment) for patient in patients)
     Appointment.objects.bulk_create(
         Appointment(
-            series=s, session_number=2, practitioner=p, start=start, end=start + timedelta(minutes=15)
+            series=s, patient_id=s.patient_id, session_number=2, practitioner=p, start=start,
+            end=start + timedelta(minutes=15),
         )
         for s, (p, start) in zip(series, rows)
     )

@@ -157,14 +157,42 @@ class TimeOffInline(admin.TabularInline):
     extra = 0
 
 
+class PractitionerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Practitioner
+        fields = "__all__"
+
+    def clean_is_active(self):
+        """Unticking "active" is refused while they have sessions ahead (listed, to move first)."""
+        active = self.cleaned_data["is_active"]
+        if self.instance.pk and self.instance.is_active and not active:
+            refusal = services.practitioner_deactivate_refusal(practitioner=self.instance, now=timezone.now())
+            if refusal:
+                raise forms.ValidationError(refusal.message)
+        return active
+
+
 @admin.register(Practitioner)
 class PractitionerAdmin(WarnsOfStrandedBookings, AuditedAdmin):
+    form = PractitionerAdminForm
     list_display = ("name", "user", "is_active")
     list_filter = ("is_active", "treatments")
     search_fields = ("name", "user__username", "user__email")
     filter_horizontal = ("treatments",)
     autocomplete_fields = ("user",)
     inlines = (WorkingHoursInline, TimeOffInline)
+
+    def save_model(self, request, obj, form, change):
+        """Deactivation goes through the service, under the lock bookings take (the form only pre-checks)."""
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            try:
+                services.practitioner_deactivate(practitioner=obj)
+            except BookingError as refusal:  # booked meanwhile: the other changes stand, they stay active
+                messages.error(request, refusal.message)
 
 
 @admin.register(WorkingHours)

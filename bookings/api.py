@@ -186,6 +186,8 @@ def series_json(series: Series) -> dict:
         "status": series.status,
         "needs_review": series.needs_review,
         "manage_url": manage_url(series),
+        # Set when booking changed the patient's details on record (the identity rule: services._patient_for).
+        "details_note": selectors.details_note(series),
         "appointments": [
             {
                 "session": appointment.session_number,

@@ -166,6 +166,20 @@ def formset_save(formset, *, by, at: datetime, default_actor: str = SYSTEM) -> N
     )
 
 
+def audit_patient_changed(
+    *, series: Series, patient, before: dict, by, default_actor: str, at: datetime
+) -> None:
+    """The patient's details changed with this series' booking: the fields before, and after."""
+    audit_record(
+        action=AuditEvent.Action.PATIENT_CHANGED,
+        changes=[(patient, before)],
+        by=by,
+        default_actor=default_actor,
+        at=at,
+        series=series,
+    )
+
+
 def changed_fields(event: AuditEvent) -> list[tuple[str, object, object]]:
     """(field, before, after) for each recorded field whose value changed; for a new record,
     (field, None, value) for each field that has a value."""

@@ -380,6 +380,7 @@ def spacing_problem(
     tz: ZoneInfo,
     *,
     allow_longer: bool = False,
+    previous_number: int | None = None,
 ) -> str | None:
     """Why session `number` is too close to (or too far from) the session before it, or None.
 
@@ -389,7 +390,8 @@ def spacing_problem(
     gap = days_between(previous.start, following.start, tz)
     if gap < spacing.min_days or (gap > spacing.max_days and not allow_longer):
         return (
-            f"Session {number} must be {spacing.min_days} to {spacing.max_days} days after session {number - 1} "
+            f"Session {number} must be {spacing.min_days} to {spacing.max_days} days after session "
+            f"{previous_number or number - 1} "
             f"(it is {gap} days)."
         )
     return None
@@ -568,3 +570,126 @@ def spacing_window(
     if not lows:
         return None
     return max(lows), min(highs)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Two consecutive live sessions further apart than the spacing allows (one between was cancelled)."""
+
+    previous_number: int
+    number: int
+    days: int
+    window: tuple[date, date]  # the local days `number` may move to, counted from the previous session
+
+
+def stretched_gaps(sessions: dict[int, datetime], spacing: Spacing, tz: ZoneInfo) -> list[Gap]:
+    """Each live session (by number) that follows the live one before it by more than `spacing.max_days`."""
+    gaps = []
+    numbers = sorted(sessions)
+    for previous_number, number in itertools.pairwise(numbers):
+        days = days_between(sessions[previous_number], sessions[number], tz)
+        if days > spacing.max_days:
+            window = spacing_window(sessions[previous_number], None, spacing, tz)
+            gaps.append(Gap(previous_number, number, days, window))
+    return gaps
+
+
+def live_neighbours(numbers: Iterable[int], number: int) -> tuple[int | None, int | None]:
+    """The live session numbers just before and just after `number` (a cancelled one between is skipped)."""
+    earlier = [n for n in numbers if n < number]
+    later_ = [n for n in numbers if n > number]
+    return (max(earlier) if earlier else None), (min(later_) if later_ else None)
+
+
+# --- One course of a treatment at a time -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Course:
+    """Another series of the same treatment for the same patient, as the rule needs it."""
+
+    series_id: int
+    open: bool  # a session is still booked or checked in
+    last_held: datetime | None  # the start of its latest booked, checked-in or completed session
+
+
+def running_course(
+    courses: Iterable[Course], first: datetime, spacing: Spacing, tz: ZoneInfo
+) -> Course | None:
+    """The course a new series starting at `first` would run alongside, or None.
+
+    A course is running while any of its sessions is booked or checked in; and a finished one
+    still is until the treatment's minimum gap after its last held session has passed: skin
+    treated then is still healing, whichever series the next session belongs to. Cancelled
+    and no-show sessions hold nothing.
+    """
+    for course in courses:
+        if course.open:
+            return course
+        if course.last_held is not None and days_between(course.last_held, first, tz) < spacing.min_days:
+            return course
+    return None
+
+
+# --- When staff may record what happened to a session ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusClock:
+    """How the statuses of a session are timed (settings CHECK_IN_OPENS_MINUTES, NO_SHOW_GRACE_MINUTES)."""
+
+    check_in_opens: timedelta = timedelta(hours=2)
+    no_show_grace: timedelta = timedelta(minutes=15)
+
+
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minutes"
+
+
+def _moment(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
+
+
+def status_window_problem(
+    status: str, *, start: datetime, now: datetime, clock: StatusClock, tz: ZoneInfo
+) -> tuple[str, str] | None:
+    """(code, sentence) when `status` may not be recorded at `now` for a session starting at `start`.
+
+    Checked in: from `check_in_opens` before the start to the end of the session's local day.
+    Completed: once the session has started. No-show: `no_show_grace` after the start.
+    """
+    if status == "checked_in":
+        opens = start - clock.check_in_opens
+        day = start.astimezone(tz).date()
+        closes = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        if now < opens:
+            ahead = _duration(clock.check_in_opens)
+            return "too_early", f"Check-in opens at {_moment(opens, tz)}, {ahead} before the session."
+        if now >= closes:
+            return "too_late", (
+                "Check-in closed at the end of the session's day: mark the session completed or a no-show "
+                "instead."
+            )
+    elif status == "completed" and now < start:
+        return "too_early", (
+            f"A session can be marked completed once it has started (at {_moment(start, tz)})."
+        )
+    elif status == "no_show" and now < start + clock.no_show_grace:
+        return "too_early", (
+            "A session can be marked as a no-show only once its start time has passed: from "
+            f"{_moment(start + clock.no_show_grace, tz)}, {_duration(clock.no_show_grace)} after it began."
+        )
+    return None
+
+
+def undo_problem(marked_at: datetime | None, *, now: datetime, tz: ZoneInfo) -> tuple[str, str] | None:
+    """(code, sentence) unless the status was recorded on the same local day as `now`."""
+    if marked_at is None or marked_at.astimezone(tz).date() != now.astimezone(tz).date():
+        when = f" (it was recorded on {_format_day(marked_at.astimezone(tz).date())})" if marked_at else ""
+        return "undo_closed", f"Only a change recorded today can be undone{when}."
+    return None

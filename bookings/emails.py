@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import ics, reminders
+from bookings import ics, reminders, selectors
 from bookings.models import Appointment, ClinicRules, OutboxMessage, Series
 from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
 from bookings.tokens import manage_token, manage_url
@@ -92,6 +92,7 @@ def build(
         questionnaire = series.questionnaires.first()
         keys = questionnaire.flagged if questionnaire else []
         context["flagged"] = [QUESTIONS_BY_KEY[key] for key in keys if key in QUESTIONS_BY_KEY]
+        context["details_note"] = selectors.details_note(series)
     elif message.kind in CHANGE_SUBJECTS:
         context["changed"] = [by_pk[pk] for pk in message.appointment_ids if pk in by_pk]
     elif message.kind in (Kind.REMINDER, Kind.REMINDER_MORNING):

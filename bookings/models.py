@@ -2,9 +2,10 @@
 Who can be booked (practitioners, rooms, their hours), who books (patients), and what is booked
 (a Series of Appointments). Times are stored in UTC and shown in the clinic's zone.
 
-The rule that matters most — a practitioner or a room is never in two active appointments at
-once — is kept by PostgreSQL exclusion constraints created in migration 0002 (not declared in
-Meta, so the SQLite default can still migrate; there IMMEDIATE transactions serialise writers).
+The rule that matters most — a practitioner, a room or a patient is never in two active
+appointments at once — is kept by PostgreSQL exclusion constraints created in migrations 0002 and
+0008 (not declared in Meta, so the SQLite default can still migrate; there IMMEDIATE transactions
+serialise writers).
 """
 
 import uuid
@@ -223,6 +224,11 @@ class Series(models.Model):
     needs_review = models.BooleanField(
         default=False, help_text="Questionnaire answers need a practitioner's review before treatment."
     )
+    # Set when "this session and all later ones" were cancelled: the series now ends after this
+    # session, so no later one is expected (no nudge, no front-desk alert). 0: nothing left.
+    ends_after_session = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The rest of the series was cancelled after this session."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -234,6 +240,12 @@ class Series(models.Model):
 
     def __str__(self):
         return f"{self.treatment} for {self.patient}"
+
+    @property
+    def sessions_expected(self) -> int:
+        """How many sessions the series runs to: the treatment's, unless the rest was cancelled."""
+        planned = self.treatment.sessions_in_series
+        return planned if self.ends_after_session is None else min(planned, self.ends_after_session)
 
 
 class Questionnaire(models.Model):
@@ -275,6 +287,10 @@ class Appointment(models.Model):
     ACTIVE_STATUSES = (Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED)
 
     series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="appointments")
+    # The series' patient, copied so the database can refuse a patient's overlapping appointments
+    # (an exclusion constraint cannot look through a join). Migration 0008 ties the pair
+    # (series, patient) to the series' own with a foreign key (ON UPDATE CASCADE): never out of step.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
     session_number = models.PositiveSmallIntegerField()
     practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="appointments")
     room = models.ForeignKey(Room, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments")
@@ -435,6 +451,8 @@ class AuditEvent(models.Model):
         NO_SHOW = "no_show", "No-show"
         ANSWERS_CONFIRMED = "answers_confirmed", "Safety answers re-confirmed"
         REVIEW_CLEARED = "review_cleared", "Review flag cleared"
+        UNDONE = "undone", "Status change undone"
+        PATIENT_CHANGED = "patient_changed", "Patient's details changed"
         CREATED = "created", "Created"
         CHANGED = "changed", "Changed"
         DELETED = "deleted", "Deleted"

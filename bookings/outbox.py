@@ -105,7 +105,7 @@ def series_state(series: Series, appointments: Iterable[Appointment]) -> reminde
     return reminders.SeriesState(
         series_id=series.pk,
         active=series.status == Series.Status.ACTIVE,
-        sessions_in_series=treatment.sessions_in_series,
+        sessions_in_series=series.sessions_expected,  # fewer once the rest was cancelled
         min_days_between=treatment.min_days_between,
         max_days_between=treatment.max_days_between,
         sessions=tuple(
@@ -343,14 +343,13 @@ def _send_one(
     pk = message.pk
     failure = None
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Do not wait for the disk at COMMIT. If PostgreSQL itself crashed in the next fraction
-            # of a second (wal_writer_delay), this row's "sent" would be lost and the e-mail sent
-            # again after the lease: the same at-least-once as a worker dying after "250", so
-            # flushing on every e-mail buys no guarantee, only a slower outbox (most of its cost
-            # per message on a busy disk; see bench/reminders.py).
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        # Do not wait for the disk at COMMIT. If PostgreSQL itself crashed in the next fraction
+        # of a second (wal_writer_delay), this row's "sent" would be lost and the e-mail sent
+        # again after the lease: the same at-least-once as a worker dying after "250", so
+        # flushing on every e-mail buys no guarantee, only a slower outbox (most of its cost
+        # per message on a busy disk; see bench/reminders.py).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         # Win the row first: a conditional UPDATE that marks it sent only if this claim still
         # holds it. It takes the row lock until COMMIT, i.e. through the SMTP exchange below, so:
         # - a duplicate delivery of this batch waits here, then finds claim/status changed: skip;

@@ -12,17 +12,27 @@ Slot times come back as aware datetimes in the clinic's zone (settings.TIME_ZONE
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from bookings import availability
-from bookings.availability import Diary, Rules, SeriesPlan, Shift, Slot, Spacing
+from bookings.availability import Course, Diary, Rules, SeriesPlan, Shift, Slot, Spacing
 from bookings.errors import BookingError
-from bookings.models import Appointment, ClinicRules, Practitioner, Room, Series, TimeOff, WorkingHours
+from bookings.models import (
+    Appointment,
+    AuditEvent,
+    ClinicRules,
+    Practitioner,
+    Room,
+    Series,
+    TimeOff,
+    WorkingHours,
+)
 
 # No appointment lasts longer than this (services refuse longer ones). It bounds the range query
 # from below too (start > window start - MAX_APPOINTMENT), so the index scan reads only the window
@@ -210,6 +220,80 @@ def live_sessions(series) -> dict[int, Appointment]:
     return {appointment.session_number: appointment for appointment in series.appointments.active()}
 
 
+def patient_courses(*, patient_id: int, treatment, exclude_series_id: int | None = None) -> list[Course]:
+    """The patient's series of this treatment, as availability.running_course weighs them (one query)."""
+    held, upcoming = Appointment.ACTIVE_STATUSES, (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN)
+    rows = (
+        Series.objects.filter(patient_id=patient_id, treatment=treatment)
+        .exclude(pk=exclude_series_id)
+        .annotate(
+            upcoming=Count("appointments", filter=Q(appointments__status__in=upcoming)),
+            last_held=Max("appointments__start", filter=Q(appointments__status__in=held)),
+        )
+        .order_by("-upcoming", "-last_held")
+        .values_list("pk", "upcoming", "last_held")
+    )
+    return [Course(pk, bool(open_), last_held) for pk, open_, last_held in rows]
+
+
+def details_note(series) -> str:
+    """What the patient is told when booking this series changed their details on record (else "")."""
+    changes = AuditEvent.objects.filter(series=series, action=AuditEvent.Action.PATIENT_CHANGED)
+    event = changes.order_by("pk").last()
+    if event is None or "phone" not in event.before:
+        return ""
+    old = "".join(character for character in event.before["phone"] if character.isdigit())
+    return (
+        f"We now have {event.after['phone']} as your phone number (it replaces the one ending {old[-3:]}). "
+        f"If that is not right, call us on {settings.CLINIC_PHONE}."
+    )
+
+
+@dataclass(frozen=True)
+class SeriesGap:
+    """A live session too far from the one before it (one between was cancelled), in words."""
+
+    previous_number: int
+    number: int
+    days: int
+    window: tuple[date, date]
+    appointment: Appointment  # the later session, the one to move
+    sentence: str
+    rebookable: bool  # the cancelled session between may be booked again online (rebook_refusal)
+
+    @property
+    def missing(self) -> int:
+        """The first session between them (cancelled): booking it again closes the gap too."""
+        return self.previous_number + 1
+
+
+def series_gaps(series) -> list[SeriesGap]:
+    """Each upcoming session that now follows the previous live one by more than the treatment allows."""
+    tz = clinic_zone()
+    sessions = live_sessions(series)
+    treatment = series.treatment
+    gaps = []
+    for gap in availability.stretched_gaps(
+        {number: appointment.start for number, appointment in sessions.items()}, spacing_of(treatment), tz
+    ):
+        later = sessions[gap.number]
+        if later.status != Appointment.Status.BOOKED:
+            continue
+        first, last = gap.window
+        missing = gap.previous_number + 1
+        rebookable = rebook_refusal(series=series, number=missing, sessions=sessions) is None
+        sentence = (
+            f"Session {gap.number} ({later.start.astimezone(tz):%A %-d %B}) is now {gap.days} days after "
+            f"session {gap.previous_number}: longer than the {treatment.max_days_between} days that keep a "
+            f"series working. {f'Book session {missing} again between them, or move' if rebookable else 'Move'} "
+            f"session {gap.number} to a day between {first:%A %-d %B} and {last:%A %-d %B %Y}."
+        )
+        gaps.append(
+            SeriesGap(gap.previous_number, gap.number, gap.days, gap.window, later, sentence, rebookable)
+        )
+    return gaps
+
+
 def as_slot(appointment: Appointment) -> Slot:
     tz = clinic_zone()
     return Slot(
@@ -251,7 +335,9 @@ def session_window(
 ) -> tuple[date, date]:
     """Local days [first, last] session `number` may take beside its live neighbours (may be empty)."""
     tz = clinic_zone()
-    previous, following = sessions.get(number - 1), sessions.get(number + 1)
+    # The live sessions either side: after a cancel, the next one follows the one before the gap.
+    previous_number, following_number = availability.live_neighbours(sessions, number)
+    previous, following = sessions.get(previous_number), sessions.get(following_number)
     window = availability.spacing_window(
         previous.start if previous else None,
         following.start if following else None,
@@ -338,11 +424,12 @@ def reschedule_plan(
     problem = first_slot_problem(schedule, new, not_before=not_before, last_day=horizon_day)
     if problem is None and any(new.overlaps(other, schedule.rules.buffer) for other in others):
         problem = "That time clashes with another session of this series."
-    previous = current.get(appointment.session_number - 1)
-    if problem is None and previous is not None:
+    previous_number, _ = availability.live_neighbours(current, appointment.session_number)
+    if problem is None and previous_number is not None:
         problem = availability.spacing_problem(
-            previous, new, appointment.session_number, spacing, tz, allow_longer=for_staff
-        )
+            current[previous_number], new, appointment.session_number, spacing, tz,
+            allow_longer=for_staff, previous_number=previous_number,
+        )  # fmt: skip
     if problem:
         raise BookingError(problem)
     changed = availability.replan_after_move(

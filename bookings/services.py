@@ -15,8 +15,7 @@ Double booking: a Python-side guard (lock the practitioner and room rows, then c
 early, friendly refusal and keeps the cleaning buffer; the PostgreSQL exclusion constraints of
 migration 0002 are the guarantee against overlap whatever happens above them. Either way the
 person sees SlotTaken ("That time was just taken…") with fresh alternatives, and the atomic
-block has rolled back everything the request wrote. On SQLite the settings open every
-transaction IMMEDIATE, which serialises check-then-insert instead.
+block has rolled back everything the request wrote.
 
 BookingError and SlotTaken live in bookings/errors.py (selectors raise them too) and are
 re-exported here.
@@ -27,14 +26,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from bookings import availability, notifications, questionnaire, selectors
-from bookings.audit import PATIENT_MANAGE_LINK, PATIENT_ONLINE, SYSTEM, audit_record, snapshot
+from bookings.audit import (
+    PATIENT_MANAGE_LINK,
+    PATIENT_ONLINE,
+    SYSTEM,
+    audit_patient_changed,
+    audit_record,
+    snapshot,
+)
 from bookings.availability import Slot
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import BookingError, PatientExists, SeriesRunning, SlotTaken
 from bookings.models import (
     Appointment,
     AuditEvent,
@@ -54,8 +61,10 @@ __all__ = [
     "appointment_confirm_answers",
     "appointment_mark",
     "appointment_review_clear",
+    "appointment_unmark",
     "appointments_reschedule",
     "patient_create",
+    "practitioner_deactivate",
     "series_book",
     "series_cancel_remaining",
     "session_rebook",
@@ -64,6 +73,9 @@ __all__ = [
 # The exclusion constraints created by migration 0002: an IntegrityError naming one of these is a
 # lost race for a practitioner's or a room's time, not a bug.
 OVERLAP_CONSTRAINTS = frozenset({"appointment_no_practitioner_overlap", "appointment_no_room_overlap"})
+# Migration 0008's: the patient already holds an appointment at that time (a refusal, not a race lost
+# to someone else, so it gets its own sentence rather than SlotTaken).
+PATIENT_OVERLAP_CONSTRAINT = "appointment_no_patient_overlap"
 DEADLOCK_DETECTED = "40P01"
 
 # The seam the concurrency tests turn off (monkeypatch) to prove the database constraint alone
@@ -117,13 +129,17 @@ def series_book(
             f"{len(slots)} were chosen. Please plan the series again."
         )
     flagged = questionnaire.flagged_keys(answers)
+    patient_id = patient.pk if isinstance(patient, Patient) else None
     try:
         with transaction.atomic():
-            # On SQLite this transaction is IMMEDIATE (settings.py): it holds the write lock from
-            # here, so nobody can insert between the check below and our insert.
             _check_slots(treatment, dict(enumerate(slots, start=1)), now=now, for_staff=for_staff)
+            details_before: dict = {}
+            if not isinstance(patient, Patient):
+                patient, details_before = _patient_for(patient)
+            patient_id = patient.pk
+            _check_patient(treatment, patient, slots, now=now, for_staff=for_staff)
             series = Series.objects.create(
-                patient=patient if isinstance(patient, Patient) else _patient_for(patient),
+                patient=patient,
                 treatment=treatment,
                 source=source,
                 needs_review=bool(flagged),
@@ -144,6 +160,7 @@ def series_book(
             booked = Appointment.objects.bulk_create(
                 Appointment(
                     series=series,
+                    patient=patient,
                     session_number=number,
                     practitioner_id=slot.practitioner_id,
                     room_id=slot.room_id,
@@ -160,25 +177,157 @@ def series_book(
                 at=now,
                 series=series,
             )
+            if details_before:
+                audit_patient_changed(
+                    series=series,
+                    patient=patient,
+                    before=details_before,
+                    by=by,
+                    default_actor=PATIENT_ONLINE,
+                    at=now,
+                )
             # The confirmation and the series' reminders become outbox rows in this transaction.
             notifications.series_booked(series=series, now=now)
     except _Clash as clash:
         raise _taken(treatment, slots, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_patient_overlap_error(exc):
+            raise _patient_busy(patient_id, slots, for_staff=for_staff) from exc
         if not is_overlap_error(exc):
             raise
         raise _taken(treatment, slots, None, now=now, for_staff=for_staff) from exc
     return series
 
 
-def _patient_for(details: PatientDetails) -> Patient:
-    """The patient with these exact name and e-mail, or a new one (details are never overwritten)."""
-    existing = Patient.objects.filter(
-        name__iexact=details.name.strip(), email__iexact=details.email.strip()
-    ).first()
-    return existing or Patient.objects.create(
-        name=details.name.strip(), email=details.email.strip(), phone=details.phone.strip()
+def _patient_for(details: PatientDetails) -> tuple[Patient, dict]:
+    """The patient these details identify, and what their record said before (empty: no change).
+
+    The identity rule (online booking and the API): a returning patient is the one with the same
+    name and e-mail (case and spacing aside; the oldest record if there are several). A different
+    phone number given by them replaces the one on record: it is the person who reads that
+    e-mail address's confirmations, and the change is audited and told to them (the confirmation
+    page and e-mail name the number now held and the one it replaced). A different name is a
+    different person (families share addresses), so it makes a new record.
+    """
+    name, email, phone = " ".join(details.name.split()), details.email.strip(), details.phone.strip()
+    _lock_identity(email)
+    existing = Patient.objects.filter(name__iexact=name, email__iexact=email).order_by("pk").first()
+    if existing is None:
+        return Patient.objects.create(name=name, email=email, phone=phone), {}
+    if not phone or phone == existing.phone:
+        return existing, {}
+    before = {"phone": existing.phone}
+    existing.phone = phone
+    existing.save(update_fields=["phone"])
+    return existing, before
+
+
+def _lock_identity(email: str) -> None:
+    """Serialise bookings made with one e-mail address until the transaction ends.
+
+    Why: two first bookings by one person at once would each find no record and create two
+    patients, and then neither would see the other's series (one course at a time, below). A
+    transaction-level advisory lock keyed by the address makes the second wait and then find the
+    first's patient. (No-op on SQLite, whose IMMEDIATE transaction already serialises writers.)
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(lower(%s)))", [IDENTITY_LOCK, email])
+
+
+# The first key of the advisory locks above ('PATI'): keeps them apart from any other advisory lock.
+IDENTITY_LOCK = 0x50415449
+
+
+def _check_patient(treatment, patient: Patient, slots: list[Slot], *, now: datetime, for_staff: bool) -> None:
+    """Refuse a second running series of this treatment, and (early) a time the patient is elsewhere.
+
+    The patient's row is locked first: two bookings for one patient run one after the other, so the
+    second sees the first's series (the running-series rule has no constraint to fall back on).
+    """
+    list(Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk"))
+    tz = selectors.clinic_zone()
+    courses = selectors.patient_courses(patient_id=patient.pk, treatment=treatment)
+    running = availability.running_course(courses, slots[0].start, selectors.spacing_of(treatment), tz)
+    if running is not None:
+        existing = Series.objects.get(pk=running.series_id)
+        raise _series_running(treatment, existing, patient, for_staff=for_staff)
+    if PRECHECK_OVERLAPS:
+        clash = _patient_clash(patient.pk, slots)
+        if clash is not None:
+            raise _patient_busy_error(clash, for_staff=for_staff)
+
+
+def _series_running(treatment, existing: Series, patient: Patient, *, for_staff: bool) -> SeriesRunning:
+    """The refusal of a second concurrent series, pointing to the one that runs."""
+    tz = selectors.clinic_zone()
+    upcoming = existing.appointments.filter(
+        status__in=(Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN)
+    ).order_by("start").first()
+    if upcoming is not None:
+        when = f"session {upcoming.session_number} on {upcoming.start.astimezone(tz):%A %-d %B %Y}"
+        if for_staff:
+            message = (
+                f"{patient.name} already has a {treatment.name} series running (next: {when}). "
+                "Change that series instead, or cancel what is left of it first."
+            )
+        else:
+            # No dates here: whoever typed a name and an e-mail address is not yet known to be them.
+            message = (
+                f"You already have a {treatment.name} series booked with us, and one series runs at a time. "
+                f"Its sessions are in the confirmation e-mail we sent to {patient.email}, with a link to "
+                f"move or cancel them; or call us on {settings.CLINIC_PHONE}."
+            )
+        return SeriesRunning(message, existing)
+    last = existing.appointments.active().order_by("-start").first()
+    opens = last.start.astimezone(tz).date() + timedelta(days=treatment.min_days_between)
+    if for_staff:
+        message = (
+            f"{treatment.name} needs at least {treatment.min_days_between} days between sessions, and "
+            f"{patient.name}'s last session was on {last.start.astimezone(tz):%A %-d %B %Y}: a new series "
+            f"can start from {opens:%A %-d %B %Y}."
+        )
+    else:
+        message = (
+            f"You had a {treatment.name} session with us less than {treatment.min_days_between} days before "
+            "the first session you chose, and the skin needs that long between sessions. Please choose a "
+            "later start (the dates are in your last confirmation e-mail), or call us on "
+            f"{settings.CLINIC_PHONE}."
+        )
+    return SeriesRunning(message, existing)
+
+
+def _patient_clash(patient_id: int | None, slots: list[Slot], exclude: Q | None = None) -> Appointment | None:
+    """The patient's first active appointment overlapping any of `slots` (the moved ones excluded)."""
+    if patient_id is None:
+        return None
+    overlapping = Q()
+    for slot in slots:
+        overlapping |= Q(start__lt=slot.end, end__gt=slot.start)
+    found = Appointment.objects.active().filter(overlapping, patient_id=patient_id)
+    if exclude is not None:
+        found = found.exclude(exclude)
+    return found.select_related("series__treatment").order_by("start").first()
+
+
+def _patient_busy_error(clash: Appointment | None, *, for_staff: bool) -> BookingError:
+    if clash is None:
+        when = ""
+    else:
+        local = clash.start.astimezone(selectors.clinic_zone())
+        when = f" ({clash.series.treatment.name}, {local:%A %-d %B %Y at %H:%M})"
+    who = "The patient already has" if for_staff else "You already have"
+    return BookingError(
+        code="patient_busy",
+        message=f"{who} an appointment at that time{when}. Please choose another time.",
     )
+
+
+def _patient_busy(
+    patient_id, slots: list[Slot], *, for_staff: bool, exclude: Q | None = None
+) -> BookingError:
+    """After the database refused the patient's overlap (and the rollback): which appointment clashed."""
+    return _patient_busy_error(_patient_clash(patient_id, slots, exclude), for_staff=for_staff)
 
 
 def _check_slots(
@@ -213,11 +362,14 @@ def _check_slots(
             schedule.rules, now=now, tz=tz, for_staff=for_staff, first_session=number == 1
         )
         problem = availability.slot_problem(schedule, slot, not_before=not_before, last_day=last_day)
-        for earlier in (number - 1, number):
-            if problem is None and earlier in sessions and earlier + 1 in sessions:
+        # Spacing with the live sessions either side (a cancelled session between is skipped).
+        previous_number, next_number = availability.live_neighbours(sessions, number)
+        for earlier, later in ((previous_number, number), (number, next_number)):
+            if problem is None and earlier is not None and later is not None:
                 problem = availability.spacing_problem(
-                    sessions[earlier], sessions[earlier + 1], earlier + 1, spacing, tz, allow_longer=for_staff
-                )
+                    sessions[earlier], sessions[later], later, spacing, tz,
+                    allow_longer=for_staff, previous_number=earlier,
+                )  # fmt: skip
         if problem is None and any(
             slot.overlaps(sessions[other], schedule.rules.buffer) for other in sessions if other != number
         ):
@@ -236,8 +388,7 @@ def _lock_resources(slots: list[Slot]) -> None:
     check below and both insert. Holding these rows serialises bookings per practitioner and
     room: the second request waits here, then its check (a fresh READ COMMITTED snapshot) sees
     the first one's rows. Always practitioners before rooms, each by id, so two bookings
-    locking the same resources cannot deadlock. (No-op on SQLite, whose IMMEDIATE transaction
-    already holds the database's single write lock.)
+    locking the same resources cannot deadlock.
     """
     practitioner_ids = sorted({slot.practitioner_id for slot in slots})
     room_ids = sorted({slot.room_id for slot in slots if slot.room_id is not None})
@@ -249,6 +400,15 @@ def _lock_resources(slots: list[Slot]) -> None:
     )
     if room_ids:
         list(Room.objects.select_for_update().filter(pk__in=room_ids).order_by("pk").values_list("pk"))
+
+
+def _constraint_name(exc: Exception) -> str | None:
+    return getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+
+
+def is_patient_overlap_error(exc: Exception) -> bool:
+    """True when the database refused an appointment at a time its patient is already booked."""
+    return _constraint_name(exc) == PATIENT_OVERLAP_CONSTRAINT
 
 
 def is_overlap_error(exc: Exception) -> bool:
@@ -379,6 +539,11 @@ def appointments_reschedule(
                 changed={appointment.session_number for appointment in moving},
                 exclude=Q(pk__in=list(new_slots)),
             )
+            patient_id = moving[0].patient_id
+            if PRECHECK_OVERLAPS:
+                clash = _patient_clash(patient_id, list(new_slots.values()), Q(pk__in=list(new_slots)))
+                if clash is not None:
+                    raise _patient_busy_error(clash, for_staff=for_staff)
             before = {appointment.pk: snapshot(appointment) for appointment in moving}
             for appointment in moving:
                 slot = new_slots[appointment.pk]
@@ -397,6 +562,11 @@ def appointments_reschedule(
     except _Clash as clash:
         raise _move_taken(moves, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_patient_overlap_error(exc):
+            moved = Q(pk__in=list(new_slots))
+            patient_id = moves[0][0].patient_id
+            wanted = list(new_slots.values())
+            raise _patient_busy(patient_id, wanted, for_staff=for_staff, exclude=moved) from exc
         if not is_overlap_error(exc):
             raise
         raise _move_taken(moves, None, now=now, for_staff=for_staff) from exc
@@ -437,10 +607,19 @@ def session_rebook(
             sessions = {n: selectors.as_slot(appointment) for n, appointment in live.items()}
             sessions[number] = slot
             _check_slots(series.treatment, sessions, now=now, for_staff=for_staff, changed={number})
+            if PRECHECK_OVERLAPS:
+                clash = _patient_clash(series.patient_id, [slot])
+                if clash is not None:
+                    raise _patient_busy_error(clash, for_staff=for_staff)
+            if series.ends_after_session is not None and number > series.ends_after_session:
+                # Booking a session past where "cancel the rest" ended the series resumes it.
+                Series.objects.filter(pk=series.pk).update(ends_after_session=None)
+                series.ends_after_session = None
             # One revision past the session's last event, so calendars take it over the cancellation.
             revisions = series.appointments.filter(session_number=number).aggregate(last=Max("sequence"))["last"]
             appointment = Appointment.objects.create(
                 series=series,
+                patient_id=series.patient_id,
                 session_number=number,
                 practitioner_id=slot.practitioner_id,
                 room_id=slot.room_id,
@@ -460,6 +639,8 @@ def session_rebook(
     except _Clash as clash:
         raise _rebook_taken(series, number, clash.slot, now=now, for_staff=for_staff) from None
     except (IntegrityError, OperationalError) as exc:
+        if is_patient_overlap_error(exc):
+            raise _patient_busy(series.patient_id, [slot], for_staff=for_staff) from exc
         if not is_overlap_error(exc):
             raise
         raise _rebook_taken(series, number, slot, now=now, for_staff=for_staff) from exc
@@ -529,6 +710,9 @@ def series_cancel_remaining(
         for appointment in remaining:
             _mark_cancelled(appointment, reason=reason, now=now)
         _audit_cancelled(changes, by=by, now=now)
+        # The series now ends before `from_session`: no nudge or alert for sessions not coming.
+        ending = Q(ends_after_session__isnull=True) | Q(ends_after_session__gte=from_session)
+        Series.objects.filter(ending, pk=series.pk).update(ends_after_session=from_session - 1)
         _settle_series(series)
         notifications.appointments_cancelled(appointments=remaining, now=now)
     return remaining
@@ -541,29 +725,122 @@ MARKABLE = {
 }
 
 
-def appointment_mark(
-    *, appointment: Appointment, status: str, by=None, now: datetime | None = None
-) -> Appointment:
-    """Staff record a check-in, a completed session or a no-show (a no-show frees its time)."""
-    now = now or timezone.now()
+# Recording these needs the safety review done first (a session held for review is not treated).
+REVIEWED_BEFORE = {Appointment.Status.CHECKED_IN, Appointment.Status.COMPLETED}
+# What an undo (the same local day) takes back to booked.
+UNDOABLE = {Appointment.Status.CHECKED_IN, Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW}
+
+
+def status_clock() -> availability.StatusClock:
+    return availability.StatusClock(
+        check_in_opens=timedelta(minutes=settings.CHECK_IN_OPENS_MINUTES),
+        no_show_grace=timedelta(minutes=settings.NO_SHOW_GRACE_MINUTES),
+    )
+
+
+def mark_refusal(*, appointment: Appointment, status: str, now: datetime) -> BookingError | None:
+    """Why `status` cannot be recorded for this session now (its state, then the clock), or None."""
     if status not in MARKABLE:
-        raise BookingError("Sessions can only be marked as checked in, completed or no-show.")
+        return BookingError(
+            code="not_markable", message="Sessions can only be marked as checked in, completed or no-show."
+        )
+    if appointment.status not in MARKABLE[status]:
+        return BookingError(
+            code="wrong_status",
+            message=f"A session that is {appointment.get_status_display().lower()} cannot be marked "
+            f"{Appointment.Status(status).label.lower()}.",
+        )
+    problem = availability.status_window_problem(
+        status, start=appointment.start, now=now, clock=status_clock(), tz=selectors.clinic_zone()
+    )
+    return BookingError(code=problem[0], message=problem[1]) if problem else None
+
+
+def appointment_mark(
+    *, appointment: Appointment, status: str, by=None, now: datetime | None = None, review_done: bool = False
+) -> Appointment:
+    """Staff record a check-in, a completed session or a no-show (a no-show frees its time).
+
+    Each only in its window around the session (availability.status_window_problem). A session
+    held for a safety review is checked in or completed only with `review_done` (the person says
+    the review was done), which clears the flag and records that too.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
         # Lock the row so a patient's cancel racing the front desk cannot both win.
         appointment = Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
-        if appointment.status not in MARKABLE[status]:
-            raise BookingError(
-                f"A session that is {appointment.get_status_display().lower()} cannot be marked "
-                f"{Appointment.Status(status).label.lower()}."
-            )
-        if status == Appointment.Status.NO_SHOW and now < appointment.start:
-            raise BookingError("A session can be marked as a no-show only once its start time has passed.")
+        refusal = mark_refusal(appointment=appointment, status=status, now=now)
+        if refusal:
+            raise refusal
+        if status in REVIEWED_BEFORE and (appointment.needs_review or appointment.series.needs_review):
+            if not review_done:
+                raise BookingError(
+                    code="review_needed",
+                    message="This patient's safety answers are waiting for a practitioner's review: confirm "
+                    "the review was done before the session goes ahead.",
+                )
+            _review_clear(appointment, by=by, now=now)
         before = snapshot(appointment)
         appointment.status = status
         appointment.save(update_fields=["status", "updated_at"])
         audit_record(action=status, changes=[(appointment, before)], by=by, default_actor=SYSTEM, at=now)
         _settle_series(appointment.series)
         notifications.appointment_marked(appointment=appointment, now=now)  # a no-show gets no aftercare
+    return appointment
+
+
+def unmark_refusal(*, appointment: Appointment, now: datetime) -> BookingError | None:
+    """Why this session's check-in, completion or no-show cannot be undone now, or None."""
+    if appointment.status not in UNDOABLE:
+        return BookingError(
+            code="not_marked", message="Only a check-in, a completed session or a no-show can be undone."
+        )
+    recorded = appointment.audit_events.filter(action=appointment.status).order_by("-at", "-pk")
+    marked_at = recorded.values_list("at", flat=True).first()
+    problem = availability.undo_problem(marked_at, now=now, tz=selectors.clinic_zone())
+    return BookingError(code=problem[0], message=problem[1]) if problem else None
+
+
+def appointment_unmark(*, appointment: Appointment, by=None, now: datetime | None = None) -> Appointment:
+    """Undo the same day's check-in, completion or no-show: the session is booked again, its e-mails
+    planned again and the series' status derived again. A no-show's time may have gone meanwhile."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            # Lock the row: the same lock as marking, so a mark and its undo never interleave.
+            appointment = (
+                Appointment.objects.select_for_update().select_related("series").get(pk=appointment.pk)
+            )
+            refusal = unmark_refusal(appointment=appointment, now=now)
+            if refusal:
+                raise refusal
+            before = snapshot(appointment)
+            appointment.status = Appointment.Status.BOOKED
+            appointment.save(update_fields=["status", "updated_at"])
+            audit_record(
+                action=AuditEvent.Action.UNDONE,
+                changes=[(appointment, before)],
+                by=by,
+                default_actor=SYSTEM,
+                at=now,
+            )
+            _settle_series(appointment.series)
+            notifications.appointment_marked(appointment=appointment, now=now)
+    except IntegrityError as exc:
+        # Only a no-show frees its time, so only its undo can meet someone else's appointment there.
+        if is_patient_overlap_error(exc):
+            raise BookingError(
+                code="patient_busy",
+                message="The patient has another appointment at that time now, so the no-show cannot be "
+                "undone.",
+            ) from exc
+        if is_overlap_error(exc) or _constraint_name(exc) == "appointment_one_active_per_session":
+            raise BookingError(
+                code="taken",
+                message="That time has been booked for someone else since the no-show was recorded, so it "
+                "cannot be undone. Book the patient a new time instead.",
+            ) from exc
+        raise
     return appointment
 
 
@@ -581,16 +858,21 @@ def _mark_cancelled(appointment: Appointment, *, reason: str, now: datetime) -> 
 
 
 def _settle_series(series: Series) -> None:
-    """An active series with nothing left to attend becomes completed or cancelled."""
-    if series.status != Series.Status.ACTIVE:
-        return
-    statuses = set(series.appointments.values_list("status", flat=True))
+    """The series' status, derived from its sessions: active while one is booked or checked in,
+    else completed when one was completed, else cancelled (every change calls this, undo too)."""
+    # Lock the series row (after the appointments, the order series_replan keeps): two changes to
+    # different sessions of one series derive the status one after the other, each reading the
+    # other's committed rows, so the last one sees everything (never "active, nothing booked").
+    Series.objects.select_for_update(of=("self",)).filter(pk=series.pk).values_list("pk").first()
+    statuses = set(Appointment.objects.filter(series_id=series.pk).values_list("status", flat=True))
     if statuses & {Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN}:
-        return
-    series.status = (
-        Series.Status.COMPLETED if Appointment.Status.COMPLETED in statuses else Series.Status.CANCELLED
-    )
-    series.save(update_fields=["status"])
+        status = Series.Status.ACTIVE
+    elif Appointment.Status.COMPLETED in statuses:
+        status = Series.Status.COMPLETED
+    else:
+        status = Series.Status.CANCELLED
+    Series.objects.filter(pk=series.pk).exclude(status=status).update(status=status)
+    series.status = status
 
 
 def appointment_confirm_answers(
@@ -632,29 +914,97 @@ def appointment_review_clear(*, appointment: Appointment, by, now: datetime | No
         series = appointment.series
         if not (appointment.needs_review or series.needs_review):
             raise BookingError("This session is not waiting for a review.")
-        before = {**snapshot(appointment), "needs_review": True}
-        appointment.needs_review = False
-        appointment.save(update_fields=["needs_review", "updated_at"])
-        Series.objects.filter(pk=series.pk).update(needs_review=False)
-        audit_record(
-            action=AuditEvent.Action.REVIEW_CLEARED,
-            changes=[(appointment, before)],
-            by=by,
-            default_actor=SYSTEM,
-            at=now,
-        )
+        _review_clear(appointment, by=by, now=now)
     return appointment
+
+
+def _review_clear(appointment: Appointment, *, by, now: datetime) -> None:
+    """Clear the review flag on the session and its series, and record who did (row locked by the caller)."""
+    before = {**snapshot(appointment), "needs_review": True}
+    appointment.needs_review = False
+    appointment.save(update_fields=["needs_review", "updated_at"])
+    Series.objects.filter(pk=appointment.series_id).update(needs_review=False)
+    appointment.series.needs_review = False
+    audit_record(
+        action=AuditEvent.Action.REVIEW_CLEARED,
+        changes=[(appointment, before)],
+        by=by,
+        default_actor=SYSTEM,
+        at=now,
+    )
+
+
+# --- Practitioners -----------------------------------------------------------------------------------
+
+LISTED_AHEAD = 20
+
+
+def practitioner_deactivate_refusal(*, practitioner: Practitioner, now: datetime) -> BookingError | None:
+    """Why the practitioner cannot come off the diary now: the sessions still ahead, each listed."""
+    ahead = list(
+        Appointment.objects.filter(
+            practitioner=practitioner,
+            status__in=(Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
+            end__gt=now,
+        )
+        .select_related("series__patient", "series__treatment")
+        .order_by("start")
+    )
+    if not ahead:
+        return None
+    tz = selectors.clinic_zone()
+    listed = "; ".join(
+        f"{a.series.patient.name}, {a.series.treatment.name} session {a.session_number}, "
+        f"{a.start.astimezone(tz):%a %-d %b %Y %H:%M}"
+        for a in ahead[:LISTED_AHEAD]
+    )
+    more = f"; and {len(ahead) - LISTED_AHEAD} more" if len(ahead) > LISTED_AHEAD else ""
+    plural = "s" if len(ahead) != 1 else ""
+    refusal = BookingError(
+        code="has_bookings",
+        message=f"{practitioner.name} still has {len(ahead)} session{plural} ahead, which would vanish from "
+        f"the diary. Move or cancel them first: {listed}{more}.",
+    )
+    refusal.appointments = ahead
+    return refusal
+
+
+def practitioner_deactivate(*, practitioner: Practitioner, now: datetime | None = None) -> Practitioner:
+    """Take a practitioner off the diary and out of online booking; refused while they have sessions ahead."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row lock every booking for them takes first (_lock_resources): a booking racing this
+        # either commits before (and is listed below) or waits and then finds them inactive.
+        practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
+        refusal = practitioner_deactivate_refusal(practitioner=practitioner, now=now)
+        if refusal:
+            raise refusal
+        practitioner.is_active = False
+        practitioner.save(update_fields=["is_active"])
+    return practitioner
 
 
 # --- Patients ----------------------------------------------------------------------------------------
 
 
 def patient_create(*, details: PatientDetails, by=None, now: datetime | None = None) -> Patient:
-    """A patient registered by the front desk (typically on the phone, before booking); audited."""
+    """A patient registered by the front desk (typically on the phone, before booking).
+
+    The identity rule of online booking (_patient_for) holds here too: someone with the same name
+    and e-mail as a patient on record is that patient, so registering them again is refused
+    (PatientExists, with the record to open) rather than making a duplicate. Audited.
+    """
+    name, email = " ".join(details.name.split()), details.email.strip()
     with transaction.atomic():
-        patient = Patient.objects.create(
-            name=" ".join(details.name.split()), email=details.email.strip(), phone=details.phone.strip()
-        )
+        _lock_identity(email)  # two registrations (or a booking) with one address: one after the other
+        existing = Patient.objects.filter(name__iexact=name, email__iexact=email).order_by("pk").first()
+        if existing is not None:
+            raise PatientExists(
+                f"{existing.name} ({existing.email}) is already registered: open their record to book or "
+                "to check their phone number.",
+                existing,
+            )
+        patient = Patient.objects.create(name=name, email=email, phone=details.phone.strip())
         audit_record(
             action=AuditEvent.Action.CREATED,
             changes=[(patient, {})],

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings import ratelimits, selectors, services, staff_selectors
 from bookings.audit import SYSTEM, audit_record, changed_fields, formset_save
-from bookings.errors import BookingError, SlotTaken
+from bookings.errors import BookingError, PatientExists, SlotTaken
 from bookings.forms import (
     FURTHEST_AHEAD,
     SeriesReviewForm,
@@ -166,6 +166,8 @@ FIELD_LABELS = {
     "room_id": "Room",
     "needs_review": "Review needed",
     "cancel_reason": "Reason",
+    "name": "Name",
+    "phone": "Phone",
 }
 
 
@@ -220,11 +222,17 @@ def _actions(user, appointment: Appointment) -> dict[str, bool]:
         user.has_perm("bookings.mark_appointment"),
         user.has_perm("bookings.change_appointment"),
     )
+    now = timezone.now()
+
+    def open_now(status: str) -> bool:  # the service's own rule: the state and the clock
+        return services.mark_refusal(appointment=appointment, status=status, now=now) is None
+
     return {
-        "check_in": can_mark and booked,
-        "complete": can_mark
-        and appointment.status in (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
-        "no_show": can_change and booked and appointment.start <= timezone.now(),
+        "check_in": can_mark and open_now(Appointment.Status.CHECKED_IN),
+        "complete": can_mark and open_now(Appointment.Status.COMPLETED),
+        "no_show": can_change and open_now(Appointment.Status.NO_SHOW),
+        "undo": user.has_perm(_undo_permission(appointment))
+        and services.unmark_refusal(appointment=appointment, now=now) is None,
         "move": can_change and booked,
         "cancel": can_change and booked,
         "clear_review": user.has_perm("bookings.clear_review")
@@ -244,6 +252,7 @@ def _appointment_page(request, appointment: Appointment, *, cancel_form=None, st
             "patient": appointment.series.patient,
             "actions": _actions(request.user, appointment),
             "cancel_form": cancel_form or CancelForm(),
+            "gaps": selectors.series_gaps(appointment.series),
             "audit": audit_rows(events, names),
             "outbox": messages_for([appointment])[appointment.pk],
             "here": request.get_full_path(),
@@ -279,28 +288,88 @@ ACTIONS = {
     "complete": Action("bookings.mark_appointment", "marked as completed"),
     "no-show": Action("bookings.change_appointment", "marked as a no-show"),
     "clear-review": Action("bookings.clear_review", "cleared for treatment (review done)"),
+    "undo": Action("", "back to booked (the change is undone)"),
 }
 MARK_STATUS = {
     "check-in": Appointment.Status.CHECKED_IN,
     "complete": Appointment.Status.COMPLETED,
     "no-show": Appointment.Status.NO_SHOW,
 }
+# Asked before doing: no undo once the session's day is over (a no-show also frees the time).
+CONFIRM = {
+    "complete": "Mark session {number} as completed?",
+    "no-show": "Mark session {number} as a no-show?",
+}
+
+
+def _undo_permission(appointment: Appointment) -> str:
+    """Undo needs the permission that recorded the status."""
+    no_show = appointment.status == Appointment.Status.NO_SHOW
+    return "bookings.change_appointment" if no_show else "bookings.mark_appointment"
+
+
+def _confirm_page(request, appointment: Appointment, action: str, *, review: bool):
+    question = CONFIRM.get(action, "Check in session {number}?").format(number=appointment.session_number)
+    return render(
+        request,
+        "staff/appointment_confirm.html",
+        {
+            "appointment": appointment,
+            "patient": appointment.series.patient,
+            "action": action,
+            "question": question,
+            "irreversible": action in CONFIRM,
+            "review": review,
+            "can_review": request.user.has_perm("bookings.clear_review"),
+            "next": request.POST.get("next", ""),
+        },
+    )
 
 
 @require_POST
 @login_required
 def appointment_action(request, pk, action):
-    """Check in, complete, no-show or clear the review flag, then go back where the click came from."""
+    """Check in, complete, no-show, undo the same day's one, or clear the review flag; then go back
+    where the click came from. Completed and no-show are asked first, and so is treating a session
+    held for review (a practitioner confirms the review was done)."""
     if action not in ACTIONS:
         raise Http404("No such action.")
-    if not request.user.has_perm(ACTIONS[action].permission):
+    user = request.user
+    if action == "undo":  # the permission that recorded the status, checked once it is known
+        allowed = user.has_perm("bookings.mark_appointment") or user.has_perm("bookings.change_appointment")
+    else:
+        allowed = user.has_perm(ACTIONS[action].permission)
+    if not allowed:
         raise PermissionDenied
     appointment = _appointment(request, pk)
+    if action == "undo" and not user.has_perm(_undo_permission(appointment)):
+        raise PermissionDenied
+    status = MARK_STATUS.get(action)
+    flagged = appointment.needs_review or appointment.series.needs_review
+    review = status in services.REVIEWED_BEFORE and flagged
+    confirmed = request.POST.get("confirm") == "yes"
+    review_done = review and request.POST.get("review_done") == "on"
     try:
+        if status and (action in CONFIRM or review) and not confirmed:
+            # Refuse before asking when the clock or the state says no anyway.
+            refusal = services.mark_refusal(appointment=appointment, status=status, now=timezone.now())
+            if refusal is None:
+                return _confirm_page(request, appointment, action, review=review)
+            raise refusal
+        if review_done and not request.user.has_perm("bookings.clear_review"):
+            raise BookingError(
+                code="review_needed",
+                message="This patient's safety answers are waiting for a practitioner's review: a "
+                "practitioner checks them in once they have reviewed the answers.",
+            )
         if action == "clear-review":
             services.appointment_review_clear(appointment=appointment, by=request.user)
+        elif action == "undo":
+            services.appointment_unmark(appointment=appointment, by=request.user)
         else:
-            services.appointment_mark(appointment=appointment, status=MARK_STATUS[action], by=request.user)
+            services.appointment_mark(
+                appointment=appointment, status=status, by=request.user, review_done=review_done
+            )
     except BookingError as refusal:
         messages.error(request, refusal.message)
     else:
@@ -340,6 +409,8 @@ def appointment_cancel(request, pk):
         messages.success(
             request, f"Session{plural} {sessions} for {patient} {'are' if plural else 'is'} cancelled."
         )
+        for gap in selectors.series_gaps(appointment.series):
+            messages.warning(request, gap.sentence)
     return redirect("staff:appointment", pk=appointment.pk)
 
 
@@ -429,8 +500,13 @@ def patient_create(request):
     """Register a caller as a patient, then book from their page."""
     form = PatientForm(request.POST or None)
     if form.is_valid():
-        details = services.PatientDetails(**form.cleaned_data)
-        patient = services.patient_create(details=details, by=request.user)
+        try:
+            patient = services.patient_create(
+                details=services.PatientDetails(**form.cleaned_data), by=request.user
+            )
+        except PatientExists as refusal:
+            context = {"form": form, "existing": refusal.existing, "refusal": refusal.message}
+            return render(request, "staff/patient_new.html", context, status=409)
         messages.success(request, f"{patient.name} is registered.")
         return redirect("staff:patient", pk=patient.pk)
     return render(request, "staff/patient_new.html", {"form": form}, status=400 if form.errors else 200)
@@ -572,7 +648,7 @@ def book_plan(request, pk, slug):
     plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
     names = practitioner_names(plan.slots + [slot for s in plan.sessions for slot in s.alternatives])
     bound = request.POST if request.method == "POST" else None
-    form = answers = None
+    form = answers = running = None
     error = ""
     if plan.is_complete:
         options = [[session.slot, *session.alternatives] for session in plan.sessions[1:]]
@@ -604,6 +680,7 @@ def book_plan(request, pk, slug):
                 )
             except BookingError as refusal:
                 error = refusal.message
+                running = getattr(refusal, "existing", None)  # SeriesRunning: the series to open instead
             else:
                 held = (
                     " It is held for a practitioner's review (safety answers)." if series.needs_review else ""
@@ -620,6 +697,7 @@ def book_plan(request, pk, slug):
         "staff/book_plan.html",
         {
             "patient": patient,
+            "running": running,
             "treatment": treatment,
             "plan": plan,
             "form": form,

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings import ics, selectors, services
+from bookings import availability, ics, selectors, services
 from bookings.availability import Slot
 from bookings.errors import BookingError, SlotTaken
 from bookings.flow import Draft, draft_clear, draft_load, draft_save, pop_notice
@@ -250,6 +250,7 @@ def book_done(request, slug):
         "sessions": series.appointments.active().select_related("practitioner").order_by("session_number"),
         "flagged": _flagged_questions(series),
         "manage_path": manage_path(series),
+        "details_note": selectors.details_note(series),
     })
 
 
@@ -308,6 +309,7 @@ def manage(request, token):
         "token": token,
         "cutoff_hours": ClinicRules.load().cancellation_cutoff_hours,
         "flagged": _flagged_questions(series) if series.needs_review else [],
+        "gaps": selectors.series_gaps(series),
     })
 
 
@@ -361,11 +363,12 @@ def move_options(appointment: Appointment, *, for_staff: bool = False) -> tuple[
     options = selectors.session_options(appointment=appointment, for_staff=for_staff)
     keeping = [slot for slot in options if slot_key(slot) != current]
     sessions = selectors.live_sessions(appointment.series)
-    following = sessions.get(appointment.session_number + 1)
+    previous_number, following_number = availability.live_neighbours(sessions, appointment.session_number)
+    following = sessions.get(following_number)
     if following is None:
         return keeping, []
     treatment = appointment.series.treatment
-    previous = sessions.get(appointment.session_number - 1)
+    previous = sessions.get(previous_number)
     zone = clinic_zone()
     # From the day after the next session's window closes to the end of the previous one's.
     first_day = following.start.astimezone(zone).date() - timedelta(days=treatment.min_days_between - 1)

@@ -1,14 +1,18 @@
-"""Site-wide middleware: a request id for logs, the Content-Security-Policy header, compression."""
+"""Site-wide middleware: a request id for logs, the Content-Security-Policy header, compression, and
+our own 404 page while developing."""
 
 import re
 import uuid
 
 from django.conf import settings
+from django.http import Http404
 from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
+from django.urls import Resolver404, get_urlconf, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.text import compress_string
 
 from clinic.logs import request_id_var
+from clinic.views import page_not_found
 
 # An incoming X-Request-ID (from the proxy) is kept only when it looks like an id, so a client
 # cannot write arbitrary text, or a megabyte, into every log line.
@@ -102,3 +106,28 @@ class CompressionMiddleware(GZipMiddleware):
         if match is None or not match.namespace:
             return False
         return match.view_name in COMPRESSED_PAGES or f"{match.namespace}:*" in COMPRESSED_PAGES
+
+
+class DebugNotFoundPageMiddleware:
+    """With DEBUG on (`make run`), a missing page is our own 404 page, as in production.
+
+    Django's debug 404 styles itself with an inline <style> that our CSP refuses and has no
+    viewport, so on a phone it is unreadable; ours is the page patients would see. It sits after
+    CommonMiddleware, which still turns a 404 for "/treatments" into a redirect to "/treatments/".
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info, get_urlconf())
+            except Resolver404:
+                return page_not_found(request)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404):
+            return page_not_found(request)
+        return None

@@ -1,9 +1,10 @@
 """
 Settings for the clinic site: one module, every knob read from the environment.
 
-Defaults give a working site on one machine with nothing to install (SQLite under var/, an
-in-process cache, a file-system Celery broker, e-mails printed to the console). Set
-DATABASE_URL / REDIS_URL / EMAIL_HOST to run on PostgreSQL, Redis and a real mail server.
+Defaults give a working site on one machine with nothing to install (the embedded PostgreSQL that
+`make run` starts under var/postgres/, an in-process cache, a file-system Celery broker, e-mails
+printed to the console). Set DATABASE_URL / REDIS_URL / EMAIL_HOST to run on your own PostgreSQL,
+Redis and a real mail server.
 With DEBUG off, production hardening switches on and SECRET_KEY becomes mandatory.
 """
 
@@ -13,8 +14,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from clinic import embedded_db
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("CLINIC_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR = embedded_db.var_dir()  # CLINIC_VAR_DIR, else var/ in the checkout
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -47,8 +50,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
-# Public address used in e-mails, sitemaps and canonical links when there is no request.
-SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+# Public address used in e-mails, sitemaps, canonical links and the API's Location when there is
+# no request. Under `make run` it follows WEB_PORT, the port runserver actually serves.
+SITE_URL = (os.environ.get("SITE_URL") or f"http://localhost:{os.environ.get('WEB_PORT') or 8000}").rstrip("/")
 
 INSTALLED_APPS = [
     "clinic.apps.ClinicAdminConfig",  # django.contrib.admin on a managers-only site
@@ -83,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # DEBUG only: a missing page is our own 404 page (Django's debug page is unstyled under our CSP).
+    "clinic.middleware.DebugNotFoundPageMiddleware",
     # A view that loses its database connection answers 503 with a sentence, not a crash.
     "clinic.unavailable.DatabaseUnavailableMiddleware",
 ]
@@ -108,22 +114,15 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------------------------
 
+# Without DATABASE_URL: the embedded PostgreSQL that `make run` starts (clinic/embedded_db.py), on
+# a Unix socket under var/postgres/, so `manage.py shell` reaches it too while `make run` runs.
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+        os.environ.get("DATABASE_URL") or embedded_db.database_url(VAR_DIR),
         conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite has no exclusion constraints: IMMEDIATE transactions take the write lock at BEGIN,
-    # so "check for overlaps, then insert" is serialised across processes on the embedded default.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL;",
-    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -224,6 +223,14 @@ MANAGE_LINK_VALID_DAYS = env_int("MANAGE_LINK_VALID_DAYS", 30)
 # `manage.py anonymise_patients` removes the personal details of patients whose last appointment
 # ended longer ago than this (about seven years, the usual retention for clinical records).
 PATIENT_RETENTION_DAYS = env_int("PATIENT_RETENTION_DAYS", 2555)
+
+# --- Recording what happened to a session (bookings/availability.py status_window_problem) -----------
+
+# Check-in opens this long before a session starts (and closes at the end of its day): checking in
+# earlier would cancel the patient's reminders and close their online changes days ahead.
+CHECK_IN_OPENS_MINUTES = env_int("CHECK_IN_OPENS_MINUTES", 120)
+# A no-show may be recorded this long after the start, not before (a patient running late).
+NO_SHOW_GRACE_MINUTES = env_int("NO_SHOW_GRACE_MINUTES", 15)
 
 # --- Abuse limits (bookings/ratelimits.py) --------------------------------------------------------
 

@@ -2,6 +2,10 @@
 
 The booking services run each write in one transaction, so a connection lost half way through
 leaves nothing behind; the person is told to try again in a moment rather than shown a crash.
+
+An outage is an outage, a bug is a bug: only a lost or refused connection is answered this way.
+A query the database refuses on a working connection (an undefined function, bad data, a
+cancelled statement, a closed cursor) is a 500 whose traceback Django logs, as any other bug.
 """
 
 import logging
@@ -18,6 +22,28 @@ UNAVAILABLE = (
 )
 RETRY_AFTER_SECONDS = 30
 
+# SQLSTATEs of a server that is going away or will not take us: class 08 (connection exception),
+# admin or crash shutdown, starting up or shutting down, too many connections.
+_SERVER_GONE = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def connection_lost(exception: Exception) -> bool:
+    """True when `exception` means the database connection is gone or could not be made.
+
+    psycopg2 files some failures of a healthy connection under OperationalError too (a statement
+    cancelled by its timeout, a lock timeout, a deadlock), and under InterfaceError a cursor used
+    after it was closed: those are about the code or the data, not the server. What the server
+    reports carries a SQLSTATE; libpq's own failures (refused, reset, closed) carry none.
+    """
+    cause = exception.__cause__
+    if isinstance(exception, OperationalError):
+        code = getattr(cause, "pgcode", None)
+        return code is None or code.startswith(_SERVER_GONE)
+    if isinstance(exception, InterfaceError):
+        # psycopg2's words for a connection that an earlier failure already closed.
+        return str(cause or exception).startswith("connection already closed")
+    return False  # ProgrammingError, DataError, IntegrityError, NotSupportedError…: a bug
+
 
 class DatabaseUnavailableMiddleware:
     """Answers a view's lost database connection with 503 (JSON under /api/, else a page)."""
@@ -29,10 +55,8 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        # OperationalError: the server went away or refused us; InterfaceError: the connection
-        # was already closed. Both say nothing about the request itself (IntegrityError etc. do).
-        if not isinstance(exception, (OperationalError, InterfaceError)):
-            return None
+        if not connection_lost(exception):
+            return None  # Django answers 500 and logs the traceback
         logger.error("Database unavailable during %s %s: %s", request.method, request.path,
                      type(exception).__name__, exc_info=exception)
         if request.path.startswith("/api/"):

@@ -100,12 +100,12 @@ def celery_worker(
 
 @contextmanager
 def celery_process(
-    env: dict, *, concurrency: int = 1, name: str = "worker", timeout: float = 60
+    env: dict, *, concurrency: int = 1, name: str = "worker", timeout: float = 60, celery: str = CELERY
 ) -> Iterator[Worker]:
-    """`celery -A clinic worker` with `env`; wait until it is ready (bounded); always stop it."""
+    """`celery -A clinic worker` (`celery`: another venv's) with `env`; wait until ready; always stop it."""
     with tempfile.TemporaryFile("w+") as log:
         argv = [
-            CELERY, "-A", "clinic", "worker", "--pool=prefork", f"--concurrency={concurrency}",
+            celery, "-A", "clinic", "worker", "--pool=prefork", f"--concurrency={concurrency}",
             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO",
             f"--hostname={name}-{time.monotonic_ns()}@%h",
         ]  # fmt: skip

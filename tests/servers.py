@@ -36,10 +36,12 @@ def production_env(**settings: str) -> dict[str, str]:
     return project_env(SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="127.0.0.1,localhost", **settings)
 
 
-def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `manage.py <args>`; fail with the command's output if it exits non-zero."""
+def manage(
+    *args: str, env: dict[str, str], timeout: float = 120, python: str = PYTHON
+) -> subprocess.CompletedProcess:
+    """Run `manage.py <args>` (with `python`: another venv's); fail with its output if it exits non-zero."""
     result = subprocess.run(
-        [PYTHON, "manage.py", *args],
+        [python, "manage.py", *args],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -79,6 +81,58 @@ def serve(argv: list[str], *, port: int, env: dict[str, str], timeout: float = 3
             _stop(process)
 
 
+@contextmanager
+def background(argv: list[str], *, env: dict[str, str], ready: str, timeout: float = 60) -> Iterator:
+    """
+    Start a process that opens no port (Celery beat), wait until its output shows `ready`, and
+    stop it (and its group) afterwards. Yields a function returning its output so far.
+    """
+    with tempfile.TemporaryFile(mode="w+") as log:
+        process = subprocess.Popen(
+            argv, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while ready not in _read(log, limit=None):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{argv[:4]} did not start (no {ready!r}):\n{_read(log)}")
+                time.sleep(0.1)
+            yield lambda: _read(log, limit=None)
+            if process.poll() is not None:
+                raise AssertionError(f"{argv[:4]} exited with {process.returncode}:\n{_read(log)}")
+        finally:
+            _stop(process)
+
+
+@contextmanager
+def scratch_database(label: str) -> Iterator[str]:
+    """A new, empty database on the suite's PostgreSQL (DATABASE_URL's server), dropped afterwards."""
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(os.environ["DATABASE_URL"])
+    name = f"{config['NAME']}_{label}_{os.getpid()}"
+    server = {"user": config["USER"] or None, "password": config["PASSWORD"] or None,
+              "host": config["HOST"] or None, "port": config["PORT"] or None}  # fmt: skip
+
+    def execute(sql: str) -> None:
+        connection = psycopg2.connect(dbname="postgres", **server)
+        try:
+            connection.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            connection.close()
+
+    execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    execute(f'CREATE DATABASE "{name}"')
+    auth = f"{config['USER']}{':' + config['PASSWORD'] if config['PASSWORD'] else ''}@" if config["USER"] else ""
+    try:
+        yield f"postgres://{auth}{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
+    finally:
+        execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float, log) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -94,10 +148,11 @@ def _wait_until_listening(process: subprocess.Popen, port: int, timeout: float, 
     )
 
 
-def _read(log) -> str:
+def _read(log, limit: int | None = 5000) -> str:
     log.flush()
     log.seek(0)
-    return log.read()[-5000:]
+    text = log.read()
+    return text[-limit:] if limit else text
 
 
 def _stop(process: subprocess.Popen) -> None:

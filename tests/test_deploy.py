@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from tests.servers import GUNICORN, free_port, manage, production_env, serve
+from tests.servers import GUNICORN, free_port, manage, production_env, scratch_database, serve
 
 HASHED_STATIC = {
     "css/site.css": r"css/site\.[0-9a-f]{12}\.css",
@@ -17,13 +17,14 @@ HASHED_STATIC = {
 
 @pytest.fixture(scope="module")
 def production_site(tmp_path_factory):
-    """A production environment on its own SQLite database, after collectstatic: (env, manifest paths)."""
+    """A production environment on a database of its own, after collectstatic: (env, manifest paths)."""
     var_dir = tmp_path_factory.mktemp("production")
-    # Plain HTTP on loopback: the redirect to HTTPS is what a TLS-terminating proxy is for.
-    env = production_env(CLINIC_VAR_DIR=str(var_dir), SECURE_SSL_REDIRECT="0")
-    manage("collectstatic", "--noinput", env=env)
-    manifest = json.loads((var_dir / "staticfiles" / "staticfiles.json").read_text())
-    return env, manifest["paths"]
+    with scratch_database("deploy") as database_url:
+        # Plain HTTP on loopback: the redirect to HTTPS is what a TLS-terminating proxy is for.
+        env = production_env(CLINIC_VAR_DIR=str(var_dir), SECURE_SSL_REDIRECT="0", DATABASE_URL=database_url)
+        manage("collectstatic", "--noinput", env=env)
+        manifest = json.loads((var_dir / "staticfiles" / "staticfiles.json").read_text())
+        yield env, manifest["paths"]
 
 
 def test_deploy_checks_report_no_warning(tmp_path):

@@ -50,7 +50,7 @@ def regrant_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0010_calendar_sequence'),
+        ('bookings', '0008_patient_no_overlap'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='auditevent',
             name='action',
-            field=models.CharField(choices=[('booked', 'Booked'), ('moved', 'Moved'), ('cancelled', 'Cancelled'), ('checked_in', 'Checked in'), ('completed', 'Completed'), ('no_show', 'No-show'), ('answers_confirmed', 'Safety answers re-confirmed'), ('review_cleared', 'Review flag cleared'), ('created', 'Created'), ('changed', 'Changed'), ('deleted', 'Deleted'), ('resent', 'E-mail sent again'), ('signin_unlocked', 'Sign-in lock lifted')], max_length=24),
+            field=models.CharField(choices=[('booked', 'Booked'), ('moved', 'Moved'), ('cancelled', 'Cancelled'), ('checked_in', 'Checked in'), ('completed', 'Completed'), ('no_show', 'No-show'), ('answers_confirmed', 'Safety answers re-confirmed'), ('review_cleared', 'Review flag cleared'), ('undone', 'Status change undone'), ('patient_changed', "Patient's details changed"), ('created', 'Created'), ('changed', 'Changed'), ('deleted', 'Deleted'), ('resent', 'E-mail sent again'), ('signin_unlocked', 'Sign-in lock lifted')], max_length=24),
         ),
         migrations.AlterField(
             model_name='auditevent',

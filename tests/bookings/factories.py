@@ -130,6 +130,7 @@ class AppointmentFactory(DjangoModelFactory):
         model = Appointment
 
     series = factory.SubFactory(SeriesFactory)
+    patient = factory.LazyAttribute(lambda appointment: appointment.series.patient)
     session_number = factory.Sequence(lambda n: n + 1)
     practitioner = factory.SubFactory(PractitionerFactory)
     start = factory.LazyFunction(lambda: local(2027, 3, 1, 10))

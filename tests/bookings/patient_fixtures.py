@@ -54,13 +54,13 @@ def details(**changes) -> dict:
     return {name: value for name, value in data.items() if value is not None}
 
 
-def book(treatment, first_start, practitioner):
-    """A series booked through the service, planned from `first_start`."""
+def book(treatment, first_start, practitioner, *, name="Jo Bloggs", email="jo@example.com"):
+    """A series booked through the service, planned from `first_start` (Jo's, unless named)."""
     first = Slot(first_start, first_start + timedelta(minutes=treatment.session_minutes), practitioner.pk)
     plan = selectors.series_plan(treatment=treatment, first=first)
     return services.series_book(
         treatment=treatment,
-        patient=services.PatientDetails(name="Jo Bloggs", email="jo@example.com", phone="07700 900123"),
+        patient=services.PatientDetails(name=name, email=email, phone="07700 900123"),
         slots=plan.slots,
         answers={question.key: False for question in QUESTIONS},
         consent_treatment=True,

@@ -1,6 +1,7 @@
 """Who may open and do what in the staff workspace: login, roles, CSRF, and the login rate limit."""
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
@@ -8,6 +9,7 @@ from django.urls import reverse
 
 from bookings.models import Appointment, AuditEvent
 from tests.bookings.staff_fixtures import *
+from tests.bookings.staff_fixtures import local
 from tests.bookings.staff_fixtures import PASSWORD, staff_user
 
 LOGIN = reverse("staff:login")
@@ -120,8 +122,9 @@ def test_practitioner_search_finds_only_their_own_patients(client, ana, series, 
 def test_practitioner_checks_in_their_own_patient_but_not_another(client, ana, series, colleague_series):
     client.force_login(ana)
 
-    client.post(reverse("staff:action", args=[first_of(series).pk, "check-in"]))
-    theirs = client.post(reverse("staff:action", args=[first_of(colleague_series).pk, "check-in"]))
+    with time_machine.travel(local(2027, 3, 9, 9, 30), tick=False):  # check-in opens 2 hours before
+        client.post(reverse("staff:action", args=[first_of(series).pk, "check-in"]))
+        theirs = client.post(reverse("staff:action", args=[first_of(colleague_series).pk, "check-in"]))
 
     assert first_of(series).status == Appointment.Status.CHECKED_IN
     assert theirs.status_code == 404

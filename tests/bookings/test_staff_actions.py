@@ -23,7 +23,8 @@ def test_front_desk_checks_a_patient_in_and_returns_to_the_diary(client, front_d
     client.force_login(front_desk)
     first = session(series, 1)
 
-    response = client.post(action(first, "check-in"), {"next": "/staff/?date=2027-03-09"})
+    with time_machine.travel(local(2027, 3, 9, 9, 45), tick=False):  # check-in opens 2 hours before
+        response = client.post(action(first, "check-in"), {"next": "/staff/?date=2027-03-09"})
 
     assert response.status_code == 302 and response.url == "/staff/?date=2027-03-09"
     first.refresh_from_db()
@@ -45,9 +46,10 @@ def test_an_outside_next_address_is_ignored(client, front_desk, series):
 def test_marking_completed_after_check_in(client, front_desk, series):
     client.force_login(front_desk)
     first = session(series, 1)
-    client.post(action(first, "check-in"))
+    with time_machine.travel(local(2027, 3, 9, 10, 55), tick=False):
+        client.post(action(first, "check-in"))
 
-    client.post(action(first, "complete"))
+        client.post(action(first, "complete"), {"confirm": "yes"})  # asked first: see test_status_clock.py
 
     first.refresh_from_db()
     assert first.status == Appointment.Status.COMPLETED
@@ -70,7 +72,7 @@ def test_a_no_show_after_the_start_frees_the_time(client, front_desk, series):
     first = session(series, 1)
 
     with time_machine.travel(local(2027, 3, 9, 10, 30), tick=False):
-        client.post(action(first, "no-show"))
+        client.post(action(first, "no-show"), {"confirm": "yes"})
 
     first.refresh_from_db()
     assert first.status == Appointment.Status.NO_SHOW

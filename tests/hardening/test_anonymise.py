@@ -9,7 +9,7 @@ from django.core.management import call_command
 from bookings import services
 from bookings.models import Appointment, AuditEvent, Patient, Questionnaire
 from bookings.services import ANONYMISED_NAME
-from tests.bookings.factories import PatientFactory, local
+from tests.bookings.factories import local
 from tests.bookings.patient_fixtures import book, frozen, practitioner, treatment  # noqa: F401
 
 RETENTION = 2555
@@ -27,9 +27,7 @@ def old_and_recent(treatment, practitioner, frozen, settings):
     settings.PATIENT_RETENTION_DAYS = RETENTION
     old = book(treatment, local(2027, 3, 9, 10), practitioner)
     services.appointment_cancel(appointment=old.appointments.get(session_number=3), reason="Jo is moving to Leeds")
-    recent = book(treatment, local(2027, 3, 9, 14), practitioner)
-    recent.patient = PatientFactory(name="Sam Recent", email="sam@example.com")
-    recent.save(update_fields=["patient"])
+    recent = book(treatment, local(2027, 3, 9, 14), practitioner, name="Sam Recent", email="sam@example.com")
     recent.appointments.filter(session_number=3).update(
         start=local(2027, 5, 4, 14) + timedelta(days=400), end=local(2027, 5, 4, 15) + timedelta(days=400)
     )

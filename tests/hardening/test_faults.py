@@ -6,7 +6,6 @@ import json
 import socket
 from contextlib import contextmanager
 
-import psycopg2
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -16,6 +15,7 @@ from bookings.models import Appointment, OutboxMessage, Series
 from clinic.celery import app
 from tests.bookings.factories import local
 from tests.bookings.patient_fixtures import SLUG, details, frozen, practitioner, treatment  # noqa: F401
+from tests.hardening.fault_views import terminate_backend
 from tests.hardening.test_bad_input import _valid_body, draft_ready, row_counts
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -36,15 +36,7 @@ def connection_dropped_on_insert_into(table: str):
     def drop(execute, sql, params, many, context):
         if not dropped and sql.startswith(f'INSERT INTO "{table}"'):
             dropped.append(sql)
-            victim = context["connection"].connection.get_backend_pid()
-            db = connection.settings_dict
-            killer = psycopg2.connect(dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"])
-            try:
-                with killer, killer.cursor() as cursor:
-                    # The timeout makes PostgreSQL wait until the backend has really gone.
-                    cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [victim])
-            finally:
-                killer.close()
+            terminate_backend(context["connection"].connection.get_backend_pid())
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(drop):

@@ -78,4 +78,4 @@ def test_the_audit_finds_partial_series_and_lost_bookings():
 
     assert [str(row[0]) for row in found.partial] == [str(series.public_id)]
     assert found.missing == [lost]
-    assert found.overlapping == [] and not found.ok
+    assert found.overlapping == found.patient_overlapping == [] and not found.ok

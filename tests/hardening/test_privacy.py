@@ -18,7 +18,10 @@ from tests.bookings.patient_fixtures import SLUG, book, frozen, key, practitione
 from tests.bookings.staff_fixtures import staff_user
 
 NAME, EMAIL, PHONE = "Zebedee Quartermaine", "zebedee.q@privacy.example", "07700 900555"
-SEEDED = [NAME, "Zebedee", "Quartermaine", EMAIL, "zebedee.q", "privacy.example", PHONE, "900555"]
+# A second person books through the API (one person runs one series of a treatment at a time).
+API_NAME, API_EMAIL, API_PHONE = "Ottoline Ravenscroft", "ottoline.r@privacy.example", "07700 900666"
+SEEDED = [NAME, "Zebedee", "Quartermaine", EMAIL, "zebedee.q", "privacy.example", PHONE, "900555",
+          API_NAME, "Ottoline", "Ravenscroft", API_EMAIL, API_PHONE, "900666"]
 FLAGGED = QUESTIONS[0].key  # a "yes" answer, kept out of the logs like every other
 
 
@@ -71,7 +74,7 @@ def book_by_api(client):
     body = {
         "treatment": SLUG,
         "first_start": "2027-03-03T10:00:00+00:00",
-        "patient": {"name": NAME, "email": EMAIL, "phone": PHONE},
+        "patient": {"name": API_NAME, "email": API_EMAIL, "phone": API_PHONE},
         "answers": {q.key: q.key == FLAGGED for q in QUESTIONS},
         "consent": True,
     }

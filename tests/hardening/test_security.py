@@ -7,7 +7,7 @@ import urllib.request
 import pytest
 from django.conf import settings
 
-from tests.servers import GUNICORN, free_port, manage, production_env, serve
+from tests.servers import GUNICORN, free_port, manage, production_env, scratch_database, serve
 
 PATHS = ["/", "/api/availability/?treatment=none", "/admin/login/"]
 CSP = {
@@ -47,13 +47,16 @@ def _headers(response) -> dict[str, list[str]]:
 def production_responses(tmp_path_factory):
     """{path: (status, headers, body)} from gunicorn in production mode, behind an HTTPS proxy."""
     var_dir = tmp_path_factory.mktemp("security")
-    env = production_env(CLINIC_VAR_DIR=str(var_dir), SECURE_SSL_REDIRECT="0", SECURE_PROXY_SSL_HEADER="1")
-    manage("collectstatic", "--noinput", env=env)
-    manage("migrate", "--noinput", env=env)
-    port = free_port()
-    argv = [GUNICORN, "clinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-    with serve(argv, port=port, env=env) as base_url:
-        return {path: fetch(base_url + path) for path in PATHS}
+    with scratch_database("security") as database_url:
+        env = production_env(
+            CLINIC_VAR_DIR=str(var_dir), SECURE_SSL_REDIRECT="0", SECURE_PROXY_SSL_HEADER="1", DATABASE_URL=database_url
+        )
+        manage("collectstatic", "--noinput", env=env)
+        manage("migrate", "--noinput", env=env)
+        port = free_port()
+        argv = [GUNICORN, "clinic.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+        with serve(argv, port=port, env=env) as base_url:
+            return {path: fetch(base_url + path) for path in PATHS}
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -58,7 +58,7 @@ def test_a_tampered_link_is_a_friendly_404_not_an_error(client, series, change):
 
 def test_a_token_names_its_own_series_only(treatment, practitioner):
     first = book(treatment, local(2027, 3, 9, 10), practitioner)
-    second = book(treatment, local(2027, 3, 9, 12), practitioner)
+    second = book(treatment, local(2027, 3, 9, 12), practitioner, name="Sam Other", email="sam@example.com")
 
     assert series_for_token(manage_token(first)) == first
     assert series_for_token(manage_token(second)) == second

@@ -3,7 +3,7 @@ Demo data for `make run`: practitioners, rooms, clinic rules and a few booked se
 
 Idempotent: run it as often as you like; it only creates what is missing. The staff logins
 "manager" (superuser, password "manager") and "frontdesk" (Front desk group, password "frontdesk")
-are created only when DEBUG is on. Works on SQLite and PostgreSQL.
+are created only when DEBUG is on.
 """
 
 from datetime import time, timedelta
