@@ -4,6 +4,7 @@ Failures only are counted: per address, per username from one address, and per u
 anywhere (higher; it does not stop a sign-in from an address the account has used before).
 """
 
+import pytest
 from django.test import Client
 from django.urls import reverse
 
@@ -15,6 +16,11 @@ LOGIN = reverse("staff:login")
 LOCKS = "/staff/sign-in-locks/"
 CLINIC = "192.0.2.10"
 STRANGER = "203.0.113.9"
+
+
+@pytest.fixture(autouse=True)
+def _clock_stands_still(frozen):
+    """The counters use fixed windows: a test must not straddle a window's end."""
 
 
 def sign_in(password: str, *, address: str = CLINIC, username: str = "fran", url: str = LOGIN):
