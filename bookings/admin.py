@@ -1,17 +1,23 @@
 """
-The clinic's back office. Practitioners, hours, rooms and rules are edited here directly;
-appointments are not: their times change only through the booking services (which check
-spacing, working hours and double booking), so the admin shows them read-only and offers
-actions that call those services.
+The clinic's back office: a managers' tool (clinic/admin.py lets in only `bookings.use_admin`;
+practitioners and the front desk work in /staff/, which shows each role what it may see).
+
+Practitioners, hours, rooms, patients' contact details and the rules are edited here directly, and
+every save or delete is recorded in the audit trail as the admin user. Bookings are not: series,
+appointments, questionnaires and e-mails are shown read-only, and every change to them is an
+action that calls the booking services (which check the rules, cancel the e-mails, and audit).
 """
 
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from bookings import outbox, services, tasks
+from bookings import outbox, services, staff_selectors, tasks
+from bookings.audit import SYSTEM, audit_record, formset_save, record
 from bookings.errors import BookingError
+from bookings.forms import validate_phone
 from bookings.models import (
     Appointment,
     AuditEvent,
@@ -37,8 +43,67 @@ EMAIL_TIMINGS = (
 APPOINTMENT_TIMES = ("series", "session_number", "practitioner", "room", "start", "end")
 
 
+class AuditedAdmin(admin.ModelAdmin):
+    """Every add, change and delete (inline rows too) recorded in the audit trail as the admin user,
+    inside the admin's own transaction."""
+
+    def _audit(self, request, action: str, changes) -> None:
+        audit_record(action=action, changes=changes, by=request.user, default_actor=SYSTEM, at=timezone.now())
+
+    def save_model(self, request, obj, form, change):
+        # The row as stored (many-to-many too: the admin saves those after this).
+        obj._audit_before = record(type(obj)._default_manager.get(pk=obj.pk)) if change else {}
+        super().save_model(request, obj, form, change)
+
+    def log_addition(self, request, obj, message):
+        # Called once the object, its many-to-many and its inlines are saved.
+        self._audit(request, AuditEvent.Action.CREATED, [(obj, {})])
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if getattr(obj, "_audit_before", None):
+            self._audit(request, AuditEvent.Action.CHANGED, [(obj, obj._audit_before)])
+        return super().log_change(request, obj, message)
+
+    def save_formset(self, request, form, formset, change):
+        formset_save(formset, by=request.user, at=timezone.now())
+
+    def delete_model(self, request, obj):
+        self._audit(request, AuditEvent.Action.DELETED, [(obj, record(obj))])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():  # the bulk "delete selected" action has no transaction of its own
+            self._audit(request, AuditEvent.Action.DELETED, [(obj, record(obj)) for obj in queryset])
+            super().delete_queryset(request, queryset)
+
+
+class WarnsOfStrandedBookings:
+    """After hours or time off change, name the booked sessions left outside them (none is moved:
+    the staff hours page lists them to move or confirm)."""
+
+    def _warn_stranded(self, request, obj) -> None:
+        practitioner = obj if isinstance(obj, Practitioner) else obj.practitioner
+        stranded = staff_selectors.stranded_appointments(practitioner=practitioner, now=timezone.now())
+        if stranded:
+            self.message_user(
+                request,
+                f"{len(stranded)} booked session(s) now fall outside {practitioner.name}'s hours or in time "
+                f"off: move or confirm them from {reverse('staff:hours', args=[practitioner.pk])}.",
+                messages.WARNING,
+            )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self._warn_stranded(request, form.instance)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._warn_stranded(request, obj)
+
+
 @admin.register(ClinicRules)
-class ClinicRulesAdmin(admin.ModelAdmin):
+class ClinicRulesAdmin(AuditedAdmin):
     list_display = (
         "__str__",
         "min_notice_hours",
@@ -75,7 +140,7 @@ class ClinicRulesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin):
+class RoomAdmin(AuditedAdmin):
     list_display = ("name", "is_active")
     list_filter = ("is_active", "treatments")
     search_fields = ("name",)
@@ -108,7 +173,7 @@ class PractitionerAdminForm(forms.ModelForm):
 
 
 @admin.register(Practitioner)
-class PractitionerAdmin(admin.ModelAdmin):
+class PractitionerAdmin(WarnsOfStrandedBookings, AuditedAdmin):
     form = PractitionerAdminForm
     list_display = ("name", "user", "is_active")
     list_filter = ("is_active", "treatments")
@@ -131,14 +196,14 @@ class PractitionerAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
+class WorkingHoursAdmin(WarnsOfStrandedBookings, AuditedAdmin):
     list_display = ("practitioner", "weekday", "start", "end")
     list_filter = ("weekday", "practitioner")
     search_fields = ("practitioner__name",)
 
 
 @admin.register(TimeOff)
-class TimeOffAdmin(admin.ModelAdmin):
+class TimeOffAdmin(WarnsOfStrandedBookings, AuditedAdmin):
     list_display = ("practitioner", "start", "end", "reason")
     list_filter = ("practitioner",)
     search_fields = ("practitioner__name", "reason")
@@ -157,8 +222,22 @@ class PatientSeriesInline(admin.TabularInline):
         return False  # booked through the booking services
 
 
+class PatientAdminForm(forms.ModelForm):
+    """Contact details under the same checks as the staff and booking forms."""
+
+    class Meta:
+        model = Patient
+        fields = ["name", "email", "phone"]
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        validate_phone(phone)
+        return phone
+
+
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedAdmin):
+    form = PatientAdminForm
     list_display = ("name", "email", "phone", "created_at")
     search_fields = ("name", "email", "phone")
     date_hierarchy = "created_at"
@@ -199,12 +278,39 @@ class SeriesAdmin(admin.ModelAdmin):
     list_display = ("__str__", "patient", "treatment", "status", "source", "needs_review", "created_at")
     list_filter = ("status", "source", "needs_review", "treatment")
     search_fields = ("patient__name", "patient__email", "patient__phone", "public_id")
-    readonly_fields = ("public_id", "patient", "treatment", "source", "created_at", "created_by")
     date_hierarchy = "created_at"
     inlines = (AppointmentInline, QuestionnaireInline)
+    actions = ("cancel_series",)
 
     def has_add_permission(self, request):
         return False  # series are booked through the booking services (patient or staff flow)
+
+    def has_change_permission(self, request, obj=None):
+        # Status and review flag follow the sessions and the answers: shown, changed only by the
+        # services (the actions here, the staff pages, the patient's manage link).
+        return False
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("bookings.change_appointment")
+
+    @admin.action(
+        description="Cancel every booked session left (staff: the cutoff does not apply)", permissions=["cancel"]
+    )
+    def cancel_series(self, request, queryset):
+        for series in queryset:
+            try:
+                cancelled = services.series_cancel_remaining(
+                    series=series,
+                    from_session=1,
+                    by=request.user,
+                    reason="Cancelled by staff",
+                    for_staff=True,
+                )
+            except BookingError as refusal:
+                self.message_user(request, f"{series}: {refusal.message}", messages.WARNING)
+            else:
+                done = f"{series}: {len(cancelled)} session(s) cancelled."
+                self.message_user(request, done, messages.SUCCESS)
 
     def has_delete_permission(self, request, obj=None):
         return False  # cancelling never deletes a row
@@ -215,17 +321,14 @@ class QuestionnaireAdmin(admin.ModelAdmin):
     list_display = ("series", "flagged", "wording_version", "submitted_at")
     list_filter = ("wording_version",)
     search_fields = ("series__patient__name", "series__patient__email")
-    readonly_fields = (
-        "series",
-        "answers",
-        "flagged",
-        "consent_treatment",
-        "consent_privacy",
-        "wording_version",
-        "submitted_at",
-    )
 
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # what the patient answered and agreed to, as they did
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -243,10 +346,10 @@ def _run(modeladmin, request, queryset, action, done: str) -> None:
         modeladmin.message_user(request, f"{changed} appointment(s) {done}.", messages.SUCCESS)
 
 
-def _mark_action(status: str, description: str, done: str):
+def _mark_action(status: str, description: str, done: str, permission: str):
     """An admin action recording `status` through services.appointment_mark."""
 
-    @admin.action(description=description)
+    @admin.action(description=description, permissions=[permission])
     def action(modeladmin, request, queryset):
         def mark_one(appointment):
             services.appointment_mark(appointment=appointment, status=status, by=request.user)
@@ -257,7 +360,7 @@ def _mark_action(status: str, description: str, done: str):
     return action
 
 
-@admin.action(description="Cancel (staff: the cutoff does not apply)")
+@admin.action(description="Cancel (staff: the cutoff does not apply)", permissions=["cancel"])
 def cancel(modeladmin, request, queryset):
     def cancel_one(appointment):
         services.appointment_cancel(
@@ -265,6 +368,14 @@ def cancel(modeladmin, request, queryset):
         )
 
     _run(modeladmin, request, queryset, cancel_one, "cancelled")
+
+
+@admin.action(description="Answers reviewed: clear the review flag", permissions=["clear_review"])
+def clear_review(modeladmin, request, queryset):
+    def clear_one(appointment):
+        services.appointment_review_clear(appointment=appointment, by=request.user)
+
+    _run(modeladmin, request, queryset, clear_one, "cleared for treatment")
 
 
 class ReadOnlyAudit:
@@ -290,12 +401,16 @@ class AuditEventInline(ReadOnlyAudit, admin.TabularInline):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAudit, admin.ModelAdmin):
-    list_display = ("at", "action", "actor_label", "appointment", "series")
-    list_filter = ("action", ("at", admin.DateFieldListFilter))
-    search_fields = ("actor_label", "series__patient__name", "series__patient__email")
+    list_display = (
+        "at", "action", "actor_label", "subject", "appointment", "series", "patient", "practitioner",
+    )  # fmt: skip
+    list_filter = ("action", "subject_kind", ("at", admin.DateFieldListFilter))
+    search_fields = ("actor_label", "series__patient__name", "series__patient__email", "patient__name",
+                     "patient__email", "practitioner__name")
     list_select_related = ("series__patient", "series__treatment", "appointment__series__treatment",
-                           "appointment__series__patient")
-    readonly_fields = ("at", "action", "actor", "actor_label", "series", "appointment", "before", "after")
+                           "appointment__series__patient", "patient", "practitioner")
+    readonly_fields = ("at", "action", "actor", "actor_label", "subject", "series", "appointment", "patient",
+                       "practitioner", "before", "after")
     date_hierarchy = "at"
     ordering = ("-at", "-pk")
 
@@ -320,26 +435,43 @@ class AppointmentAdmin(admin.ModelAdmin):
         "practitioner__name",
     )
     list_select_related = ("series__patient", "series__treatment", "practitioner", "room")
-    readonly_fields = (*APPOINTMENT_TIMES, "status", "cancelled_at", "created_at", "updated_at")
     date_hierarchy = "start"
     actions = (
-        _mark_action(Appointment.Status.CHECKED_IN, "Mark as checked in", "checked in"),
-        _mark_action(Appointment.Status.COMPLETED, "Mark as completed", "completed"),
-        _mark_action(Appointment.Status.NO_SHOW, "Mark as no-show (frees the time)", "marked as no-show"),
+        _mark_action(Appointment.Status.CHECKED_IN, "Mark as checked in", "checked in", "mark"),
+        _mark_action(Appointment.Status.COMPLETED, "Mark as completed", "completed", "mark"),
+        _mark_action(
+            Appointment.Status.NO_SHOW, "Mark as no-show (frees the time)", "marked as no-show", "cancel"
+        ),
         cancel,
+        clear_review,
     )
     inlines = (AuditEventInline,)
 
     def has_add_permission(self, request):
         return False  # booked through the services, which check spacing and double booking
 
+    def has_change_permission(self, request, obj=None):
+        # Times, status, review flag and reason change only through the actions (the services),
+        # so no form can contradict the appointment's real state.
+        return False
+
+    # The actions need what the same buttons need in /staff/.
+    def has_mark_permission(self, request):
+        return request.user.has_perm("bookings.mark_appointment")
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm("bookings.change_appointment")
+
+    def has_clear_review_permission(self, request):
+        return request.user.has_perm("bookings.clear_review")
+
     def has_delete_permission(self, request, obj=None):
         return False  # cancelling never deletes a row
 
 
-@admin.action(description="Send again (failed e-mails: pending now, attempts reset)")
+@admin.action(description="Send again (failed e-mails: pending now, attempts reset)", permissions=["resend"])
 def send_again(modeladmin, request, queryset):
-    count = outbox.messages_retry(ids=queryset.values_list("pk", flat=True))
+    count = outbox.messages_retry(ids=queryset.values_list("pk", flat=True), by=request.user)
     modeladmin.message_user(request, f"{count} e-mail(s) will be sent within a minute.", messages.SUCCESS)
 
 
@@ -364,4 +496,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # shown, never edited (the send-again action goes through bookings/outbox.py)
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("bookings.change_outboxmessage")
 

@@ -11,6 +11,7 @@ serialise writers).
 import uuid
 from datetime import time
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -88,6 +89,11 @@ class ClinicRules(models.Model):
     class Meta:
         verbose_name = "clinic rules"
         verbose_name_plural = "clinic rules"
+        # Clinic-wide powers of the Manager group (granted by migration 0007).
+        permissions = [
+            ("use_admin", "Can use the back office (/admin/): managers"),
+            ("lift_signin_lock", "Can lift a staff member's sign-in lock"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(pk=1), name="clinic_rules_single_row"),
             models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="clinic_rules_slot_minutes"),
@@ -429,9 +435,15 @@ class OutboxMessage(models.Model):
 
 
 class AuditEvent(models.Model):
-    """One change to an appointment: who made it, when, and the appointment before and after.
+    """One change to a record: who made it, when, and the record before and after.
 
-    Written by bookings/audit.py inside the service's own transaction, so a change and its record
+    Most are about an appointment (the booking services record its whole snapshot); others about a
+    patient, a practitioner and their hours or time off, the clinic rules, an e-mail sent again or a
+    staff member's sign-in lock (the fields that changed). `subject_kind` and `subject_id` name the
+    record ("bookings.timeoff", 12) even once it is deleted; the foreign keys place the event on a
+    series, a patient's or a practitioner's history.
+
+    Written by bookings/audit.py inside the change's own transaction, so a change and its record
     commit or roll back together. Never edited: the admin shows it read-only.
     """
 
@@ -447,10 +459,25 @@ class AuditEvent(models.Model):
         UNDONE = "undone", "Status change undone"
         PATIENT_CHANGED = "patient_changed", "Patient's details changed"
         PATIENTS_MERGED = "patients_merged", "Patient records merged"
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        DELETED = "deleted", "Deleted"
+        RESENT = "resent", "E-mail sent again"
+        SIGNIN_UNLOCKED = "signin_unlocked", "Sign-in lock lifted"
 
-    series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="audit_events")
+    subject_kind = models.CharField(max_length=64, default="bookings.appointment")
+    subject_id = models.BigIntegerField(null=True, blank=True)
+    series = models.ForeignKey(
+        Series, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
     appointment = models.ForeignKey(
         Appointment, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -469,7 +496,19 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["appointment", "at"]),
             models.Index(fields=["series", "at"]),
+            models.Index(fields=["patient", "at"], name="audit_patient_at"),
+            models.Index(fields=["practitioner", "at"], name="audit_practitioner_at"),
+            models.Index(fields=["subject_kind", "subject_id"], name="audit_subject"),
         ]
 
     def __str__(self):
         return f"{self.get_action_display()} by {self.actor_label} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def subject(self) -> str:
+        """What the event is about, in words ("time off #12")."""
+        try:
+            name = apps.get_model(self.subject_kind)._meta.verbose_name
+        except (LookupError, ValueError):
+            name = self.subject_kind
+        return f"{name} #{self.subject_id}" if self.subject_id is not None else str(name)

@@ -48,9 +48,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bookings import emails, reminders
+from bookings.audit import SYSTEM, audit_record
 from bookings.errors import BookingError, Code
 from bookings.locks import series_lock
-from bookings.models import Appointment, ClinicRules, OutboxMessage, Series
+from bookings.models import Appointment, AuditEvent, ClinicRules, OutboxMessage, Series
 
 logger = logging.getLogger(__name__)
 
@@ -497,9 +498,21 @@ def still_wanted(
 # --- Staff -----------------------------------------------------------------------------------------
 
 
-def messages_retry(*, ids: Iterable[int], now: datetime | None = None) -> int:
-    """Staff send failed rows again: pending, due now, attempts reset."""
+def messages_retry(*, ids: Iterable[int], by=None, now: datetime | None = None) -> int:
+    """Staff send failed rows again: pending, due now, attempts reset; each one audited."""
     now = now or timezone.now()
-    return OutboxMessage.objects.filter(pk__in=list(ids), status=Status.FAILED).update(
-        status=Status.PENDING, due_at=now, attempts=0, claim=None, claimed_at=None, updated_at=now
-    )
+    with transaction.atomic():
+        # Only these rows, and only while still failed (a dispatcher never claims a failed row).
+        failed = list(
+            OutboxMessage.objects.filter(pk__in=list(ids), status=Status.FAILED)
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        before = [(message, {"status": message.status, "attempts": message.attempts}) for message in failed]
+        OutboxMessage.objects.filter(pk__in=[message.pk for message in failed]).update(
+            status=Status.PENDING, due_at=now, attempts=0, claim=None, claimed_at=None, updated_at=now
+        )
+        for message in failed:
+            message.status, message.attempts, message.due_at = Status.PENDING, 0, now
+        audit_record(action=AuditEvent.Action.RESENT, changes=before, by=by, default_actor=SYSTEM, at=now)
+    return len(failed)

@@ -1068,12 +1068,12 @@ def practitioner_deactivate(*, practitioner: Practitioner, now: datetime | None 
 # --- Patients ----------------------------------------------------------------------------------------
 
 
-def patient_create(*, details: PatientDetails) -> Patient:
+def patient_create(*, details: PatientDetails, by=None, now: datetime | None = None) -> Patient:
     """A patient registered by the front desk (typically on the phone, before booking).
 
     The identity rule of online booking (_patient_for) holds here too: someone with the same name
     and e-mail as a patient on record is that patient, so registering them again is refused
-    (PatientExists, with the record to open) rather than making a duplicate.
+    (PatientExists, with the record to open) rather than making a duplicate. Audited.
     """
     name, email = " ".join(details.name.split()), details.email.strip()
     with transaction.atomic():
@@ -1085,7 +1085,15 @@ def patient_create(*, details: PatientDetails) -> Patient:
                 "to check their phone number.",
                 existing,
             )
-        return Patient.objects.create(name=name, email=email, phone=details.phone.strip())
+        patient = Patient.objects.create(name=name, email=email, phone=details.phone.strip())
+        audit_record(
+            action=AuditEvent.Action.CREATED,
+            changes=[(patient, {})],
+            by=by,
+            default_actor=SYSTEM,
+            at=now or timezone.now(),
+        )
+    return patient
 
 
 # What an anonymised patient is called; also how a second run knows it has nothing left to do.
@@ -1118,10 +1126,12 @@ def patient_anonymise(*, patient: Patient) -> None:
         Appointment.objects.filter(series__patient=patient).update(cancel_reason="")
         OutboxMessage.objects.filter(series__patient=patient).update(last_error="")
         # The trail is never edited otherwise; here its personal text goes, its facts stay.
-        for event in AuditEvent.objects.filter(series__patient=patient).select_for_update():
+        trail = AuditEvent.objects.filter(Q(series__patient=patient) | Q(patient=patient))
+        for event in trail.select_for_update(of=("self",)):
             for snapshot_ in (event.before, event.after):
-                if snapshot_.get("cancel_reason"):
-                    snapshot_["cancel_reason"] = ""
+                for personal in ("cancel_reason", "name", "email", "phone"):
+                    if snapshot_.get(personal):
+                        snapshot_[personal] = ""
             event.save(update_fields=["before", "after"])
 
 

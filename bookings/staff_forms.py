@@ -1,63 +1,61 @@
-"""Forms of the staff workspace: login (rate-limited), day picker, patients, cancel, hours and time off."""
+"""Forms of the staff workspace: login (rate-limited), day picker, patients, cancel, hours and time off,
+lifting a sign-in lock."""
 
 from datetime import timedelta
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
-from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django_ratelimit.core import is_ratelimited
+from django.utils import timezone
 
+from bookings import ratelimits
 from bookings.forms import FURTHEST_AHEAD, DetailsForm, date_within, validate_phone
 from bookings.models import Practitioner, TimeOff, WorkingHours
 from bookings.questionnaire import CONSENT_PRIVACY_TEXT
+from clinic.admin import USE_ADMIN
 from treatments.models import Treatment
 
 DIARY_REACH = timedelta(days=3653)
-LOGIN_LIMITED = (
-    "Too many sign-in attempts. For your security, please wait 15 minutes before trying again, "
-    "or ask a manager to reset your password."
+NOT_A_MANAGER = (
+    "The admin is for managers. Your diary, patients and bookings are in the staff workspace: "
+    "sign in at /staff/ instead."
 )
 
 
-def _login_username(group, request) -> str:
+def _login_username(request) -> str:
     return request.POST.get("username", "").strip().lower()
 
 
-def client_address(group, request) -> str:
-    """The client's address: the proxy's header when one is configured (its last entry), else REMOTE_ADDR."""
-    forwarded = request.META.get(settings.CLIENT_IP_HEADER, "") if settings.CLIENT_IP_HEADER else ""
-    entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
-    return entries[-1] if entries else request.META.get("REMOTE_ADDR", "")
 
 
 class LoginRateLimit:
-    """Refuses further guesses from one address, or at one username, for a while (before checking).
+    """Refuses an attempt while too many sign-ins failed lately (bookings/ratelimits.py says which
+    counts apply: per address, per username from that address, per username from anywhere).
 
-    The counts live in the shared cache (Redis), so every web process enforces the same limit; the
-    staff and the admin sign-in pages share them, so neither is a way round the other.
+    Only failures count: a correct password is never held against anyone. The counts live in the
+    shared cache (Redis), so every web process enforces the same limit; the staff and the admin
+    sign-in pages share them, so neither is a way round the other.
     """
 
     rate_limited = False
 
     def clean(self):
-        limits = [
-            (client_address, settings.STAFF_LOGIN_RATE_PER_IP),
-            (_login_username, settings.STAFF_LOGIN_RATE_PER_USERNAME),
-        ]
-        # Every limit counts this attempt (no short-circuit), so one cannot be drained through the other.
-        hits = [
-            is_ratelimited(
-                self.request, group="staff-login", key=key, rate=rate, method="POST", increment=True
-            )
-            for key, rate in limits
-        ]
-        if any(hits):
+        username = _login_username(self.request)
+        refusal = ratelimits.signin_refusal(self.request, username)
+        if refusal:
             self.rate_limited = True
-            raise forms.ValidationError(LOGIN_LIMITED, code="rate_limited")
-        return super().clean()
+            raise forms.ValidationError(refusal, code="rate_limited")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as error:
+            if error.code == "invalid_login":  # a wrong password, not a right one refused for its role
+                ratelimits.signin_failed(self.request, username)
+            raise
+        if self.user_cache is not None:
+            ratelimits.signin_succeeded(self.request, username)
+        return cleaned
 
 
 class StaffLoginForm(LoginRateLimit, AuthenticationForm):
@@ -65,7 +63,12 @@ class StaffLoginForm(LoginRateLimit, AuthenticationForm):
 
 
 class AdminLoginForm(LoginRateLimit, AdminAuthenticationForm):
-    """The Django admin's sign-in form (staff accounts only), under the same limits."""
+    """The Django admin's sign-in form (managers only: clinic/admin.py), under the same limits."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.has_perm(USE_ADMIN):
+            raise forms.ValidationError(NOT_A_MANAGER, code="not_a_manager")
 
 
 class DayForm(forms.Form):
@@ -261,3 +264,19 @@ WorkingHoursFormSet = forms.inlineformset_factory(
 TimeOffFormSet = forms.inlineformset_factory(
     Practitioner, TimeOff, form=TimeOffForm, extra=1, can_delete=True
 )
+
+
+class SignInUnlockForm(forms.Form):
+    """The username whose sign-in pause a manager lifts."""
+
+    username = forms.CharField(
+        max_length=150,
+        label="Username",
+        error_messages={"required": "Type the username of the person who cannot sign in."},
+    )
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip().lower()
+        if not username:
+            raise forms.ValidationError("Type the username of the person who cannot sign in.")
+        return username

@@ -16,4 +16,5 @@ urlpatterns = [
     path("patients/<int:pk>/book/<slug:slug>/", staff_views.book_plan, name="book_plan"),
     path("practitioners/", staff_views.practitioner_list, name="practitioners"),
     path("practitioners/<int:pk>/hours/", staff_views.practitioner_hours, name="hours"),
+    path("sign-in-locks/", staff_views.signin_locks, name="signin_locks"),
 ]

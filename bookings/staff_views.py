@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -25,8 +26,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from bookings import selectors, services, staff_selectors
-from bookings.audit import changed_fields
+from bookings import ratelimits, selectors, services, staff_selectors
+from bookings.audit import SYSTEM, audit_record, changed_fields, formset_save
 from bookings.errors import CHANGED, BookingError, Code, PatientExists
 from bookings.forms import (
     FURTHEST_AHEAD,
@@ -45,6 +46,7 @@ from bookings.staff_forms import (
     CancelForm,
     DayForm,
     PhoneAnswersForm,
+    SignInUnlockForm,
     StaffLoginForm,
     TimeOffFormSet,
     WeekForm,
@@ -209,7 +211,7 @@ def audit_rows(events, names: dict[int, str], rooms: dict[int, str] | None = Non
             "event": event,
             "changes": [
                 (
-                    FIELD_LABELS[field],
+                    FIELD_LABELS.get(field, field),
                     None if old is None and not event.before else _shown(field, old, names, rooms),
                     _shown(field, new, names, rooms),
                 )
@@ -534,8 +536,13 @@ def _patient(request, pk: int):
 @require_GET
 @staff_only("bookings.view_patient")
 def patient_detail(request, pk):
-    """Contact details, answers and consents, each series as a timeline with its e-mails and history."""
+    """Contact details, answers and consents, each series as a timeline with its e-mails and history.
+
+    Health answers only with `view_questionnaire` (managers, and practitioners, who reach only the
+    patients booked with them); the front desk sees the review flag and the consents, not the answers.
+    """
     patient = _patient(request, pk)
+    sees_answers = request.user.has_perm("bookings.view_questionnaire")
     series_list = list(
         patient.series.select_related("treatment").prefetch_related(
             Prefetch(
@@ -573,7 +580,7 @@ def patient_detail(request, pk):
                     }
                     for question in QUESTIONS
                 ]
-                if questionnaire
+                if questionnaire and sees_answers
                 else [],
                 "messages": series_outbox[series.pk],
                 "completed": sum(a.status == Appointment.Status.COMPLETED for a in series.appointments.all()),
@@ -767,8 +774,8 @@ def practitioner_hours(request, pk):
     if bound is not None and hours.is_valid() and time_off.is_valid():
         # Plain data, saved as the admin saves it; no booking moves because of it (see below).
         with transaction.atomic():
-            hours.save()
-            time_off.save()
+            formset_save(hours, by=request.user, at=timezone.now())
+            formset_save(time_off, by=request.user, at=timezone.now())
         stranded = staff_selectors.stranded_appointments(practitioner=practitioner, now=timezone.now())
         messages.success(request, f"Saved {practitioner.name}'s hours and time off.")
         if stranded:
@@ -789,4 +796,37 @@ def practitioner_hours(request, pk):
             "stranded": staff_selectors.stranded_appointments(practitioner=practitioner, now=timezone.now()),
         },
         status=400 if invalid else 200,
+    )
+
+
+# --- Sign-in locks (managers) ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@staff_only("bookings.lift_signin_lock")
+def signin_locks(request):
+    """The usernames whose sign-in is paused after failed attempts; lift one (audited)."""
+    form = SignInUnlockForm(request.POST or None)
+    if form.is_valid():
+        username = form.cleaned_data["username"]
+        User = get_user_model()
+        user = User.objects.filter(username__iexact=username).first() or User(username=username)
+        with transaction.atomic():
+            audit_record(
+                action=AuditEvent.Action.SIGNIN_UNLOCKED,
+                changes=[(user, {"username": username})],
+                after={"username": username, "unlocked": True},
+                by=request.user,
+                default_actor=SYSTEM,
+                at=timezone.now(),
+            )
+            was_paused = ratelimits.signin_unlock(username)
+        state = "was paused and" if was_paused else "was not paused, and"
+        messages.success(request, f"{username} {state} can sign in again.")
+        return redirect("staff:signin_locks")
+    return render(
+        request,
+        "staff/signin_locks.html",
+        {"form": form, "locks": ratelimits.signin_locks()},
+        status=400 if form.errors else 200,
     )

@@ -55,7 +55,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = (os.environ.get("SITE_URL") or f"http://localhost:{os.environ.get('WEB_PORT') or 8000}").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "clinic.apps.ClinicAdminConfig",  # django.contrib.admin on a managers-only site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -203,10 +203,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "staff:login"
-# Sign-in guesses (bookings/staff_forms.py, counted in the shared cache so every web process agrees):
-# per client address, and per username whoever tries it. django-ratelimit rates: "<count>/<n><s|m|h|d>".
+# Failed sign-ins (bookings/ratelimits.py, counted in the shared cache so every web process agrees;
+# correct ones never count): per client address, per username from one address, and per username
+# from anywhere, which pauses the account only at addresses it has not signed in from within
+# STAFF_LOGIN_KNOWN_ADDRESS_DAYS. django-ratelimit rates: "<count>/<n><s|m|h|d>".
 STAFF_LOGIN_RATE_PER_IP = os.environ.get("STAFF_LOGIN_RATE_PER_IP", "20/15m")
 STAFF_LOGIN_RATE_PER_USERNAME = os.environ.get("STAFF_LOGIN_RATE_PER_USERNAME", "5/15m")
+STAFF_LOGIN_RATE_PER_USERNAME_ANYWHERE = os.environ.get("STAFF_LOGIN_RATE_PER_USERNAME_ANYWHERE", "30/15m")
+STAFF_LOGIN_KNOWN_ADDRESS_DAYS = env_int("STAFF_LOGIN_KNOWN_ADDRESS_DAYS", 90)
 # Behind a reverse proxy every request comes from the proxy's address, so the per-address limit
 # would count the whole clinic as one client: name the header the proxy sets with the client's
 # address (e.g. HTTP_X_REAL_IP, or HTTP_X_FORWARDED_FOR, whose last entry the proxy appended).

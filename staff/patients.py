@@ -59,7 +59,7 @@ def patient_create(request):
         duplicates = selectors.possible_duplicates(email=details.email, phone=details.phone)
         if not duplicates or request.POST.get("proceed") == "yes" or _same_person(details, duplicates):
             try:
-                patient = services.patient_create(details=details)
+                patient = services.patient_create(details=details, by=request.user)
             except PatientExists as refusal:
                 duplicates, context = [], {"existing": refusal.existing, "refusal": refusal.message}
             else:
