@@ -168,6 +168,7 @@ def test_privacy_notice_says_what_why_how_long_who_and_how_to_ask(client, settin
         "about 10 years (3,650 days) after your last appointment",  # how long, from the setting
         "stops working 30 days after your series ends",
         "the practitioners who treat you",  # who sees the health answers
+        "not the answers themselves",  # the front desk sees the review flag only (test_who_sees_what)
         "ask for a copy",  # a copy or deletion
         "deleted",
         settings.CLINIC_EMAIL,
