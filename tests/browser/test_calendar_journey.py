@@ -67,14 +67,8 @@ def test_a_phone_books_a_four_session_series_from_the_home_page_and_moves_one(pa
 
     page.goto("/")
     journey.record("home")
-    book = page.get_by_role("main").get_by_role("link", name=re.compile(r"^Book\b"))
-    if book.count():
-        journey.click(book.first)
-    else:  # no Book button on the home page yet (issue 11, item 3): through the treatment page
-        print(f"[{size}] the home page has no Book button: going through the treatment page")
-        journey.click(page.get_by_role("link", name="Microneedling", exact=True).first)
-        journey.record("treatment")
-        journey.click(page.get_by_role("link", name=re.compile(r"^Book a")).first)
+    # The home page lists every treatment with its own Book button (issue 11, item 3).
+    journey.click(page.get_by_role("main").get_by_role("link", name="Book microneedling").first)
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("choose your first session")
     assert journey.record("step-1") <= MAX_HEIGHT
