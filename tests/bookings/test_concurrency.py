@@ -13,10 +13,10 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
-
 from bookings import services
 from bookings.models import Appointment, Patient, Questionnaire, Series
 from bookings.services import PatientDetails, SlotTaken
+from tests.bookings.threads import race as race_calls
 from tests.bookings.factories import local, microneedling_clinic, slot
 
 # serialized_rollback: put back the data migrations (the microneedling page) after the flush,
@@ -30,34 +30,19 @@ DAY_1, DAY_2, DAY_3 = local(2027, 3, 1), local(2027, 3, 29), local(2027, 4, 26)
 
 def race(treatment, series_per_racer: list[list]) -> list[object]:
     """Book each racer's slots in its own thread, all released together; return each outcome."""
-    barrier = threading.Barrier(len(series_per_racer))
-    outcomes: list[object] = [None] * len(series_per_racer)
 
-    def racer(index: int, slots: list) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = services.series_book(
-                treatment=treatment,
-                patient=PatientDetails(
-                    name=f"Racer {index}", email=f"racer{index}@example.com", phone="07700 900000"
-                ),
-                slots=slots,
-                answers={},
-                consent_treatment=True,
-                consent_privacy=True,
-                now=NOW,
-            )
-        except Exception as exc:  # noqa: BLE001 — every outcome is inspected by the test
-            outcomes[index] = exc
-        finally:
-            connection.close()
+    def booking(index: int, slots: list):
+        return lambda: services.series_book(
+            treatment=treatment,
+            patient=PatientDetails(name=f"Racer {index}", email=f"racer{index}@example.com", phone="07700 900000"),
+            slots=slots,
+            answers={},
+            consent_treatment=True,
+            consent_privacy=True,
+            now=NOW,
+        )
 
-    threads = [threading.Thread(target=racer, args=(i, slots)) for i, slots in enumerate(series_per_racer)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+    return race_calls([booking(index, slots) for index, slots in enumerate(series_per_racer)])
 
 
 def assert_one_whole_winner(outcomes, sessions: int = 3) -> None:
