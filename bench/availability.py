@@ -182,12 +182,12 @@ def add_history(treatment, first: int, last: int) -> None:
             """
             INSERT INTO bookings_appointment
                 (series_id, patient_id, session_number, practitioner_id, room_id, start, "end", status,
-                 cancel_reason, needs_review, created_at, updated_at)
+                 cancel_reason, needs_review, sequence, version, created_at, updated_at)
             SELECT %(series)s + ((i - %(first)s) / (%(total)s * 6)) * %(total)s + i %% %(total)s,
                    (%(patients)s::int[])[i %% %(total)s + 1],
                    ((i - %(first)s) %% (%(total)s * 6)) / %(total)s + 1,
                    %(practitioner)s + i %% %(total)s, %(room)s + i %% %(total)s,
-                   t, t + interval '45 minutes', 'completed', '', false, now(), now()
+                   t, t + interval '45 minutes', 'completed', '', false, 0, 0, now(), now()
               FROM generate_series(%(first)s, %(last)s - 1) AS i,
                    LATERAL (SELECT %(day)s::timestamptz - ((i / %(total)s) / %(hours)s + 1) * interval '1 day'
                                    + (9 + (i / %(total)s) %% %(hours)s) * interval '1 hour' AS t) AS slot
