@@ -3,9 +3,8 @@ Who can be booked (practitioners, rooms, their hours), who books (patients), and
 (a Series of Appointments). Times are stored in UTC and shown in the clinic's zone.
 
 The rule that matters most — a practitioner, a room or a patient is never in two active
-appointments at once — is kept by PostgreSQL exclusion constraints created in migrations 0002 and
-0008 (not declared in Meta, so the SQLite default can still migrate; there IMMEDIATE transactions
-serialise writers).
+appointments at once — is kept by PostgreSQL exclusion constraints created with SQL in migrations
+0002 and 0008 (PostgreSQL is the only database: embedded for `make run`, a server elsewhere).
 """
 
 import uuid

@@ -249,11 +249,10 @@ def _lock_identity(email: str) -> None:
     Why: two first bookings by one person at once would each find no record and create two
     patients, and then neither would see the other's series (one course at a time, below). A
     transaction-level advisory lock keyed by the address makes the second wait and then find the
-    first's patient. (No-op on SQLite, whose IMMEDIATE transaction already serialises writers.)
+    first's patient.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(lower(%s)))", [IDENTITY_LOCK, email])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(lower(%s)))", [IDENTITY_LOCK, email])
 
 
 # The first key of the advisory locks above ('PATI'): keeps them apart from any other advisory lock.

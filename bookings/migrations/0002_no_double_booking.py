@@ -2,10 +2,8 @@
 The database itself refuses double bookings (PostgreSQL only).
 
 Two GiST exclusion constraints: no two *active* appointments (booked, checked in, completed) of
-the same practitioner, or of the same room, may have overlapping [start, end) ranges. They are
-created with SQL rather than declared in Meta because SQLite cannot express them, and Django
-rebuilds SQLite tables from Meta on later migrations. On SQLite, services run check-then-insert
-inside IMMEDIATE transactions (settings.py), which serialises writers instead.
+the same practitioner, or of the same room, may have overlapping [start, end) ranges, created
+with SQL (the project runs on PostgreSQL only).
 """
 
 from django.contrib.postgres.operations import BtreeGistExtension
@@ -31,13 +29,11 @@ ALTER TABLE bookings_appointment DROP CONSTRAINT IF EXISTS appointment_no_room_o
 
 
 def create_constraints(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
+    schema_editor.execute(CREATE)
 
 
 def drop_constraints(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+    schema_editor.execute(DROP)
 
 
 class Migration(migrations.Migration):
