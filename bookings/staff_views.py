@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from bookings import ratelimits, selectors, services, staff_selectors
 from bookings.audit import SYSTEM, audit_record, changed_fields, formset_save
-from bookings.errors import CHANGED, BookingError, Code, PatientExists
+from bookings.errors import CHANGED, BookingError, Code
 from bookings.forms import (
     FURTHEST_AHEAD,
     SeriesReviewForm,

@@ -8,7 +8,6 @@ freshly computed availability; the booking in progress lives in the server-side 
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -36,11 +35,8 @@ from bookings.forms import (
     DetailsForm,
     FirstSlotForm,
     SeriesReviewForm,
-    clinic_zone,
-    day_label,
     parse_slot_key,
     practitioner_names,
-    slot_days,
     slot_key,
     slot_label,
 )

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from .availability import (
     PlannedSession,
@@ -100,7 +100,6 @@ def match(
     earliest start patients may be offered (notice); `last_first_day` the horizon for first
     sessions. Each offer keeps its whole series inside the spacing windows, or it is not made.
     """
-    tz = schedule.tz
     slots = [slot for slot in candidate_slots(schedule, freed) if slot.start >= not_before]
     if not slots:
         return []

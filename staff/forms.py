@@ -3,8 +3,9 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from bookings.forms import date_within
 from bookings.models import AuditEvent, Patient
-from bookings.staff_forms import DIARY_REACH, date_within
+from bookings.staff_forms import DIARY_REACH
 
 
 class MergeForm(forms.Form):

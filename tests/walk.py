@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
-import re
 import urllib.error
 import urllib.parse
 import urllib.request

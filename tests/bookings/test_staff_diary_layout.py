@@ -4,7 +4,6 @@ top, colour by treatment, a "now" line."""
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from django.urls import reverse
 
 from bookings.staff_selectors import TREATMENT_COLOURS
