@@ -275,6 +275,14 @@ class AppointmentQuerySet(models.QuerySet):
         """Appointments whose [start, end) intersects [start, end): the range-index query."""
         return self.filter(start__lt=end, end__gt=start)
 
+    def blocking(self):
+        """Rows that take a practitioner's, room's or patient's time: the active ones and waitlist holds."""
+        return self.filter(status__in=Appointment.BLOCKING_STATUSES)
+
+    def not_held(self):
+        """Everything but waitlist holds: what a patient's timeline and calendar file show."""
+        return self.exclude(status=Appointment.Status.HELD)
+
 
 class Appointment(models.Model):
     class Status(models.TextChoices):
@@ -283,9 +291,14 @@ class Appointment(models.Model):
         COMPLETED = "completed", "Completed"
         NO_SHOW = "no_show", "No-show"
         CANCELLED = "cancelled", "Cancelled"
+        # A waitlist offer's reservation (bookings/waitlist_services.py): not the patient's session
+        # (no reminders, not on their timeline) until they claim it, but it blocks the time.
+        HELD = "held", "Held for a waitlist offer"
 
     # Statuses that hold the practitioner's (and room's) time. Mirrored in migration 0002.
     ACTIVE_STATUSES = (Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED)
+    # What the exclusion constraints refuse to overlap (migration 0014): live sessions and holds.
+    BLOCKING_STATUSES = (*ACTIVE_STATUSES, Status.HELD)
 
     series = models.ForeignKey(Series, on_delete=models.PROTECT, related_name="appointments")
     # The series' patient, copied so the database can refuse a patient's overlapping appointments
@@ -311,6 +324,11 @@ class Appointment(models.Model):
     # The calendar event's revision (iCalendar SEQUENCE, bookings/ics.py): 0 when booked, one more
     # for each move or cancellation the patient is told about, so calendars keep the newest copy.
     sequence = models.PositiveIntegerField(default=0)
+    # A hold (status "held") belongs to one waitlist offer and lasts until the offer expires.
+    offer = models.ForeignKey(
+        "bookings.Offer", on_delete=models.CASCADE, null=True, blank=True, related_name="holds"
+    )
+    held_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -326,6 +344,12 @@ class Appointment(models.Model):
                 fields=["series", "session_number"],
                 condition=Q(status__in=["booked", "checked_in", "completed"]),
                 name="appointment_one_active_per_session",
+            ),
+            # A hold always names its offer and its expiry; nothing else carries either.
+            models.CheckConstraint(
+                condition=(Q(status="held") & Q(offer__isnull=False) & Q(held_until__isnull=False))
+                | (~Q(status="held") & Q(offer__isnull=True) & Q(held_until__isnull=True)),
+                name="appointment_hold_has_offer",
             ),
         ]
         indexes = [
@@ -376,6 +400,7 @@ class OutboxMessage(models.Model):
         NEXT_SESSION = "next_session", "Your next session"
         NUDGE = "nudge", "Nudge: next session not booked"
         FRONT_DESK_ALERT = "front_desk_alert", "Front desk: next session not booked"
+        WAITLIST_OFFER = "waitlist_offer", "Waitlist: a sooner time is offered"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -511,3 +536,113 @@ class AuditEvent(models.Model):
         except (LookupError, ValueError):
             name = self.subject_kind
         return f"{name} #{self.subject_id}" if self.subject_id is not None else str(name)
+
+
+# --- The waitlist (issue 13 §3; bookings/waitlist.py matches, bookings/waitlist_services.py writes) ---
+
+
+class WaitlistEntryQuerySet(models.QuerySet):
+    def waiting(self):
+        return self.filter(status=WaitlistEntry.Status.WAITING)
+
+
+class WaitlistEntry(models.Model):
+    """A session waiting for a sooner time: a series' session, or a new patient's first session.
+
+    First come, first served: `created_at` ranks entries (bookings/waitlist.py). The days and times
+    that suit are the clinic's local wall clock.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        OFFERED = "offered", "Offered a time"
+        FULFILLED = "fulfilled", "Moved sooner"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    treatment = models.ForeignKey(Treatment, on_delete=models.PROTECT, related_name="waitlist_entries")
+    # A running series' session (the manage link); empty for a new patient's first session.
+    series = models.ForeignKey(
+        Series, on_delete=models.CASCADE, null=True, blank=True, related_name="waitlist_entries"
+    )
+    session_number = models.PositiveSmallIntegerField(default=1)
+    # A new patient's details (the series' patient otherwise).
+    name = models.CharField(max_length=120, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    weekdays = models.JSONField(default=list, blank=True, help_text="Days that suit (Monday = 0); empty: any.")
+    times = models.JSONField(
+        default=list, blank=True, help_text='Local time ranges that suit, e.g. [["09:00", "12:00"]]; empty: any.'
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WaitlistEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name_plural = "waitlist entries"
+        constraints = [
+            # One live wish per session of a series (asking twice updates the days and times).
+            models.UniqueConstraint(
+                fields=["series", "session_number"],
+                condition=Q(status__in=["waiting", "offered"]),
+                name="waitlist_one_live_entry_per_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(series__isnull=False) | (~Q(email="") & ~Q(name="") & Q(session_number=1)),
+                name="waitlist_new_patient_has_details",
+            ),
+            models.CheckConstraint(condition=Q(session_number__gte=1), name="waitlist_session_number"),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="waitlist_status_created")]
+
+    def __str__(self):
+        who = self.series.patient.name if self.series_id else self.name
+        return f"{who}: {self.treatment} session {self.session_number} sooner"
+
+    @property
+    def patient_name(self) -> str:
+        return self.series.patient.name if self.series_id else self.name
+
+
+class Offer(models.Model):
+    """A freed time offered to one waiting entry: held (Appointment rows, status "held") until it
+    expires, claimed in one click from the e-mail. `proposed` keeps the times offered for the record
+    (the hold rows go once the offer is claimed, expires or is released)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLAIMED = "claimed", "Claimed"
+        EXPIRED = "expired", "Expired"
+        RELEASED = "released", "Released"
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="offers")
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="offers")
+    # [{"number", "start", "end", "practitioner_id", "room_id"}]: the session first, then the later
+    # sessions it moves, ISO instants in UTC.
+    proposed = models.JSONField(default=list)
+    token = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open offer per entry at a time.
+            models.UniqueConstraint(
+                fields=["entry"], condition=Q(status="open"), name="offer_one_open_per_entry"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(closed_at__isnull=False), name="offer_closed_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["expires_at"], condition=Q(status="open"), name="offer_open_expiry")]
+
+    def __str__(self):
+        return f"Offer to {self.entry.patient_name} ({self.get_status_display()})"
