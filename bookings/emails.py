@@ -51,6 +51,7 @@ WORDING = {
     Kind.FRONT_DESK_ALERT: Wording(
         "front_desk_alert", "Unbooked: session {number} for {patient}", to_front_desk=True
     ),
+    Kind.WAITLIST_OFFER: Wording("waitlist_offer", "A sooner time for your {treatment} session {number}"),
 }
 CHANGE_SUBJECTS = {
     Kind.RESCHEDULED: ("Your appointment has moved", "Your appointments have moved"),
@@ -114,6 +115,19 @@ def build(
                 previous.start, treatment.min_days_between, treatment.max_days_between, zone
             )
         context["worklist_url"] = settings.SITE_URL + reverse("staff:worklist")
+    elif message.kind == Kind.WAITLIST_OFFER:
+        from bookings import waitlist_services  # it imports the services, which import this module
+
+        offer = waitlist_services.offer_of(message)
+        if offer is not None:
+            names = {a.practitioner_id: a.practitioner.name for a in appointments}
+            context["offer"] = offer
+            context["claim_url"] = waitlist_services.claim_url(offer)
+            context["offered"] = [
+                {"number": number, "start": start, "end": end, "practitioner": names.get(practitioner_id, "")}
+                for number, start, end, practitioner_id in waitlist_services.proposed_slots(offer)
+            ]
+            context["current"] = {a.session_number: a for a in live}
 
     if message.kind in CHANGE_SUBJECTS:
         one, many = CHANGE_SUBJECTS[message.kind]

@@ -68,6 +68,30 @@ def _changed(kind: str, appointments: list[Appointment], *, now: datetime) -> No
     send_on_commit([message.pk])
 
 
+def time_freed_on_commit(freed, *, exclude_entries=()) -> None:
+    """Once the transaction commits, offer each freed time to the waitlist (bookings/waitlist_services).
+
+    `freed`: (practitioner id, room id, start, end) per stretch. Never inside the transaction that
+    freed it: the matcher reads and locks other series, and must see the time free.
+    robust=True, as for e-mails: a broker that is down must not undo the change that freed it.
+    """
+    stretches = [(p, room, start.isoformat(), end.isoformat()) for p, room, start, end in freed]
+    if not stretches:
+        return
+    exclude = sorted(exclude_entries)
+
+    def enqueue_match() -> None:
+        for practitioner_id, room_id, start, end in stretches:
+            tasks.waitlist_time_freed.delay(practitioner_id, room_id, start, end, exclude)
+
+    transaction.on_commit(enqueue_match, robust=True)
+
+
+def appointments_freed(appointments: Iterable[Appointment]) -> None:
+    """These appointments no longer take their time (cancelled, moved away, no-show): offer it."""
+    time_freed_on_commit([(a.practitioner_id, a.room_id, a.start, a.end) for a in appointments])
+
+
 def send_on_commit(ids: list[int]) -> None:
     """Enqueue the send once the transaction commits (never for one that rolls back).
 

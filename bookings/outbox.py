@@ -488,6 +488,12 @@ def still_wanted(
     message: OutboxMessage, appointments: list[Appointment], rules: ClinicRules, *, now: datetime
 ) -> bool:
     """Whether the row may still go: confirmations always; planned e-mails while the plan has them."""
+    if message.kind == Kind.WAITLIST_OFFER:
+        # An offer claimed, released or expired meanwhile: its e-mail would offer nothing.
+        from bookings import waitlist_services  # it imports the services, which import this module
+
+        offer = waitlist_services.offer_of(message)
+        return offer is not None and offer.status == offer.Status.OPEN and offer.expires_at > now
     if message.kind not in reminders.PLANNED_KINDS:
         return True  # a confirmation describes a change that was committed: it stays true
     if message.kind in BEFORE_SESSION and message.anchor_at <= now:

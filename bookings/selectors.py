@@ -152,11 +152,12 @@ def _window(schedule: availability.Schedule) -> tuple[datetime, datetime]:
 
 
 def _booked(schedule: availability.Schedule, practitioners: Q, exclude: Q | None):
-    """The active appointments of the schedule's window for these practitioners or its rooms."""
+    """The active appointments (and waitlist holds) of the schedule's window for these practitioners
+    or its rooms: a held time is not free, for anyone."""
     window_start, window_end = _window(schedule)
     rooms = [diary.id for diary in schedule.rooms or ()]
     appointments = (
-        Appointment.objects.active()
+        Appointment.objects.blocking()
         .overlapping(window_start, window_end)
         .filter(start__gt=window_start - MAX_APPOINTMENT)
         .filter(practitioners | Q(room_id__in=rooms))

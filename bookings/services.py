@@ -576,6 +576,10 @@ def appointments_reschedule(
                 if clash is not None:
                     raise _patient_busy_error(clash, for_staff=for_staff)
             before = {appointment.pk: snapshot(appointment) for appointment in moving}
+            # The times they leave go to the waitlist once this commits.
+            notifications.time_freed_on_commit(
+                [(a.practitioner_id, a.room_id, a.start, a.end) for a in moving]
+            )
             for appointment in moving:
                 slot = new_slots[appointment.pk]
                 appointment.start, appointment.end = slot.start, slot.end
@@ -723,6 +727,7 @@ def appointment_cancel(
         _audit_cancelled([(appointment, before)], by=by, now=now)
         _settle_series(appointment.series)
         notifications.appointments_cancelled(appointments=[appointment], now=now)
+        notifications.appointments_freed([appointment])  # offered to the waitlist after commit
     return appointment
 
 
@@ -771,6 +776,7 @@ def series_cancel_remaining(
         Series.objects.filter(ending, pk=series.pk).update(ends_after_session=from_session - 1)
         _settle_series(series)
         notifications.appointments_cancelled(appointments=remaining, now=now)
+        notifications.appointments_freed(remaining)  # offered to the waitlist after commit
     return remaining
 
 
@@ -845,6 +851,8 @@ def appointment_mark(
         audit_record(action=status, changes=[(appointment, before)], by=by, default_actor=SYSTEM, at=now)
         _settle_series(appointment.series)
         notifications.appointment_marked(appointment=appointment, now=now)  # a no-show gets no aftercare
+        if status == Appointment.Status.NO_SHOW:
+            notifications.appointments_freed([appointment])  # its time is free: offered after commit
     return appointment
 
 

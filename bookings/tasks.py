@@ -54,3 +54,30 @@ def send_now(ids: list[int]) -> None:
 def replan_active_series() -> int:
     """Plan every active series' e-mails again with the clinic's new timings (admin save)."""
     return outbox.series_replan_all()
+
+
+# --- The waitlist (bookings/waitlist_services.py; imported in the tasks: it imports the services,
+# which enqueue these tasks) ---
+
+
+@shared_task(ignore_result=True)
+def waitlist_time_freed(
+    practitioner_id: int, room_id: int | None, start: str, end: str, exclude_entries: list[int] | None = None
+) -> int:
+    """Offer a freed time to the waiting sessions it fits (enqueued when the change commits)."""
+    from datetime import datetime
+
+    from bookings import waitlist_services
+
+    freed = waitlist_services.Freed(
+        practitioner_id, datetime.fromisoformat(start), datetime.fromisoformat(end), room_id
+    )
+    return len(waitlist_services.time_freed(freed=freed, exclude_entries=frozenset(exclude_entries or ())))
+
+
+@shared_task(ignore_result=True)
+def waitlist_offers_expire() -> int:
+    """Release the holds of offers whose time is up and offer the time to the next (beat, every minute)."""
+    from bookings import waitlist_services
+
+    return waitlist_services.offers_expire()

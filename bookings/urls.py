@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bookings import api, views
+from bookings import api, views, waitlist_views
 
 app_name = "bookings"
 
@@ -24,6 +24,18 @@ urlpatterns = [
         views.manage_answers,
         name="manage_answers",
     ),
+    path(
+        "bookings/manage/<str:token>/sessions/<int:number>/sooner/",
+        waitlist_views.manage_sooner,
+        name="manage_sooner",
+    ),
+    path(
+        "bookings/manage/<str:token>/sessions/<int:number>/sooner/withdraw/",
+        waitlist_views.manage_sooner_withdraw,
+        name="manage_sooner_withdraw",
+    ),
+    path("bookings/offers/<str:token>/", waitlist_views.offer, name="offer"),
+    path("book/<slug:slug>/waitlist/", waitlist_views.waitlist_join, name="waitlist_join"),
     path("api/availability/", api.availability_list, name="api_availability"),
     path("api/series/", api.series_create, name="api_series"),
 ]

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings import calendar, ics, selectors, services
+from bookings import calendar, ics, selectors, services, waitlist_services
 from bookings.availability import Slot
 from bookings.calendar_page import (
     calendar_context,
@@ -291,7 +291,7 @@ def timeline(series: Series) -> list[dict]:
     """Each session with its live (else its last cancelled) appointment and whether it may change."""
     now = timezone.now()
     shown: dict[int, Appointment] = {}
-    appointments = series.appointments.select_related("practitioner")
+    appointments = series.appointments.not_held().select_related("practitioner")  # holds are offers, not sessions
     for appointment in appointments.order_by("session_number", "-created_at"):
         current = shown.get(appointment.session_number)
         if current is None or (appointment.is_active and not current.is_active):
@@ -325,6 +325,10 @@ def manage(request, token):
     if series is None:
         return _invalid_link(request, token)
     rows = timeline(series)
+    # The waitlist beside each session: waiting for sooner, or a held offer to take.
+    waiting, offers = waitlist_services.live_entries(series), waitlist_services.open_offers(series, now=timezone.now())
+    for row in rows:
+        row["waiting"], row["offer"] = waiting.get(row["number"]), offers.get(row["number"])
     return render(request, "bookings/manage.html", {
         "series": series,
         "treatment": series.treatment,

@@ -192,6 +192,9 @@ CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # is dropped, as the next one does the same work.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-emails": {"task": "bookings.tasks.dispatch_due", "schedule": 60.0, "options": {"expires": 55}},
+    "expire-waitlist-offers": {
+        "task": "bookings.tasks.waitlist_offers_expire", "schedule": 60.0, "options": {"expires": 55}
+    },
 }
 
 # --- Auth, i18n, time ---------------------------------------------------------------------------
@@ -318,6 +321,9 @@ CURRENCY = os.environ.get("CURRENCY", "GBP")
 # A change to a series waits this long for its lock (someone else changing the same series, or the
 # same practitioner's diary) before the person is told "busy, try again" (bookings/locks.py).
 BOOKING_LOCK_TIMEOUT_SECONDS = float(os.environ.get("BOOKING_LOCK_TIMEOUT_SECONDS", "5"))
+# A waitlist offer holds the freed time this long for the patient it is offered to; then the next
+# waiting patient gets it (bookings/waitlist_services.py).
+WAITLIST_HOLD_MINUTES = env_int("WAITLIST_HOLD_MINUTES", 120)
 
 # --- E-mail outbox: reminders, aftercare, confirmations (bookings/outbox.py, bookings/tasks.py) ----
 

@@ -1,0 +1,175 @@
+"""The series-aware waitlist, wired: a freed time becomes a held offer, claimed in one click, or expires."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import IntegrityError, transaction
+
+from bookings import ics, services, waitlist_services
+from bookings.availability import Slot, days_between
+from bookings.errors import BookingError
+from bookings.models import Appointment, AuditEvent, Offer, OutboxMessage, WaitlistEntry
+from tests.bookings.factories import clinic_zone, local
+from tests.bookings.waitlist_fixtures import (  # noqa: F401
+    FREED_AT,
+    book_at,
+    frozen,
+    jo,
+    jo_waiting,
+    practitioner,
+    sam,
+    sessions,
+    treatment,
+)
+
+Kind = OutboxMessage.Kind
+
+
+def cancel_first_of(series, capture):
+    with capture(execute=True):
+        services.appointment_cancel(appointment=series.appointments.get(session_number=1))
+
+
+@pytest.fixture
+def offered(jo_waiting, sam, django_capture_on_commit_callbacks):
+    """Sam cancels 6 April 10:00; the time is offered to Jo (after the cancel commits)."""
+    cancel_first_of(sam, django_capture_on_commit_callbacks)
+    return Offer.objects.get(entry=jo_waiting)
+
+
+def test_a_cancelled_time_is_offered_to_the_waiting_session_and_held(offered, jo, practitioner, mailoutbox):
+    holds = {a.session_number: a for a in Appointment.objects.filter(status=Appointment.Status.HELD)}
+    assert set(holds) == {2, 3}  # session 2 sooner, and session 3 brought into its window with it
+    assert holds[2].start == FREED_AT and holds[2].offer == offered
+    assert 28 <= days_between(FREED_AT, holds[3].start, clinic_zone()) <= 42
+    assert offered.status == Offer.Status.OPEN and offered.expires_at == local(2027, 3, 1, 10)
+    assert offered.entry.status == WaitlistEntry.Status.OFFERED
+    # Jo's own sessions are untouched until Jo claims.
+    assert sessions(jo) == {1: local(2027, 3, 9, 10), 2: local(2027, 4, 20, 10), 3: local(2027, 6, 1, 10)}
+    offer_mail = next(m for m in mailoutbox if "sooner time" in m.subject)
+    assert offer_mail.to == ["jo@example.com"]
+    assert "Session 2: Tuesday 6 April 2027, 10:00–11:00" in offer_mail.body
+    assert "(instead of Tuesday 20 April, 10:00)" in offer_mail.body
+    assert "until 10:00 on Monday 1 March" in offer_mail.body
+    assert waitlist_services.claim_url(offered) in offer_mail.body
+
+
+def test_a_hold_blocks_the_time_for_everyone_else(offered, treatment, practitioner):
+    taken = Slot(FREED_AT, FREED_AT + timedelta(hours=1), practitioner.pk)
+    with pytest.raises(BookingError) as refusal:
+        book_at(treatment, practitioner, [FREED_AT, FREED_AT + timedelta(days=28), FREED_AT + timedelta(days=56)],
+                name="Alex Doe", email="alex@example.com")
+    assert refusal.value.code == "taken"
+    from bookings import selectors
+
+    schedule = selectors.load_schedule(treatment=treatment, first_day=FREED_AT.date(), last_day=FREED_AT.date())
+    assert not schedule.is_free(taken)
+
+
+def test_the_database_refuses_a_booking_over_a_hold_even_without_the_python_check(offered, sam):
+    hold = Appointment.objects.get(status=Appointment.Status.HELD, session_number=2)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Appointment.objects.create(
+            series=sam, patient=sam.patient, session_number=1, practitioner_id=hold.practitioner_id,
+            start=hold.start + timedelta(minutes=30), end=hold.end + timedelta(minutes=30),
+        )
+
+
+def test_holds_are_not_the_patients_sessions(offered, jo, client):
+    from bookings.tokens import manage_path
+
+    assert set(jo.appointments.active().values_list("status", flat=True)) == {"booked"}
+    content = ics.series_calendar(jo).decode()
+    assert content.count("BEGIN:VEVENT") == 3
+    planned = OutboxMessage.objects.filter(series=jo, appointment__status=Appointment.Status.HELD)
+    assert not planned.exists()  # no reminders for a hold
+    html = client.get(manage_path(jo)).content.decode()
+    assert "Tuesday 6 April 2027, 10:00</strong> to" not in html  # not shown as booked
+    assert "We are holding" in html  # shown as an offer
+
+
+def test_claiming_moves_the_session_and_the_later_one(offered, jo, mailoutbox, django_capture_on_commit_callbacks):
+    held3 = Appointment.objects.get(status=Appointment.Status.HELD, session_number=3).start
+    before = {a.session_number: a.sequence for a in jo.appointments.all()}
+    with django_capture_on_commit_callbacks(execute=True):
+        waitlist_services.offer_claim(offer=offered)
+    assert sessions(jo) == {1: local(2027, 3, 9, 10), 2: FREED_AT, 3: held3}
+    assert not Appointment.objects.filter(status=Appointment.Status.HELD).exists()
+    offered.refresh_from_db()
+    assert offered.status == Offer.Status.CLAIMED and offered.entry.status == WaitlistEntry.Status.FULFILLED
+    moved = AuditEvent.objects.filter(series=jo, action=AuditEvent.Action.MOVED)
+    assert sorted(event.appointment.session_number for event in moved) == [2, 3]
+    after = {a.session_number: a.sequence for a in jo.appointments.all()}
+    assert after[2] == before[2] + 1 and after[3] == before[3] + 1 and after[1] == before[1]
+    assert any(m.subject.startswith("Your appointments have moved") for m in mailoutbox)
+
+
+def test_a_second_claim_gets_a_sentence(offered):
+    waitlist_services.offer_claim(offer=offered)
+    with pytest.raises(BookingError) as refusal:
+        waitlist_services.offer_claim(offer=offered)
+    assert refusal.value.message == waitlist_services.ALREADY_CLAIMED
+
+
+def test_a_claim_after_expiry_is_refused_and_the_time_goes_to_the_next(
+    offered, treatment, practitioner, django_capture_on_commit_callbacks, frozen
+):
+    # Kim waits too (later than Jo), for session 2 of a series that fits 6 April as well.
+    kim = book_at(treatment, practitioner, [local(2027, 3, 9, 14), local(2027, 4, 20, 14), local(2027, 5, 18, 14)],
+                  name="Kim Lee", email="kim@example.com")
+    kim_entry = waitlist_services.entry_join(series=kim, number=2, weekdays=[], parts=[])
+    frozen.move_to(local(2027, 3, 1, 10, 1))
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(BookingError) as refusal:
+        waitlist_services.offer_claim(offer=offered)
+    assert "this offer has expired: we held the time until 10:00 on Monday 1 March" in refusal.value.message
+    offered.refresh_from_db()
+    assert offered.status == Offer.Status.EXPIRED
+    assert offered.entry.status == WaitlistEntry.Status.WAITING  # Jo keeps their place for another time
+    kims = Offer.objects.get(entry=kim_entry)
+    assert kims.status == Offer.Status.OPEN
+    assert kims.holds.get(session_number=2).start == FREED_AT
+
+
+def test_the_expiry_task_releases_holds(offered, frozen, django_capture_on_commit_callbacks):
+    frozen.move_to(local(2027, 3, 1, 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert waitlist_services.offers_expire() == 1
+    assert not Appointment.objects.filter(status=Appointment.Status.HELD).exists()
+    offered.refresh_from_db()
+    assert offered.status == Offer.Status.EXPIRED
+
+
+def test_nothing_is_offered_that_is_not_sooner_or_does_not_suit(jo, sam, django_capture_on_commit_callbacks):
+    waitlist_services.entry_join(series=jo, number=2, weekdays=[0], parts=[])  # Mondays only
+    cancel_first_of(sam, django_capture_on_commit_callbacks)  # a Tuesday
+    assert not Offer.objects.exists()
+
+
+def test_the_front_desk_offers_a_time_by_hand(jo_waiting, jo, practitioner, django_user_model):
+    user = django_user_model.objects.create_user("desk")
+    offer = waitlist_services.offer_make(entry=jo_waiting, start=local(2027, 4, 13, 10), practitioner=practitioner,
+                                         by=user)
+    assert offer.holds.get(session_number=2).start == local(2027, 4, 13, 10)
+    assert offer.created_by == user
+    with pytest.raises(BookingError):
+        waitlist_services.offer_make(entry=jo_waiting, start=local(2027, 4, 14, 10), practitioner=practitioner,
+                                     by=user)
+
+
+def test_the_front_desk_cannot_offer_a_time_too_close_to_the_session_before(jo_waiting, practitioner,
+                                                                           django_user_model):
+    user = django_user_model.objects.create_user("desk")
+    with pytest.raises(BookingError) as refusal:
+        waitlist_services.offer_make(entry=jo_waiting, start=local(2027, 3, 30, 10), practitioner=practitioner,
+                                     by=user)  # 21 days after session 1
+    assert "spacing window" in refusal.value.message
+
+
+def test_withdrawing_releases_an_open_offer(offered):
+    waitlist_services.entry_withdraw(entry=offered.entry)
+    offered.refresh_from_db()
+    assert offered.status == Offer.Status.RELEASED
+    assert not Appointment.objects.filter(status=Appointment.Status.HELD).exists()
+
+
