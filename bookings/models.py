@@ -598,12 +598,16 @@ class WaitlistEntry(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="waitlist_status_created")]
 
     def __str__(self):
-        who = self.series.patient.name if self.series_id else self.name
-        return f"{who}: {self.treatment} session {self.session_number} sooner"
+        return f"{self.patient_name}: {self.treatment} session {self.session_number} sooner"
+
+    @property
+    def is_new_patient(self) -> bool:
+        """A new patient's first session (their series is made when a time is offered)."""
+        return bool(self.email)
 
     @property
     def patient_name(self) -> str:
-        return self.series.patient.name if self.series_id else self.name
+        return self.name or self.series.patient.name
 
 
 class Offer(models.Model):

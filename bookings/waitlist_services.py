@@ -29,11 +29,22 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from bookings import availability, notifications, selectors, services
+from bookings import availability, notifications, questionnaire, selectors, services
+from bookings.audit import PATIENT_ONLINE, audit_record
 from bookings.availability import Slot
 from bookings.errors import BookingError, Code
 from bookings.locks import busy, is_lock_timeout, resources_lock, series_lock
-from bookings.models import Appointment, ClinicRules, Offer, OutboxMessage, Practitioner, Series, WaitlistEntry
+from bookings.models import (
+    Appointment,
+    AuditEvent,
+    ClinicRules,
+    Offer,
+    OutboxMessage,
+    Practitioner,
+    Questionnaire,
+    Series,
+    WaitlistEntry,
+)
 from bookings.waitlist import Offer as Match
 from bookings.waitlist import Wish, match
 
@@ -162,7 +173,7 @@ def _wish(entry: WaitlistEntry, live: dict[int, Appointment]) -> Wish:
         id=entry.pk,
         since=entry.created_at,
         number=entry.session_number,
-        sessions=entry.series.sessions_expected if entry.series_id else entry.treatment.sessions_in_series,
+        sessions=entry.treatment.sessions_in_series if entry.is_new_patient else entry.series.sessions_expected,
         current={number: selectors.as_slot(appointment) for number, appointment in live.items()},
         weekdays=frozenset(entry.weekdays),
         windows=tuple((time.fromisoformat(lo), time.fromisoformat(hi)) for lo, hi in entry.times),
@@ -181,8 +192,8 @@ def wishes_for(entries: list[WaitlistEntry], *, now: datetime, for_staff: bool) 
         live.setdefault(appointment.series_id, {})[appointment.session_number] = appointment
     wishes = []
     for entry in entries:
-        sessions = live.get(entry.series_id, {}) if entry.series_id else {}
-        if entry.series_id:
+        sessions = {} if entry.is_new_patient else live.get(entry.series_id, {})
+        if not entry.is_new_patient:
             current = sessions.get(entry.session_number)
             if current is None or current.status != Appointment.Status.BOOKED:
                 continue
@@ -323,7 +334,7 @@ def _hold(entry: WaitlistEntry, candidate: Match, *, now: datetime, by) -> Offer
             locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
             if locked.status != WaitlistEntry.Status.WAITING:
                 return None
-            if entry.series_id:
+            if not entry.is_new_patient:
                 # The series first (the order every service keeps); then check it is as matched.
                 series = series_lock(entry.series_id)
                 live = selectors.live_sessions(series)
@@ -331,7 +342,7 @@ def _hold(entry: WaitlistEntry, candidate: Match, *, now: datetime, by) -> Offer
                     return None  # the series changed since we read it: the next match sees it anew
                 patient_id = series.patient_id
             else:
-                series, patient_id = _new_patient_series(entry, by=by)
+                series, patient_id = _new_patient_series(locked, by=by)
             # Serialise with bookings of these practitioners and rooms, then re-check under the locks
             # (the constraint knows nothing of the cleaning buffer).
             resources_lock(
@@ -396,6 +407,11 @@ def _hold(entry: WaitlistEntry, candidate: Match, *, now: datetime, by) -> Offer
 
 def _new_patient_series(entry: WaitlistEntry, *, by) -> tuple[Series, int]:
     """A new patient's series, made when their first session is offered (its sessions held)."""
+    if entry.series_id:  # offered before and not taken: the same (empty) series again
+        series = series_lock(entry.series_id)
+        Series.objects.filter(pk=series.pk).update(status=Series.Status.ACTIVE)
+        return series, series.patient_id
+    # The identity rule of online booking: the same name and e-mail is the same patient.
     patient, _ = services._patient_for(services.PatientDetails(entry.name, entry.email, entry.phone))
     series = Series.objects.create(patient=patient, treatment=entry.treatment, created_by=by)
     WaitlistEntry.objects.filter(pk=entry.pk).update(series=series)
@@ -424,7 +440,16 @@ def offer_refusal(offer: Offer, *, now: datetime) -> BookingError | None:
     return None
 
 
-def offer_claim(*, offer: Offer, now: datetime | None = None) -> Offer:
+@dataclass(frozen=True)
+class NewPatientAnswers:
+    """What a new patient gives when taking a first-session offer (as on the booking's step 3)."""
+
+    answers: dict[str, bool]
+    consent_treatment: bool
+    consent_privacy: bool
+
+
+def offer_claim(*, offer: Offer, now: datetime | None = None, new_patient: NewPatientAnswers | None = None) -> Offer:
     """The patient takes the offered time: the first valid claim wins, decided by the database.
 
     A claim after the expiry is refused with a sentence, and releases the offer there and then
@@ -432,14 +457,18 @@ def offer_claim(*, offer: Offer, now: datetime | None = None) -> Offer:
     """
     now = now or timezone.now()
     try:
-        return _offer_claim(offer=offer, now=now)
+        return _offer_claim(offer=offer, now=now, new_patient=new_patient)
     except BookingError as refusal:
         if refusal.code == Code.TOO_LATE:
             offer_release(offer=offer, status=Offer.Status.EXPIRED, now=now)
         raise
 
 
-def _offer_claim(*, offer: Offer, now: datetime) -> Offer:
+def _offer_claim(*, offer: Offer, now: datetime, new_patient: NewPatientAnswers | None) -> Offer:
+    if is_new_patient(offer) and not (new_patient and new_patient.consent_treatment and new_patient.consent_privacy):
+        raise BookingError(
+            "Please answer the safety questions and confirm both consents to book this time.", code=Code.CONSENT
+        )
     try:
         with transaction.atomic():
             # The series lock first (as every change to it), then the decisive conditional UPDATE:
@@ -452,6 +481,9 @@ def _offer_claim(*, offer: Offer, now: datetime) -> Offer:
                 raise _claim_lost(offer.pk, now=now)
             offer = Offer.objects.select_related("entry").get(pk=offer.pk)
             holds = list(offer.holds.select_for_update(of=("self",)).order_by("session_number"))
+            if is_new_patient(offer):
+                _book_held_series(offer, series, holds, new_patient, now=now)
+                return offer
             wanted = {hold.session_number: selectors.as_slot(hold) for hold in holds}
             # The holds give way to the sessions themselves, in this transaction: nobody else can
             # take the time in between (our deletions and updates are one commit).
@@ -478,6 +510,44 @@ def _offer_claim(*, offer: Offer, now: datetime) -> Offer:
     return offer
 
 
+def is_new_patient(offer: Offer) -> bool:
+    """Whether the offer is a new patient's first series (its entry was not a running series')."""
+    return offer.entry.is_new_patient
+
+
+def _book_held_series(offer: Offer, series: Series, holds: list[Appointment], new_patient: NewPatientAnswers,
+                      *, now: datetime) -> None:
+    """A new patient takes the offer: the held rows become the booked series, as series_book would
+    have written it (questionnaire, audit, confirmation and planned e-mails). Under the series lock."""
+    flagged = questionnaire.flagged_keys(new_patient.answers)
+    Questionnaire.objects.create(
+        series=series,
+        answers=new_patient.answers,
+        flagged=flagged,
+        consent_treatment=new_patient.consent_treatment,
+        consent_privacy=new_patient.consent_privacy,
+        consent_text=series.treatment.consent_text,
+        wording_version=questionnaire.WORDING_VERSION,
+        submitted_at=now,
+    )
+    Appointment.objects.filter(pk__in=[hold.pk for hold in holds]).update(
+        status=Appointment.Status.BOOKED, offer=None, held_until=None, updated_at=now
+    )
+    booked = list(Appointment.objects.filter(pk__in=[hold.pk for hold in holds]).order_by("session_number"))
+    Series.objects.filter(pk=series.pk).update(needs_review=bool(flagged), status=Series.Status.ACTIVE)
+    series.needs_review = bool(flagged)
+    audit_record(
+        action=AuditEvent.Action.BOOKED,
+        changes=[(appointment, {}) for appointment in booked],
+        by=None,
+        default_actor=PATIENT_ONLINE,
+        at=now,
+        series=series,
+    )
+    notifications.series_booked(series=series, appointments=booked, rules=ClinicRules.load(), now=now)
+    WaitlistEntry.objects.filter(pk=offer.entry_id).update(status=WaitlistEntry.Status.FULFILLED, updated_at=now)
+
+
 def _claim_lost(offer_id: int, *, now: datetime) -> BookingError:
     offer = Offer.objects.get(pk=offer_id)
     return offer_refusal(offer, now=now) or BookingError(RELEASED, code=Code.NOT_CHANGEABLE)
@@ -498,7 +568,7 @@ def offer_release(*, offer: Offer, status: str = Offer.Status.EXPIRED, now: date
         if entry.status == WaitlistEntry.Status.OFFERED:
             entry.status = WaitlistEntry.Status.WAITING  # still waiting: a later freed time may suit
             entry.save(update_fields=["status", "updated_at"])
-        if not entry.series.appointments.exclude(pk__in=[hold.pk for hold in holds]).exists():
+        if entry.is_new_patient:
             # A new patient's series made for the offer: nothing was booked in it.
             Series.objects.filter(pk=entry.series_id).update(status=Series.Status.CANCELLED)
         # The next waiting session gets the time, after this commits (never this entry again now).

@@ -12,6 +12,7 @@ from bookings.models import Offer, Practitioner, WaitlistEntry
 from bookings.ratelimits import rate_limited
 from bookings.tokens import manage_path, series_for_token
 from bookings.views import _invalid_link, _treatment
+from bookings.forms import DetailsForm
 from bookings.waitlist_forms import NewPatientWaitForm, PreferencesForm
 
 
@@ -118,9 +119,23 @@ def offer(request, token):
     offer = get_object_or_404(Offer.objects.select_related("series__treatment", "series__patient", "entry"),
                               token=token)
     context = _offer_context(offer)
+    new_patient = None
+    if waitlist_services.is_new_patient(offer):
+        # A new patient answers the safety questions and gives the consents here, as on step 3.
+        entry = offer.entry
+        contact = {"name": entry.name, "email": entry.email, "phone": entry.phone}
+        data = {**request.POST.dict(), **contact} if request.method == "POST" else None
+        form = DetailsForm(data, initial=contact, treatment=offer.series.treatment)
+        context["form"], context["answer_fields"] = form, [form[name] for name in form.answer_fields]
+        if request.method == "POST":
+            if not form.is_valid():
+                return render(request, "bookings/offer.html", context, status=400)
+            new_patient = waitlist_services.NewPatientAnswers(
+                form.answers, form.cleaned_data["consent_treatment"], form.cleaned_data["consent_privacy"]
+            )
     if request.method == "POST":
         try:
-            waitlist_services.offer_claim(offer=offer)
+            waitlist_services.offer_claim(offer=offer, new_patient=new_patient)
         except BookingError as refusal:
             offer.refresh_from_db()
             return render(request, "bookings/offer.html", {**context, "offer": offer, "error": refusal.message},

@@ -173,3 +173,84 @@ def test_withdrawing_releases_an_open_offer(offered):
     assert not Appointment.objects.filter(status=Appointment.Status.HELD).exists()
 
 
+
+
+# --- The pages ---------------------------------------------------------------------------------------
+
+
+def test_the_manage_page_asks_for_sooner_and_the_patient_joins(client, jo):
+    from bookings.tokens import manage_path
+
+    html = client.get(manage_path(jo)).content.decode()
+    sooner = f"{manage_path(jo)}sessions/2/sooner/"
+    assert sooner in html and "Sooner if possible" in html
+    page = client.get(sooner)
+    assert page.status_code == 200 and "Tuesday 20 April 2027, 10:00" in page.content.decode()
+    response = client.post(sooner, {"weekdays": ["1", "3"], "parts": ["morning"]})
+    assert response.status_code == 302
+    entry = WaitlistEntry.objects.get(series=jo, session_number=2)
+    assert entry.weekdays == [1, 3] and entry.times == [["00:00", "12:00"]]
+    html = client.get(manage_path(jo)).content.decode()
+    assert "On the waitlist for a sooner time since 1 March" in html
+    client.post(f"{sooner}withdraw/")
+    entry.refresh_from_db()
+    assert entry.status == WaitlistEntry.Status.WITHDRAWN
+
+
+def test_opening_the_offer_link_claims_nothing_and_the_button_does(client, offered, jo):
+    path = waitlist_services.claim_path(offered)
+    page = client.get(path)
+    html = page.content.decode()
+    assert page.status_code == 200 and "Take this time" in html
+    assert "Session 2: Tuesday 6 April 2027, 10:00–11:00" in html and "instead of Tuesday 20 April 2027, 10:00" in html
+    offered.refresh_from_db()
+    assert offered.status == Offer.Status.OPEN  # a link scanner's GET took nothing
+    response = client.post(path)
+    assert response.status_code == 302
+    assert sessions(jo)[2] == FREED_AT
+    again = client.post(path)
+    assert again.status_code == 409 and waitlist_services.ALREADY_CLAIMED in again.content.decode()
+
+
+def test_the_offer_link_after_expiry_says_so(client, offered, frozen):
+    frozen.move_to(local(2027, 3, 1, 10, 30))
+    html = client.get(waitlist_services.claim_path(offered)).content.decode()
+    assert "Sorry, this offer has expired: we held the time until 10:00 on Monday 1 March" in html
+    assert "Take this time" not in html
+    response = client.post(waitlist_services.claim_path(offered))
+    assert response.status_code == 409
+
+
+def test_an_unknown_offer_link_is_a_404(client, db):
+    assert client.get("/bookings/offers/not-a-token/").status_code == 404
+
+
+def test_a_new_patient_waits_is_offered_a_series_and_books_it(
+    client, treatment, practitioner, sam, django_capture_on_commit_callbacks, mailoutbox
+):
+    from bookings.questionnaire import QUESTIONS
+
+    response = client.post(f"/book/{treatment.slug}/waitlist/", {
+        "name": "Ria Patel", "email": "ria@example.com", "phone": "07700 900456", "parts": ["morning"],
+    })
+    assert response.status_code == 200 and "You are on the waitlist" in response.content.decode()
+    entry = WaitlistEntry.objects.get(email="ria@example.com")
+    cancel_first_of(sam, django_capture_on_commit_callbacks)
+    offer = Offer.objects.get(entry=entry)
+    assert sorted(offer.holds.values_list("session_number", flat=True)) == [1, 2, 3]
+    assert offer.holds.get(session_number=1).start == FREED_AT
+    mail = next(m for m in mailoutbox if m.to == ["ria@example.com"])
+    assert "Session 1: Tuesday 6 April 2027, 10:00–11:00" in mail.body
+    path = waitlist_services.claim_path(offer)
+    page = client.post(path, {})  # no answers: a sentence, nothing booked
+    assert page.status_code == 400 and "Please answer every question" in page.content.decode()
+    answers = {f"answer_{question.key}": "no" for question in QUESTIONS}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, {**answers, "consent_treatment": "on", "consent_privacy": "on"})
+    assert response.status_code == 302
+    series = offer.series
+    series.refresh_from_db()
+    assert series.status == "active" and series.patient.email == "ria@example.com"
+    assert sorted(series.appointments.active().values_list("session_number", flat=True)) == [1, 2, 3]
+    assert series.questionnaires.count() == 1
+    assert any("is booked" in m.subject and m.to == ["ria@example.com"] for m in mailoutbox)
