@@ -4,13 +4,15 @@ here with their views)."""
 from django.urls import path
 
 from bookings import staff_urls
-from staff import history, patients, repair, worklist
+from staff import history, patients, repair, waitlist, worklist
 
 app_name = "staff"
 
 pages = [
     path("worklist/", worklist.worklist, name="worklist"),
     path("worklist/emails/<int:pk>/send-again/", worklist.message_resend, name="resend"),
+    path("waitlist/<int:pk>/offer/", waitlist.offer_by_hand, name="waitlist_offer"),
+    path("waitlist/offers/<int:pk>/release/", waitlist.offer_release, name="waitlist_release"),
     path("history/", history.history, name="history"),
     path("patients/", patients.patient_list, name="patients"),
     path("patients/new/", patients.patient_create, name="patient_new"),

@@ -9,7 +9,7 @@ from bookings import services
 from bookings.errors import BookingError
 from bookings.models import OutboxMessage
 from bookings.staff_views import staff_only
-from staff import selectors
+from staff import selectors, waitlist
 
 # The front desk and managers (both see every diary); a practitioner's work is their own diary.
 WORKLIST_PERMISSION = "bookings.view_all_diaries"
@@ -18,8 +18,10 @@ WORKLIST_PERMISSION = "bookings.view_all_diaries"
 @require_GET
 @staff_only(WORKLIST_PERMISSION)
 def worklist(request):
-    """Windows closing with no next session, reviews coming up, failed e-mails, answers to re-confirm."""
-    return render(request, "staff/worklist.html", {"work": selectors.worklist(now=timezone.now())})
+    """Windows closing with no next session, reviews coming up, failed e-mails, answers to re-confirm,
+    and the waitlist (who waits, which offers are open)."""
+    now = timezone.now()
+    return render(request, "staff/worklist.html", {"work": selectors.worklist(now=now), "waitlist": waitlist.board(now=now)})
 
 
 @require_POST
