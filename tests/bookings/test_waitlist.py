@@ -254,3 +254,18 @@ def test_a_new_patient_waits_is_offered_a_series_and_books_it(
     assert sorted(series.appointments.active().values_list("session_number", flat=True)) == [1, 2, 3]
     assert series.questionnaires.count() == 1
     assert any("is booked" in m.subject and m.to == ["ria@example.com"] for m in mailoutbox)
+
+
+def test_the_calendar_step_offers_the_waitlist_and_the_join_form_says_what_is_wrong(client, treatment, practitioner):
+    html = client.get(f"/book/{treatment.slug}/").content.decode()
+    assert f'href="/book/{treatment.slug}/waitlist/">Join the waitlist</a>' in html
+    response = client.post(f"/book/{treatment.slug}/waitlist/", {"name": "", "email": "not an address"})
+    assert response.status_code == 400 and "Please correct the fields marked below." in response.content.decode()
+    assert not WaitlistEntry.objects.exists()
+
+
+def test_asking_for_sooner_inside_the_cutoff_is_a_sentence(jo, frozen):
+    frozen.move_to(local(2027, 4, 19, 9))  # session 2 is tomorrow
+    with pytest.raises(BookingError) as refusal:
+        waitlist_services.entry_join(series=jo, number=2, weekdays=[], parts=[])
+    assert "less than 48 hours away" in refusal.value.message
