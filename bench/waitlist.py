@@ -8,9 +8,14 @@ The series-aware waitlist matcher (bookings/waitlist.py), in memory: no database
    leaves out) and with it — printing the share of freed chair time refilled and how many sessions
    moved closer to their ideal spacing (the treatment's minimum gap: they asked for sooner).
 
-    .venv/bin/python bench/waitlist.py [--wishes 1000] [--freed 200] [--seed 7]
+3. End to end on PostgreSQL (skip with --no-service): the service the Celery task calls when a
+   time frees, `waitlist_services.time_freed`: load the waiting entries and their series, one
+   schedule, match, lock, re-check and write the Offer, its holds and the offer e-mail's outbox row,
+   for 20 freed times against ~800 waiting sessions (the clinic of part 1, bulk-loaded into
+   BENCH_WAITLIST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/clinic_bench_waitlist;
+   never DATABASE_URL: its tables are emptied). Sending the e-mail is the outbox's (bench/reminders.py).
 
-The loading of wishes from the database is not measured here (it is one indexed query).
+    .venv/bin/python bench/waitlist.py [--wishes 1000] [--freed 200] [--seed 7] [--no-service]
 """
 
 import argparse
@@ -144,14 +149,95 @@ def month(args) -> None:
           f"{closer} sessions moved closer to their ideal spacing")
 
 
+SERVICE_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/clinic_bench_waitlist"
+SERVICE_TABLES = [
+    "bookings_offer", "bookings_waitlistentry", "bookings_outboxmessage", "bookings_auditevent",
+    "bookings_appointment", "bookings_questionnaire", "bookings_series", "bookings_patient",
+    "bookings_workinghours", "bookings_practitioner_treatments", "bookings_practitioner",
+]  # fmt: skip
+
+
+def service(args) -> None:
+    """`time_freed` end to end on PostgreSQL: freed time in, Offer + holds + outbox row out."""
+    import os
+
+    from bench._harness import database_create_if_missing, django_for_bench
+
+    url = os.environ.get("BENCH_WAITLIST_DATABASE_URL", SERVICE_DATABASE_URL)
+    database_create_if_missing(url)
+    django_for_bench("BENCH_WAITLIST_DATABASE_URL", SERVICE_DATABASE_URL)
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from bookings import notifications, waitlist_services
+    from bookings.models import Appointment, Offer, Patient, Practitioner, Series, WaitlistEntry, WorkingHours
+    from treatments.models import Treatment
+
+    call_command("migrate", "--noinput", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(SERVICE_TABLES)} CASCADE")
+    # The e-mail's row is written (measured); handing it to a worker after commit is not.
+    notifications.send_on_commit = lambda ids: None
+
+    rng = random.Random(args.seed + 2)
+    series_list, _ = build_clinic(rng, 900)
+    treatment, _ = Treatment.objects.update_or_create(slug="bench-waitlist", defaults=dict(
+        name="Bench microneedling", summary="Bench.", sessions_in_series=4, min_days_between=28,
+        max_days_between=42, session_minutes=60, requires_room=False))
+    practitioners = {}
+    for pid in range(1, PRACTITIONERS + 1):
+        practitioner = Practitioner.objects.create(name=f"Bench practitioner {pid}")
+        practitioner.treatments.add(treatment)
+        WorkingHours.objects.bulk_create(
+            WorkingHours(practitioner=practitioner, weekday=day, start=time(9), end=time(17)) for day in range(5))
+        practitioners[pid] = practitioner.pk
+    patients = Patient.objects.bulk_create(
+        Patient(name=f"Bench patient {n}", email=f"bench{n}@example.com", phone="07700 900000")
+        for n in range(len(series_list)))
+    rows = Series.objects.bulk_create(Series(patient=patient, treatment=treatment) for patient in patients)
+    Appointment.objects.bulk_create(
+        Appointment(series=row, patient=row.patient, session_number=number,
+                    practitioner_id=practitioners[slot.practitioner_id], start=slot.start, end=slot.end)
+        for row, sessions in zip(rows, series_list, strict=True) for number, slot in sessions.items())
+    now = START + timedelta(days=20)
+    entries = WaitlistEntry.objects.bulk_create(
+        WaitlistEntry(series=row, treatment=treatment, session_number=rng.randrange(2, len(sessions) + 1),
+                      weekdays=sorted(rng.sample(range(5), rng.randrange(2, 6))), created_at=now + timedelta(seconds=n))
+        for n, (row, sessions) in enumerate(zip(rows, series_list, strict=True)))
+    pool = list(Appointment.objects.filter(start__gt=now + timedelta(days=2), start__lt=now + timedelta(days=60)))
+    timings, counts, made = [], [], 0
+    for appointment in rng.sample(pool, 20):
+        Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.CANCELLED)
+        freed = waitlist_services.Freed(appointment.practitioner_id, appointment.start, appointment.end)
+        with CaptureQueriesContext(connection) as queries:
+            started = clock.perf_counter()
+            offers = waitlist_services.time_freed(freed=freed, now=now)
+            timings.append((clock.perf_counter() - started) * 1000)
+        counts.append(len(queries))
+        made += len(offers)
+        # Back as it was for the next freed time.
+        Offer.objects.filter(pk__in=[offer.pk for offer in offers]).delete()
+        WaitlistEntry.objects.filter(status=WaitlistEntry.Status.OFFERED).update(status=WaitlistEntry.Status.WAITING)
+        Appointment.objects.filter(pk=appointment.pk).update(status=Appointment.Status.BOOKED)
+    print(f"end to end on PostgreSQL (waitlist_services.time_freed): {len(entries)} waiting sessions, "
+          f"20 freed times, {made} offers made (held, outbox row written)")
+    print(f"  freed time -> offer created: median {statistics.median(timings):.1f} ms, "
+          f"slowest {max(timings):.1f} ms; queries: median {statistics.median(counts):.0f}, most {max(counts)} "
+          f"(load average {os.getloadavg()[0]:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--wishes", type=int, default=1000)
     parser.add_argument("--freed", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-service", dest="service", action="store_false", help="skip the PostgreSQL part")
     args = parser.parse_args()
     speed(args)
     month(args)
+    if args.service:
+        service(args)
 
 
 if __name__ == "__main__":

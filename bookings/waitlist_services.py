@@ -27,6 +27,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from bookings import availability, notifications, questionnaire, selectors, services
@@ -168,38 +169,45 @@ class Freed:
         return Slot(self.start.astimezone(tz), self.end.astimezone(tz), self.practitioner_id, self.room_id)
 
 
-def _wish(entry: WaitlistEntry, live: dict[int, Appointment]) -> Wish:
+def _wish(entry: WaitlistEntry, current: dict[int, Slot]) -> Wish:
     return Wish(
         id=entry.pk,
         since=entry.created_at,
         number=entry.session_number,
         sessions=entry.treatment.sessions_in_series if entry.is_new_patient else entry.series.sessions_expected,
-        current={number: selectors.as_slot(appointment) for number, appointment in live.items()},
+        current=current,
         weekdays=frozenset(entry.weekdays),
         windows=tuple((time.fromisoformat(lo), time.fromisoformat(hi)) for lo, hi in entry.times),
     )
 
 
-def wishes_for(entries: list[WaitlistEntry], *, now: datetime, for_staff: bool) -> list[Wish]:
+def wishes_for(entries: list[WaitlistEntry], *, now: datetime, for_staff: bool, rules: ClinicRules) -> list[Wish]:
     """The matcher's view of these entries (one query for their series' live sessions).
 
     Left out: a session no longer booked (cancelled, or already held), or one a patient can no
     longer move online (inside the cancellation cutoff), since the claim would be refused.
     """
-    series_ids = [entry.series_id for entry in entries if entry.series_id]
-    live: dict[int, dict[int, Appointment]] = {}
-    for appointment in Appointment.objects.active().filter(series_id__in=series_ids):
-        live.setdefault(appointment.series_id, {})[appointment.session_number] = appointment
+    series_ids = [entry.series_id for entry in entries if not entry.is_new_patient]
+    tz = selectors.clinic_zone()
+    # Plain values, not model rows: this runs for every waiting entry the freed time may suit.
+    live: dict[int, dict[int, tuple[str, Slot]]] = {}
+    rows = Appointment.objects.active().filter(series_id__in=series_ids).values_list(
+        "series_id", "session_number", "status", "start", "end", "practitioner_id", "room_id"
+    )
+    for series_id, number, status, start, end, practitioner_id, room_id in rows:
+        live.setdefault(series_id, {})[number] = (status, Slot(start.astimezone(tz), end.astimezone(tz),
+                                                               practitioner_id, room_id))
+    cutoff = timedelta(hours=rules.cancellation_cutoff_hours)
     wishes = []
     for entry in entries:
         sessions = {} if entry.is_new_patient else live.get(entry.series_id, {})
         if not entry.is_new_patient:
-            current = sessions.get(entry.session_number)
-            if current is None or current.status != Appointment.Status.BOOKED:
+            status, current = sessions.get(entry.session_number, (None, None))
+            if status != Appointment.Status.BOOKED:
                 continue
-            if not for_staff and selectors.change_refusal(appointment=current, now=now):
-                continue
-        wishes.append(_wish(entry, sessions))
+            if not for_staff and current.start - now < cutoff:
+                continue  # selectors.change_refusal's cutoff, without reading the rules per entry
+        wishes.append(_wish(entry, {number: slot for number, (_, slot) in sessions.items()}))
     return wishes
 
 
@@ -233,10 +241,21 @@ def time_freed(
     practitioner = Practitioner.objects.filter(pk=freed.practitioner_id, is_active=True).first()
     if practitioner is None:
         return made
+    # Only entries the freed time can suit, narrowed in the query: a day they named (or any), and a
+    # session now booked later than the freed time starts (the matcher offers only sooner times).
+    weekday = freed.start.astimezone(selectors.clinic_zone()).weekday()
+    later = Appointment.objects.filter(
+        series_id=OuterRef("series_id"),
+        session_number=OuterRef("session_number"),
+        status=Appointment.Status.BOOKED,
+        start__gt=freed.start,
+    )
     waiting = (
         WaitlistEntry.objects.waiting()
         .exclude(pk__in=list(exclude_entries))
         .filter(treatment__in=practitioner.treatments.all())
+        .filter(Q(weekdays=[]) | Q(weekdays__contains=[weekday]))
+        .filter(~Q(email="") | Exists(later))
         .select_related("series__treatment", "treatment")
     )
     by_treatment: dict[int, list[WaitlistEntry]] = {}
@@ -253,6 +272,8 @@ def time_freed(
                     break
                 made.append(offer)
                 entries = [entry for entry in entries if entry.pk != offer.entry_id]
+                if freed.end - freed.start < 2 * timedelta(minutes=treatment.session_minutes):
+                    break  # no room for a second session in it: the common case, one query round saved
     return made
 
 
@@ -266,7 +287,7 @@ def _offer_one(treatment, entries, freed: Slot, *, rules, now: datetime, by) -> 
         # Patients need the notice at the latest moment they can claim: the offer's expiry.
         not_before = now + schedule.rules.min_notice + hold_duration()
         last_first_day = now.astimezone(tz).date() + timedelta(days=schedule.rules.horizon_days)
-    wishes = wishes_for(entries, now=now, for_staff=for_staff)
+    wishes = wishes_for(entries, now=now, for_staff=for_staff, rules=rules)
     matches = match(
         schedule,
         freed=freed,
