@@ -104,13 +104,23 @@ class Diary:
     start_minute: int  # local minutes after midnight at the top of the grid
     end_minute: int
     columns: list[Column]
-    others: list[Appointment]  # cancelled and no-show: listed below the grid, not in it
+    others: list[Appointment]  # cancelled, no-show and waitlist holds: listed below the grid, not in it
     now_top: int | None = None  # minutes from the top of the grid to "now", when now is on it
     roomless: int = 0  # by room: active sessions that need no room (not in the grid)
 
     @property
     def length(self) -> int:
         return self.end_minute - self.start_minute
+
+    @property
+    def gone(self) -> list[Appointment]:
+        """Cancelled and no-show appointments."""
+        return [a for a in self.others if a.status != Appointment.Status.HELD]
+
+    @property
+    def held(self) -> list[Appointment]:
+        """Times held for a waitlist offer (bookings/waitlist_services.py): not sessions yet."""
+        return [a for a in self.others if a.status == Appointment.Status.HELD]
 
     @property
     def summary(self) -> list[tuple[str, int]]:

@@ -84,3 +84,13 @@ def test_the_worklist_waitlist_costs_a_fixed_number_of_queries(
         response = client.get(URL)
     assert response.status_code == 200
     assert response.content.decode().count("Offer a time</a>") == waiting
+
+
+def test_the_diary_lists_a_hold_as_held_not_as_a_session(client, front_desk, jo_waiting, sam,
+                                                        django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appointment_cancel(appointment=sam.appointments.get(session_number=1))
+    client.force_login(front_desk)
+    html = client.get(reverse("staff:day"), {"date": "2027-04-06"}).content.decode()
+    assert "Held for waitlist offers" in html
+    assert "10:00–11:00" in html and "held for Jo Bloggs (session 2) until 10:00" in html
