@@ -201,6 +201,12 @@ class WorkingHoursAdmin(WarnsOfStrandedBookings, AuditedAdmin):
     list_filter = ("weekday", "practitioner")
     search_fields = ("practitioner__name",)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        from bookings import notifications  # hours added may suit someone waiting: offered after commit
+
+        notifications.hours_opened([obj], now=timezone.now())
+
 
 @admin.register(TimeOff)
 class TimeOffAdmin(WarnsOfStrandedBookings, AuditedAdmin):

@@ -164,6 +164,13 @@ def formset_save(formset, *, by, at: datetime, default_actor: str = SYSTEM) -> N
         changes=[(obj, stored[obj.pk]) for obj, _ in formset.changed_objects],
         **common,
     )
+    if formset.model._meta.label == "bookings.WorkingHours":
+        # Hours added (or changed) may open time someone on the waitlist wants: offered after commit.
+        from bookings import notifications  # notifications -> outbox -> this module
+
+        opened = [*formset.new_objects, *(obj for obj, _ in formset.changed_objects)]
+        if opened:
+            notifications.hours_opened(opened, now=at)
 
 
 def audit_patient_changed(

@@ -87,6 +87,26 @@ def time_freed_on_commit(freed, *, exclude_entries=()) -> None:
     transaction.on_commit(enqueue_match, robust=True)
 
 
+def hours_opened(blocks, *, now: datetime) -> None:
+    """Working hours added or changed: their dated stretches up to the booking horizon go to the
+    waitlist once the change commits (free time there may suit someone waiting)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+
+    from bookings.waitlist import hours_stretches
+
+    tz = ZoneInfo(settings.TIME_ZONE)
+    stretches = hours_stretches(
+        [(block.practitioner_id, block.weekday, block.start, block.end) for block in blocks],
+        first_day=now.astimezone(tz).date() + timedelta(days=1),
+        days=ClinicRules.load().horizon_days,
+        tz=tz,
+    )
+    time_freed_on_commit([(practitioner, None, start, end) for practitioner, start, end in stretches])
+
+
 def appointments_freed(appointments: Iterable[Appointment]) -> None:
     """These appointments no longer take their time (cancelled, moved away, no-show): offer it."""
     time_freed_on_commit([(a.practitioner_id, a.room_id, a.start, a.end) for a in appointments])

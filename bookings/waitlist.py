@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from .availability import (
     PlannedSession,
@@ -157,3 +157,21 @@ def _fit(
         return None  # all or nothing: a later session that cannot follow makes no offer
     return Offer(wish, tuple(changed), len(changed) - 1, gap_miss)
 
+
+
+def hours_stretches(
+    blocks: Iterable[tuple[int, int, time, time]], *, first_day: date, days: int, tz
+) -> list[tuple[int, datetime, datetime]]:
+    """Each (practitioner, weekday, start, end) block of working hours as the dated stretches it
+    opens over local days [first_day, first_day + days): (practitioner, start, end), aware."""
+    stretches = []
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        for practitioner_id, weekday, start, end in blocks:
+            if day.weekday() == weekday:
+                stretches.append((
+                    practitioner_id,
+                    datetime.combine(day, start, tzinfo=tz),
+                    datetime.combine(day, end, tzinfo=tz),
+                ))
+    return stretches

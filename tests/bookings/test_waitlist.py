@@ -269,3 +269,26 @@ def test_asking_for_sooner_inside_the_cutoff_is_a_sentence(jo, frozen):
     with pytest.raises(BookingError) as refusal:
         waitlist_services.entry_join(series=jo, number=2, weekdays=[], parts=[])
     assert "less than 48 hours away" in refusal.value.message
+
+
+def test_hours_added_at_the_desk_are_offered_to_the_waitlist(client, jo_waiting, practitioner,
+                                                             django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from tests.bookings.staff_fixtures import staff_user
+
+    client.force_login(staff_user("max", "Manager", is_staff=True))
+    existing = list(practitioner.working_hours.all())
+    data = {"hours-TOTAL_FORMS": str(len(existing) + 1), "hours-INITIAL_FORMS": str(len(existing)),
+            "off-TOTAL_FORMS": "0", "off-INITIAL_FORMS": "0"}
+    for n, block in enumerate(existing):
+        data |= {f"hours-{n}-id": str(block.pk), f"hours-{n}-weekday": str(block.weekday),
+                 f"hours-{n}-start": f"{block.start:%H:%M}", f"hours-{n}-end": f"{block.end:%H:%M}"}
+    n = len(existing)
+    data |= {f"hours-{n}-weekday": "5", f"hours-{n}-start": "09:00", f"hours-{n}-end": "13:00"}  # Saturdays
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("staff:hours", args=[practitioner.pk]), data)
+    assert response.status_code == 302
+    hold = Offer.objects.get(entry=jo_waiting).holds.get(session_number=2)
+    local_start = hold.start.astimezone(clinic_zone())
+    assert local_start.weekday() == 5 and local_start.hour < 12  # a Saturday morning, as Jo asked mornings
