@@ -627,3 +627,41 @@ def answers_not_open_yet(appointment: Appointment, *, now: datetime, rules: Clin
         f"You can confirm your answers for session {appointment.session_number} from "
         f"{opens:%A} {opens.day} {opens:%B}: answers given closer to the session tell the practitioner more."
     )
+
+
+# --- Hours that no longer cover bookings -----------------------------------------------------------------
+
+STRANDED_LOOK_AHEAD = timedelta(days=365)
+
+
+def stranded_appointments(*, practitioner: Practitioner, now: datetime) -> list[Appointment]:
+    """Booked sessions ahead that the practitioner's hours no longer cover, or that fall in time off.
+
+    Changing hours never moves a booking: these are for the front desk to move or confirm.
+    """
+    tz = clinic_zone()
+    shifts: dict[int, list[tuple[time, time]]] = {}
+    for weekday, start, end in practitioner.working_hours.values_list("weekday", "start", "end"):
+        shifts.setdefault(weekday, []).append((start, end))
+    off = list(
+        practitioner.time_off.filter(end__gt=now, start__lt=now + STRANDED_LOOK_AHEAD).values_list("start", "end")
+    )
+    ahead = (
+        practitioner.appointments.filter(
+            status=Appointment.Status.BOOKED, start__gte=now, start__lt=now + STRANDED_LOOK_AHEAD
+        )
+        .select_related("series__patient")
+        .order_by("start")
+    )
+    stranded = []
+    for appointment in ahead:
+        start, end = appointment.start.astimezone(tz), appointment.end.astimezone(tz)
+        covered = start.date() == end.date() and any(
+            begin <= start.time() and end.time() <= finish
+            for begin, finish in shifts.get(start.weekday(), [])
+        )
+        if not covered or any(
+            appointment.start < off_end and off_start < appointment.end for off_start, off_end in off
+        ):
+            stranded.append(appointment)
+    return stranded
