@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bookings import selectors, waitlist_services
 from bookings.errors import BookingError
 from bookings.models import Appointment, Offer, Practitioner, WaitlistEntry
-from bookings.staff_views import staff_only
+from staff.access import staff_only
 
 OFFER_PERMISSION = "bookings.add_series"  # who books sessions at the desk may offer times
 
