@@ -433,7 +433,7 @@ def _new_patient_series(entry: WaitlistEntry, *, by) -> tuple[Series, int]:
         Series.objects.filter(pk=series.pk).update(status=Series.Status.ACTIVE)
         return series, series.patient_id
     # The identity rule of online booking: the same name and e-mail is the same patient.
-    patient, _ = services._patient_for(services.PatientDetails(entry.name, entry.email, entry.phone))
+    patient = services._patient_for(services.PatientDetails(entry.name, entry.email, entry.phone))[0]
     series = Series.objects.create(patient=patient, treatment=entry.treatment, created_by=by)
     WaitlistEntry.objects.filter(pk=entry.pk).update(series=series)
     return series, patient.pk
