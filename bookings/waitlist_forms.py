@@ -2,10 +2,9 @@
 
 from django import forms
 
-from bookings.waitlist_services import DAY_PARTS
+from bookings.waitlist_services import DAY_PARTS, WEEKDAY_NAMES
 
-WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"), (5, "Saturday"),
-            (6, "Sunday")]
+WEEKDAYS = list(enumerate(WEEKDAY_NAMES))
 
 
 class PreferencesForm(forms.Form):

@@ -632,6 +632,17 @@ def proposed_slots(offer: Offer) -> list[tuple[int, datetime, datetime, int]]:
     ]
 
 
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def preferences_sentence(entry: WaitlistEntry) -> str:
+    """What suits the patient, in words: "Tuesday, Thursday; morning" or "any day; any time"."""
+    days = ", ".join(WEEKDAY_NAMES[day] for day in entry.weekdays) if entry.weekdays else "any day"
+    labels = {f"{lo:%H:%M}": label.split(" (")[0].lower() for label, lo, _ in DAY_PARTS.values()}
+    times = ", ".join(labels.get(lo, f"{lo}–{hi}") for lo, hi in entry.times) if entry.times else "any time"
+    return f"{days}; {times}"
+
+
 def live_entries(series: Series) -> dict[int, WaitlistEntry]:
     """The series' sessions on the waitlist (waiting or offered), by session number."""
     entries = series.waitlist_entries.filter(status__in=(WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED))

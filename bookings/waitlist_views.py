@@ -16,16 +16,6 @@ from bookings.forms import DetailsForm
 from bookings.waitlist_forms import NewPatientWaitForm, PreferencesForm
 
 
-def _preferences_sentence(entry: WaitlistEntry) -> str:
-    from bookings.waitlist_forms import WEEKDAYS
-
-    days = dict(WEEKDAYS)
-    day_text = ", ".join(days[day] for day in entry.weekdays) if entry.weekdays else "any day"
-    parts = {f"{lo:%H:%M}": label.split(" (")[0].lower() for label, lo, _ in waitlist_services.DAY_PARTS.values()}
-    time_text = ", ".join(parts.get(lo, f"{lo}–{hi}") for lo, hi in entry.times) if entry.times else "any time"
-    return f"{day_text}; {time_text}"
-
-
 @require_http_methods(["GET", "POST"])
 @rate_limited("manage-link", "MANAGE_LINK_RATE")
 def manage_sooner(request, token, number):

@@ -36,16 +36,6 @@ class Board:
     offers: list[Offer]
 
 
-def preferences_sentence(entry: WaitlistEntry) -> str:
-    from bookings.waitlist_forms import WEEKDAYS
-
-    days = dict(WEEKDAYS)
-    day_text = ", ".join(days[day] for day in entry.weekdays) if entry.weekdays else "any day"
-    labels = {f"{lo:%H:%M}": label.split(" (")[0].lower() for label, lo, _ in waitlist_services.DAY_PARTS.values()}
-    time_text = ", ".join(labels.get(lo, f"{lo}–{hi}") for lo, hi in entry.times) if entry.times else "any time"
-    return f"{day_text}; {time_text}"
-
-
 def board(*, now: datetime) -> Board:
     """Waiting entries, first come first, with their session's current time; open offers, soonest expiry first.
 
@@ -67,7 +57,7 @@ def board(*, now: datetime) -> Board:
     return Board(
         waiting=[
             WaitingRow(entry, None if entry.is_new_patient else current.get((entry.series_id, entry.session_number)),
-                       preferences_sentence(entry))
+                       waitlist_services.preferences_sentence(entry))
             for entry in entries
         ],
         offers=offers,
@@ -90,7 +80,7 @@ def offer_by_hand(request, pk):
     """Offer one waiting patient a time: held for them, e-mailed, claimed like any offer."""
     entry = get_object_or_404(WaitlistEntry.objects.select_related("series__patient", "treatment"), pk=pk)
     form = OfferForm(request.POST or None, treatment=entry.treatment)
-    context = {"entry": entry, "form": form, "preferences": preferences_sentence(entry),
+    context = {"entry": entry, "form": form, "preferences": waitlist_services.preferences_sentence(entry),
                "current": None if entry.is_new_patient else selectors.live_sessions(entry.series).get(entry.session_number)}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from bookings import services, tasks, waitlist_services
 from bookings.models import Appointment, Offer
-from bookings.questionnaire import QUESTIONS
-from tests.bookings.factories import PractitionerFactory, TreatmentFactory, clinic_rules, slot
+from tests.bookings.factories import PractitionerFactory, TreatmentFactory, clinic_rules
+from tests.bookings.waitlist_fixtures import book_at as book
 from tests.bookings.test_email_worker import WAIT, live  # noqa: F401
 from tests.smtp_sink import wait_until
 
@@ -21,17 +21,6 @@ EVERY_DAY = [(weekday, "09:00", "17:00") for weekday in range(7)]
 
 def at(day, hour):
     return datetime.combine(day, time(hour), tzinfo=timezone.get_current_timezone())
-
-
-def book(treatment, practitioner, starts, name, email):
-    return services.series_book(
-        treatment=treatment,
-        patient=services.PatientDetails(name=name, email=email, phone="07700 900123"),
-        slots=[slot(start, practitioner) for start in starts],
-        answers={question.key: False for question in QUESTIONS},
-        consent_treatment=True,
-        consent_privacy=True,
-    )
 
 
 def test_the_worker_offers_the_freed_time_and_the_expiry_task_passes_it_on(live):  # noqa: F811

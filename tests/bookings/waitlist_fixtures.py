@@ -21,7 +21,7 @@ SAM_TIMES = (local(2027, 4, 6, 10), local(2027, 5, 4, 10), local(2027, 6, 1, 14)
 FREED_AT = local(2027, 4, 6, 10)
 
 
-def book_at(treatment, practitioner, starts, *, name, email):
+def book_at(treatment, practitioner, starts, name, email):
     slots = [Slot(start, start + timedelta(minutes=treatment.session_minutes), practitioner.pk) for start in starts]
     return services.series_book(
         treatment=treatment,

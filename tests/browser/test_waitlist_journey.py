@@ -12,11 +12,10 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from bookings import services
 from bookings.models import Appointment
-from bookings.questionnaire import QUESTIONS
 from bookings.tokens import manage_path
-from tests.bookings.factories import PractitionerFactory, TreatmentFactory, clinic_rules, slot
+from tests.bookings.factories import PractitionerFactory, TreatmentFactory, clinic_rules
+from tests.bookings.waitlist_fixtures import book_at as book
 from tests.browser.checks import assert_page_is_accessible as check
 
 EVERY_DAY = [(weekday, "09:00", "17:00") for weekday in range(7)]
@@ -24,17 +23,6 @@ EVERY_DAY = [(weekday, "09:00", "17:00") for weekday in range(7)]
 
 def at(day, hour):
     return datetime.combine(day, time(hour), tzinfo=timezone.get_current_timezone())
-
-
-def book(treatment, practitioner, starts, name, email):
-    return services.series_book(
-        treatment=treatment,
-        patient=services.PatientDetails(name=name, email=email, phone="07700 900123"),
-        slots=[slot(start, practitioner) for start in starts],
-        answers={question.key: False for question in QUESTIONS},
-        consent_treatment=True,
-        consent_privacy=True,
-    )
 
 
 @pytest.fixture
