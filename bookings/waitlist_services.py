@@ -363,7 +363,7 @@ def _hold(entry: WaitlistEntry, candidate: Match, *, now: datetime, by) -> Offer
                     return None  # the series changed since we read it: the next match sees it anew
                 patient_id = series.patient_id
             else:
-                series, patient_id = _new_patient_series(locked, by=by)
+                series, patient_id = _new_patient_series(locked, by=by, now=now)
             # Serialise with bookings of these practitioners and rooms, then re-check under the locks
             # (the constraint knows nothing of the cleaning buffer).
             resources_lock(
@@ -426,16 +426,24 @@ def _hold(entry: WaitlistEntry, candidate: Match, *, now: datetime, by) -> Offer
     return offer
 
 
-def _new_patient_series(entry: WaitlistEntry, *, by) -> tuple[Series, int]:
+def _new_patient_series(entry: WaitlistEntry, *, by, now: datetime) -> tuple[Series, int]:
     """A new patient's series, made when their first session is offered (its sessions held)."""
     if entry.series_id:  # offered before and not taken: the same (empty) series again
         series = series_lock(entry.series_id)
         Series.objects.filter(pk=series.pk).update(status=Series.Status.ACTIVE)
         return series, series.patient_id
     # The identity rule of online booking: the same name and e-mail is the same patient.
-    patient = services._patient_for(services.PatientDetails(entry.name, entry.email, entry.phone))[0]
+    patient, details_before, created = services._patient_for(
+        services.PatientDetails(entry.name, entry.email, entry.phone)
+    )
     series = Series.objects.create(patient=patient, treatment=entry.treatment, created_by=by)
     WaitlistEntry.objects.filter(pk=entry.pk).update(series=series)
+    # Recorded as online booking records them: the patient added, or their phone number changed.
+    trail = {"by": by, "default_actor": PATIENT_ONLINE, "at": now, "series": series}
+    if created:
+        audit_record(action=AuditEvent.Action.CREATED, changes=[(patient, {})], **trail)
+    if details_before:
+        audit_record(action=AuditEvent.Action.PATIENT_CHANGED, changes=[(patient, details_before)], **trail)
     return series, patient.pk
 
 

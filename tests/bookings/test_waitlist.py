@@ -252,6 +252,7 @@ def test_a_new_patient_waits_is_offered_a_series_and_books_it(
     assert series.status == "active" and series.patient.email == "ria@example.com"
     assert sorted(series.appointments.active().values_list("session_number", flat=True)) == [1, 2, 3]
     assert series.questionnaires.count() == 1
+    assert series.audit_events.filter(action="created", patient=series.patient).exists()
     assert any("is booked" in m.subject and m.to == ["ria@example.com"] for m in mailoutbox)
 
 
