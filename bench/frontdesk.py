@@ -41,6 +41,7 @@ from tests.servers import GUNICORN, serve  # noqa: E402
 from treatments.models import Treatment  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_FRONTDESK_PORT", "18501"))
+SHOTS = ROOT / "test-artifacts"  # screenshots of the phone booking, to look at
 TABLES = [
     "bookings_auditevent", "bookings_outboxmessage", "bookings_appointment", "bookings_questionnaire",
     "bookings_series", "bookings_patient",
@@ -92,7 +93,7 @@ def build() -> dict:
         anchor_at=timezone.now(), due_at=timezone.now(), status=OutboxMessage.Status.FAILED, attempts=5,
         last_error="550 5.1.1 mailbox unavailable",
     )  # fmt: skip
-    return {"mover": "Tom Hughes", "sessions": treatment.sessions_in_series}  # a demo patient
+    return {"mover": "Tom Hughes", "sessions": treatment.sessions_in_series, "treatment": treatment.name}
 
 
 @dataclass
@@ -135,27 +136,56 @@ class FrontDesk:
         return self.tally
 
 
-def book_by_phone(desk: FrontDesk, sessions: int) -> None:
+# A free half hour in the day diary whose next half hour is free too (a 60-minute session fits), at
+# least an hour ahead: the link's aria-label is "Book 10:00 with Dr Amara Okafor, Tue 1 Dec".
+_FREE_PLACE = """
+(earliest) => {
+  const places = [...document.querySelectorAll("a.diary-free")].map((link) => {
+    const [, time, who] = link.getAttribute("aria-label").match(/^Book (\\d\\d:\\d\\d) with (.+),/);
+    return {href: link.getAttribute("href"), time, who};
+  });
+  const later = (time) => {
+    const [h, m] = time.split(":").map(Number);
+    const next = h * 60 + m + 30;
+    return `${String(Math.floor(next / 60)).padStart(2, "0")}:${String(next % 60).padStart(2, "0")}`;
+  };
+  const fits = places.filter((place) => place.time >= earliest
+    && places.some((other) => other.who === place.who && other.time === later(place.time)));
+  return fits.length ? fits[0].href : null;
+}
+"""
+
+
+def book_by_phone(desk: FrontDesk, sessions: int, treatment: str) -> None:
+    """A new caller wants a series: from a free time in the diary, register them with the treatment,
+    accept the planned series, ask the safety questions (all "No") and the consents, book."""
     page = desk.page
-    desk.click(page.get_by_role("link", name="Patients", exact=True))
-    desk.click(page.get_by_role("link", name="New patient"))
+    earliest = f"{timezone.localtime() + timedelta(hours=1):%H:%M}"
+    for _ in range(7):  # late in the day, or nobody free today: the next day's diary (each a click)
+        href = page.evaluate(_FREE_PLACE, earliest)
+        if href:
+            break
+        desk.click(page.get_by_role("link", name="Next day"))
+        earliest = "00:00"
+    desk.click(page.locator(f"a.diary-free[href='{href}']"))
+    desk.click(page.get_by_role("link", name="New patient").first)
     page.get_by_label("Full name").fill("Noor Newcaller")
     page.get_by_label("Email address").fill("noor@example.com")
     page.get_by_label("Phone number").fill("07700 900303")
+    page.get_by_label("Book a series of").select_option(label=treatment)
+    desk.tally.clicks += 1  # choosing the treatment from the list
     desk.click(page.get_by_role("button", name="Register patient"))
-    desk.click(page.get_by_role("link", name="Book a series"))
-    if page.locator("a[href*='?first=']").count() == 0:  # choose the treatment, then see times
-        desk.click(page.get_by_role("button", name="Show free times"))
-    desk.click(page.locator("a[href*='?first=']"))
-    for group in page.locator("input[type=radio][value=no]").all():
-        group.check()
-        desk.tally.clicks += 1
+    if page.locator("a[href*='?first=']").count():  # the picked time did not fit: choose a first time
+        desk.click(page.locator("a[href*='?first=']"))
+    page.screenshot(path=str(SHOTS / "frontdesk-book-plan.png"), full_page=True)
+    page.get_by_label("The patient answered No to every question not answered above").check()
+    desk.tally.clicks += 1
     for box in page.locator("input[type=checkbox][name^=consent]").all():
         box.check()
         desk.tally.clicks += 1
     desk.click(page.get_by_role("button", name=f"Book {sessions} sessions"))
     booked = page.get_by_text(f"Booked {sessions} sessions").count() > 0
-    desk.tally.note = f"{sessions}-session series booked" if booked else "NOT booked"
+    desk.tally.note = f"{sessions}-session series booked from a free time in the diary" if booked else "NOT booked"
 
 
 def move_session(desk: FrontDesk, name: str) -> None:
@@ -208,6 +238,7 @@ def resend(desk: FrontDesk) -> None:
 
 def main() -> None:
     started = time.perf_counter()
+    SHOTS.mkdir(exist_ok=True)
     data = build()
     os.environ["DATABASE_URL"] = DATABASE_URL
     os.environ["REDIS_URL"] = os.environ.get("BENCH_FRONTDESK_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -224,7 +255,7 @@ def main() -> None:
             page.wait_for_load_state("load")
             desk = FrontDesk(page, base)
             tasks = [
-                ("Book a new patient's series by phone", lambda: book_by_phone(desk, data["sessions"])),
+                ("Book a new patient's series by phone", lambda: book_by_phone(desk, data["sessions"], data["treatment"])),
                 ("Move a session", lambda: move_session(desk, data["mover"])),
                 ("Check in", lambda: check_in(desk)),
                 ("Find a patient", lambda: find_patient(desk)),

@@ -158,6 +158,46 @@ class SeriesReviewForm(forms.Form):
         return [self.cleaned_data[name] for name in self.fields]
 
 
+def plan_change_sentence(change, treatment: Treatment, names: dict[int, str]) -> str:
+    """A wanted time the re-plan could not keep, and what the session has now (selectors.PlanChange)."""
+    why = (
+        "is no longer free" if change.taken else
+        f"is no longer {treatment.min_days_between} to {treatment.max_days_between} days after "
+        f"session {change.number - 1}"
+    )
+    now = slot_label(change.new, names) if change.new else "no free time found (see below)"
+    return f"Session {change.number}: {slot_label(change.old, names)} {why}. Now: {now}."
+
+
+def posted_sessions(data, treatment: Treatment) -> tuple[dict[int, str], dict[int, tuple[datetime, int] | None]]:
+    """The later sessions' times a plan page posted, as typed and as (start, practitioner id)."""
+    posted = {n: data.get(f"session_{n}", "") for n in range(2, treatment.sessions_in_series + 1)}
+    return posted, {number: parse_slot_key(value) for number, value in posted.items()}
+
+
+def series_review_form(plan, *, treatment: Treatment, names: dict[int, str], posted: dict[int, str],
+                       bad: set[int]) -> SeriesReviewForm:
+    """The radio groups of a (re-)planned series: each placed session's time and its alternatives, in
+    time order (a radio button keeps its place when the plan changes); bound only where a posted value
+    named no time, so that field says so."""
+    placed = [session for session in plan.sessions[1:] if session.slot]
+    data = None
+    if bad:
+        data = {f"session_{s.number}": posted[s.number] if s.number in bad else slot_key(s.slot) for s in placed}
+    form = SeriesReviewForm(
+        data,
+        first=plan.sessions[0].slot,
+        sessions=[sorted({session.slot, *session.alternatives}) for session in placed],
+        initial_slots=[session.slot for session in placed],
+        suggested=[session.suggestion for session in placed],
+        names=names,
+        treatment=treatment,
+    )
+    if form.is_bound:
+        form.is_valid()
+    return form
+
+
 def validate_phone(value: str) -> None:
     digits = sum(character.isdigit() for character in value)
     if not PHONE_CHARACTERS.match(value) or not 7 <= digits <= 15:

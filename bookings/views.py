@@ -34,9 +34,10 @@ from bookings.flow import Draft, draft_clear, draft_load, draft_save, pop_notice
 from bookings.forms import (
     DetailsForm,
     FirstSlotForm,
-    SeriesReviewForm,
-    parse_slot_key,
+    plan_change_sentence,
+    posted_sessions,
     practitioner_names,
+    series_review_form,
     slot_key,
     slot_label,
 )
@@ -111,16 +112,6 @@ def book_start(request, slug):
 # --- Step 2: the series plan -------------------------------------------------------------------------
 
 
-def _change_sentence(change: selectors.PlanChange, treatment: Treatment, names: dict[int, str]) -> str:
-    why = (
-        "is no longer free" if change.taken else
-        f"is no longer {treatment.min_days_between} to {treatment.max_days_between} days after "
-        f"session {change.number - 1}"
-    )
-    now = slot_label(change.new, names) if change.new else "no free time found (see below)"
-    return f"Session {change.number}: {slot_label(change.old, names)} {why}. Now: {now}."
-
-
 @require_http_methods(["GET", "POST"])
 @rate_limited("booking", "BOOKING_POST_RATE", methods=("POST",))
 def book_review(request, slug):
@@ -136,8 +127,7 @@ def book_review(request, slug):
         return redirect("bookings:book", slug=slug)
     numbers = range(2, treatment.sessions_in_series + 1)
     if request.method == "POST":
-        posted = {number: request.POST.get(f"session_{number}", "") for number in numbers}
-        wanted = {number: parse_slot_key(value) for number, value in posted.items()}
+        posted, wanted = posted_sessions(request.POST, treatment)
     else:
         posted = {}
         wanted = {number: (slot.start, slot.practitioner_id) for number, slot in enumerate(draft.slots[1:], start=2)}
@@ -160,23 +150,8 @@ def book_review(request, slug):
         + [change.old for change in changes]
     )
     bad = {n for n in numbers if request.method == "POST" and (not wanted[n] or n in reviewed.unknown)}
-    # In time order, whichever is chosen, so a radio button keeps its place when the plan changes.
-    options = [sorted({session.slot, *session.alternatives}) for session in placed]
-    data = None
-    if bad:  # the posted value where it named no time, so its field says so; the plan elsewhere
-        data = {f"session_{s.number}": posted[s.number] if s.number in bad else slot_key(s.slot) for s in placed}
-    form = SeriesReviewForm(
-        data,
-        first=first.slot,
-        sessions=options,
-        initial_slots=[session.slot for session in placed],
-        suggested=[session.suggestion for session in placed],
-        names=names,
-        treatment=treatment,
-    )
-    if form.is_bound:
-        form.is_valid()
-    elif request.method == "POST" and plan.is_complete and not changes and "replan" not in request.POST:
+    form = series_review_form(plan, treatment=treatment, names=names, posted=posted, bad=bad)
+    if not form.is_bound and request.method == "POST" and plan.is_complete and not changes and "replan" not in request.POST:
         draft.slots = plan.slots
         draft_save(request, slug, draft)
         return redirect("bookings:details", slug=slug)
@@ -197,7 +172,7 @@ def book_review(request, slug):
             {"session": s, "field": form[f"session_{s.number}"] if f"session_{s.number}" in form.fields else None}
             for s in plan.sessions[1:]
         ],
-        "changes": [_change_sentence(change, treatment, names) for change in changes],
+        "changes": [plan_change_sentence(change, treatment, names) for change in changes],
         "notice": pop_notice(request, slug, draft),
     }
     return render(request, "bookings/book_review.html", context, status=400 if form.errors else 200)
