@@ -379,14 +379,23 @@ def patient_courses(*, patient_id: int, treatment, exclude_series_id: int | None
 
 
 def details_note(series) -> str:
-    """What the patient is told when booking this series changed their details on record (else "")."""
-    changes = AuditEvent.objects.filter(series=series, action=AuditEvent.Action.PATIENT_CHANGED)
-    event = changes.order_by("pk").last()
-    if event is None or "phone" not in event.before:
+    """What the patient is told when booking this series changed their details on record (else "").
+
+    Read from the trail; a series just returned by services.series_book carries the change itself
+    (`patient_change`), which saves the read.
+    """
+    before = getattr(series, "patient_change", None)
+    if before is not None:
+        after = {"phone": series.patient.phone}
+    else:
+        changes = AuditEvent.objects.filter(series=series, action=AuditEvent.Action.PATIENT_CHANGED)
+        event = changes.order_by("pk").last()
+        before, after = (event.before, event.after) if event is not None else ({}, {})
+    if "phone" not in before:
         return ""
-    old = "".join(character for character in event.before["phone"] if character.isdigit())
+    old = "".join(character for character in before["phone"] if character.isdigit())
     return (
-        f"We now have {event.after['phone']} as your phone number (it replaces the one ending {old[-3:]}). "
+        f"We now have {after['phone']} as your phone number (it replaces the one ending {old[-3:]}). "
         f"If that is not right, call us on {settings.CLINIC_PHONE}."
     )
 
