@@ -24,7 +24,8 @@ from staff.forms import MergeForm, PatientForm, PatientSearchForm, PickedTimeFor
 @staff_only("bookings.view_patient")
 def patient_list(request):
     """Search by name, e-mail or phone; each result with their next appointment and series progress."""
-    form = PatientSearchForm(request.GET or None)
+    # Bound once searched: arriving from a free time in the diary (?practitioner=&date=&time=) is no error.
+    form = PatientSearchForm(request.GET if "q" in request.GET else None)
     rows = None
     if form.is_valid():
         found = selectors.patient_search(user=request.user, query=form.cleaned_data["q"])

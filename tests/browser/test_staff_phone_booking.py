@@ -22,7 +22,7 @@ PASSWORD = "a long enough test password"
 def clinic(django_db_serialized_rollback):
     clinic_rules(buffer_minutes=0, min_notice_hours=0, cancellation_cutoff_hours=48)
     treatment = TreatmentFactory(
-        slug="phone-course", name="Microneedling", sessions_in_series=4, min_days_between=7, max_days_between=21
+        slug="phone-course", name="Skin needling course", sessions_in_series=4, min_days_between=7, max_days_between=21
     )
     PractitionerFactory(name="Dr Ana Silva", treatments=[treatment], hours=EVERY_DAY)
     desk = User.objects.create_user("fran", password=PASSWORD, first_name="Fran")
@@ -56,11 +56,11 @@ def test_a_new_callers_series_is_booked_from_a_free_time_in_the_diary(browser, l
     page.get_by_label("Full name").fill("Noor Newcaller")
     page.get_by_label("Email address").fill("noor@example.com")
     page.get_by_label("Phone number").fill("07700 900303")
-    page.get_by_label("Book a series of").select_option(label="Microneedling")
+    page.get_by_label("Book a series of").select_option(label="Skin needling course")
     shot("register")
     page.get_by_role("button", name="Register patient").click()
 
-    expect(page.get_by_role("heading", name="Microneedling for Noor Newcaller")).to_be_visible()
+    expect(page.get_by_role("heading", name="Skin needling course for Noor Newcaller")).to_be_visible()
     shot("plan")
     session_3 = page.locator("input[name=session_3]:checked").get_attribute("value")
     page.locator("fieldset", has_text="Session 2").locator("input[type=radio]").last.check()
@@ -77,7 +77,7 @@ def test_a_new_callers_series_is_booked_from_a_free_time_in_the_diary(browser, l
     shot("plan-replanned")
     page.get_by_role("button", name="Book 4 sessions").click()
 
-    expect(page.get_by_text("Booked 4 sessions of Microneedling for Noor Newcaller")).to_be_visible()
+    expect(page.get_by_text("Booked 4 sessions of Skin needling course for Noor Newcaller")).to_be_visible()
     series = Series.objects.get(patient__email="noor@example.com")
     assert series.appointments.count() == 4 and not series.needs_review
     context.close()

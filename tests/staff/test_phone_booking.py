@@ -61,6 +61,16 @@ def test_the_new_patient_link_keeps_the_time_picked_in_the_diary(client, front_d
     assert page.count(f'href="{new}"') == 2  # the header button and "Register them" under no results
 
 
+def test_arriving_from_a_free_time_in_the_diary_is_not_an_empty_search(client, front_desk, practitioner):
+    client.force_login(front_desk)
+
+    response = client.get(reverse("staff:patients"), picked(practitioner))
+
+    assert response.status_code == 200
+    assert "Booking the free time picked in the diary" in response.content.decode()
+    assert "Type a name, e-mail or phone number to search." not in response.content.decode()
+
+
 def test_registering_from_a_diary_time_goes_straight_to_the_series_planned_there(
     client, front_desk, treatment, practitioner
 ):
