@@ -51,6 +51,8 @@ def test_a_new_callers_series_is_booked_from_a_free_time_in_the_diary(browser, l
     tomorrow = timezone.localdate() + timedelta(days=1)
     page.goto(f"/staff/?date={tomorrow:%Y-%m-%d}")
     page.get_by_role("link", name=f"Book 10:00 with Dr Ana Silva, {tomorrow:%a} {tomorrow.day} {tomorrow:%b}").click()
+    expect(page.get_by_text("Booking the free time picked in the diary")).to_be_visible()
+    shot("patients")
     page.get_by_role("link", name="New patient").first.click()
     expect(page.locator("#picked-time")).to_contain_text("10:00 with Dr Ana Silva")
     page.get_by_label("Full name").fill("Noor Newcaller")
