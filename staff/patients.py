@@ -30,8 +30,12 @@ def patient_list(request):
     if form.is_valid():
         found = selectors.patient_search(user=request.user, query=form.cleaned_data["q"])
         rows = selectors.search_rows(found, now=timezone.now())
+    picked = _picked_label(PickedTimeForm(request.GET)) if "time" in request.GET else ""
     return render(
-        request, "staff/patients.html", {"form": form, "rows": rows}, status=400 if form.errors else 200
+        request,
+        "staff/patients.html",
+        {"form": form, "rows": rows, "picked_label": picked},
+        status=400 if form.errors else 200,
     )
 
 

@@ -67,7 +67,9 @@ def test_arriving_from_a_free_time_in_the_diary_is_not_an_empty_search(client, f
     response = client.get(reverse("staff:patients"), picked(practitioner))
 
     assert response.status_code == 200
-    assert "Booking the free time picked in the diary" in response.content.decode()
+    assert "Booking the free time picked in the diary, <strong>Tuesday 9 March, 14:00 with Dr Ana Silva</strong>" in (
+        response.content.decode()
+    )
     assert "Type a name, e-mail or phone number to search." not in response.content.decode()
 
 
