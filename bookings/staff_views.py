@@ -18,7 +18,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
@@ -59,6 +59,9 @@ from bookings.staff_forms import (
 from bookings.calendar_page import move_calendar_context, move_month, offered_slot
 from bookings.views import changed_since, plan_fingerprint, seen_field, seen_posted
 from treatments.models import Treatment
+
+
+DEFAULT_SLOT_MINUTES = ClinicRules._meta.get_field("slot_minutes").default  # before the rules row exists
 
 
 def staff_only(permission: str):
@@ -108,7 +111,13 @@ def day_view(request):
     """Every working practitioner's column for one day (today unless ?date=YYYY-MM-DD); ?by=room: rooms."""
     day, problem = _day(request.GET)
     by_room = request.GET.get("by") == "room"
-    practitioners = list(staff_selectors.visible_practitioners(request.user))
+    # The clinic's start grid (a keyboard move's step) rides on the practitioners' query: the day
+    # keeps its query ceiling (8 with 200 appointments, tests/bookings/test_staff_diary.py).
+    practitioners = list(
+        staff_selectors.visible_practitioners(request.user).annotate(
+            slot_minutes=Subquery(ClinicRules.objects.values("slot_minutes")[:1])
+        )
+    )
     if not practitioners:
         diary = None
     elif by_room:
@@ -130,6 +139,8 @@ def day_view(request):
             "date_problem": problem,
             "here": request.get_full_path(),
             "by_room": by_room,
+            # static/js/diary-move.js: the grid a drop snaps to (none where nobody can be moved)
+            "step": practitioners[0].slot_minutes or DEFAULT_SLOT_MINUTES if practitioners else None,
         },
     )
 
