@@ -139,8 +139,10 @@ def day_view(request):
             "date_problem": problem,
             "here": request.get_full_path(),
             "by_room": by_room,
-            # static/js/diary-move.js: the grid a drop snaps to (none where nobody can be moved)
-            "step": practitioners[0].slot_minutes or DEFAULT_SLOT_MINUTES if practitioners else None,
+            # static/js/diary-move.js: the grid a drop snaps to (none for who may not move bookings)
+            "step": (practitioners[0].slot_minutes or DEFAULT_SLOT_MINUTES)
+            if practitioners and request.user.has_perm("bookings.change_appointment")
+            else None,
         },
     )
 

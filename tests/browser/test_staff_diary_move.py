@@ -36,8 +36,8 @@ def series_day(django_db_serialized_rollback):
     return day
 
 
-def sign_in_on(page, day) -> None:
-    page.set_viewport_size({"width": 1280, "height": 1000})
+def sign_in_on(page, day, width: int = 1280) -> None:
+    page.set_viewport_size({"width": width, "height": 1000})
     page.goto(f"/staff/login/?next=/staff/%3Fdate%3D{day:%Y-%m-%d}")
     page.get_by_label("Username").fill("fran")
     page.get_by_label("Password").fill(PASSWORD)
@@ -138,4 +138,19 @@ def test_front_desk_moves_a_booking_with_the_keyboard_only(page, series_day):
     expect(page.get_by_role("status")).to_contain_text("Moved session 1")
     ben = page.locator(".diary-column").filter(has=page.get_by_role("heading", name="Dr Ben Okafor"))
     expect(ben.locator(".diary-block").filter(has_text="Kit Mover")).to_contain_text("12:00–13:00")
+    check(page)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", ["phone"], indirect=True)
+def test_on_a_phone_the_diary_says_how_to_move_and_which_view_is_shown(page, series_day):
+    sign_in_on(page, series_day, width=360)
+
+    expect(page.get_by_text("To move a booking, drag it")).to_be_visible()
+    views = page.get_by_role("navigation", name="Diary view")
+    expect(views.get_by_role("link", name="By practitioner")).to_have_attribute("aria-current", "page")
+    expect(block(page).get_by_role("link", name=re.compile("^Move Kit Mover"))).to_be_attached()
+    check(page)
+    views.get_by_role("link", name="By room").click()
+    expect(views.get_by_role("link", name="By room")).to_have_attribute("aria-current", "page")
     check(page)

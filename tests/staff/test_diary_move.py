@@ -115,3 +115,21 @@ def test_the_diary_blocks_carry_what_a_move_needs_and_a_plain_move_link(client, 
     assert f'data-move="{reverse("staff:move", args=[first.pk])}"' in page
     assert f'href="{reverse("staff:move", args=[first.pk])}"' in page  # without JavaScript: the move page
     assert 'data-step="30"' in page and "js/diary-move.js" in page
+
+
+def test_a_drop_in_the_room_view_returns_to_the_room_view(client, front_desk, series):
+    client.force_login(front_desk)
+    first = session(series, 1)
+
+    page = drop(client, first, "2027-03-09", "15:00", by="room").content.decode()
+
+    assert 'name="next" value="/staff/?date=2027-03-09&amp;by=room"' in page
+
+
+def test_a_practitioner_who_may_not_move_gets_no_drag_handles(client, ana, series):
+    client.force_login(ana)  # practitioners see their diary but do not reschedule
+
+    page = client.get(reverse("staff:day"), {"date": "2027-03-09"}).content.decode()
+
+    assert "Jo Bloggs" in page and "data-move=" not in page and "aria-keyshortcuts" not in page
+    assert "diary-move-help" not in page and "diary-move.js" not in page
