@@ -115,7 +115,9 @@ def _mover(treatment, practitioner) -> dict:
             continue
         series = services.series_book(
             treatment=treatment,
-            patient=services.PatientDetails(name="Morgan Mover", email="morgan@example.com", phone="07700 900204"),
+            patient=services.PatientDetails(
+                name="Morgan Mover", email="morgan@example.com", phone="07700 900204"
+            ),
             slots=plan.slots, answers={question.key: False for question in QUESTIONS},
             consent_treatment=True, consent_privacy=True, source=Series.Source.PHONE, for_staff=True,
         )  # fmt: skip
@@ -220,9 +222,8 @@ def move_session(desk: FrontDesk, mover: dict) -> None:
     moved = page.get_by_text("Moved session").count() > 0 and block.filter(
         has_text=f"{mover['to']:%H:%M}–"
     ).count() == 1
-    desk.tally.note = (
-        f"dragged in the diary to {mover['to']:%H:%M}, {later} later sessions listed" if moved else "NOT moved"
-    )
+    done = f"dragged in the diary to {mover['to']:%H:%M}, {later} later sessions listed"
+    desk.tally.note = done if moved else "NOT moved"
 
 
 def check_in(desk: FrontDesk) -> None:

@@ -473,6 +473,13 @@ def appointment_cancel(request, pk):
     return redirect("staff:appointment", pk=appointment.pk)
 
 
+DROP_REFUSED = (
+    "This session cannot move to the time it was dropped on: that time is taken, outside the "
+    "practitioner's hours, outside the series' spacing, or the practitioner does not give this "
+    "treatment. The times it can move to that day are below."
+)
+
+
 def _diary_target(query, appointment: Appointment) -> str | None:
     """The slot key of a diary drop (?day=YYYY-MM-DD&time=HH:MM&practitioner=ID, clinic time), or
     None when the query names no drop; "" when it names one badly."""
@@ -554,13 +561,11 @@ def appointment_move(request, pk):
         return render(request, "staff/move.html", {**context, "error": CHANGED}, status=409)
     new = offered_slot(month, dropped if request.method == "GET" else request.POST.get("slot", ""))
     if new is None:
-        return render(
-            request,
-            "staff/move.html",
-            {**context, "error": "That time is no longer free for this session (taken, outside working "
-                                 "hours or outside the series' spacing). Please choose another."},
-            status=400,
-        )  # fmt: skip
+        if dropped == "":
+            error = "The time to move to could not be read. Please choose one below."
+        else:
+            error = DROP_REFUSED if dropped else "That time is no longer free. Please choose another."
+        return render(request, "staff/move.html", {**context, "error": error}, status=400)
     try:
         moves = selectors.reschedule_plan(appointment=appointment, new=new, for_staff=True)
         if request.method == "GET":

@@ -82,7 +82,8 @@
     const url = new URL(m.block.dataset.move, window.location.href);
     url.searchParams.set("day", m.column.dataset.day);
     url.searchParams.set("time", hhmm(first + m.top));
-    url.searchParams.set("practitioner", byRoom ? m.block.dataset.practitioner : m.column.dataset.practitioner);
+    const practitioner = byRoom ? m.block.dataset.practitioner : m.column.dataset.practitioner;
+    url.searchParams.set("practitioner", practitioner);
     url.searchParams.set("seen", m.block.dataset.seen);
     if (byRoom) url.searchParams.set("by", "room");
     say("Checking the move of " + m.block.dataset.name + " to " + where() + "…");

@@ -36,9 +36,11 @@ def test_a_drop_that_keeps_the_spacing_lists_the_later_sessions_as_staying(clien
     page = response.content.decode()
     assert response.status_code == 200 and "Check the change" in page
     assert "Tuesday 9 March, 14:00 with Dr Ana Silva" in page
-    assert "Session 2:</strong> Tuesday 6 April, 10:00" in page and "Session 3:</strong> Tuesday 4 May, 10:00" in page
+    assert "Session 2:</strong> Tuesday 6 April, 10:00" in page
+    assert "Session 3:</strong> Tuesday 4 May, 10:00" in page
     assert page.count("still fits its window") == 2 and "engine proposes" not in page
-    assert page.count('<button type="submit" class="btn btn-primary">') == 1 and "Confirm: move session 1" in page
+    assert page.count('<button type="submit" class="btn btn-primary">') == 1  # one Confirm
+    assert "Confirm: move session 1" in page
     first.refresh_from_db()
     assert first.start == local(2027, 3, 9, 10)  # nothing moved before the confirmation
 
@@ -80,7 +82,9 @@ def test_a_drop_from_a_diary_shown_before_the_session_changed_is_refused(
     assert session(series, 2).start == local(2027, 4, 6, 14)
 
 
-def test_confirming_after_the_session_changed_meanwhile_is_refused(client, front_desk, series, practitioner):
+def test_confirming_after_the_session_changed_meanwhile_is_refused(
+    client, front_desk, series, practitioner
+):
     client.force_login(front_desk)
     second = session(series, 2)
     page = drop(client, second, "2027-04-07", "11:00").content.decode()
@@ -100,8 +104,8 @@ def test_a_drop_on_a_time_the_session_cannot_take_says_why_on_the_days_calendar(
     too_soon = drop(client, second, "2027-03-10", "10:00")  # the day after session 1
     garbled = drop(client, second, "2027-04-07", "25:99")
 
-    assert too_soon.status_code == 400 and "no longer free for this session" in too_soon.content.decode()
-    assert garbled.status_code == 400 and "Check the change" not in garbled.content.decode()
+    assert too_soon.status_code == 400 and "cannot move to the time it was dropped on" in too_soon.content.decode()
+    assert garbled.status_code == 400 and "could not be read" in garbled.content.decode()
     assert session(series, 2).start == local(2027, 4, 6, 10)
 
 
