@@ -7,12 +7,14 @@ tables are emptied) with the demo clinic (`load_demo`) and a few patients set up
 serves it with gunicorn on BENCH_FRONTDESK_PORT (default 18501), signs in as the demo front desk
 and drives Debian's Chromium (Playwright, the launch options of tests/browser) through each task
 from the day diary. A click is a mouse click (or Enter in a field); typing is not counted; a page
-load is a document loaded in the tab. Prints a table; asserts nothing; a miss is printed as one.
+load is a document loaded in the tab; a drag (press, move, release) is one click. Prints a table;
+asserts nothing; a miss is printed as one.
 
     .venv/bin/python bench/frontdesk.py
 """
 
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -34,7 +36,8 @@ from django.utils import timezone  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench._harness import bench_site, database_create_if_missing  # noqa: E402
-from bookings import selectors  # noqa: E402
+from bookings import calendar, selectors, services  # noqa: E402
+from bookings.questionnaire import QUESTIONS  # noqa: E402
 from bookings.models import Appointment, OutboxMessage, Patient, Practitioner, Series  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.servers import GUNICORN, serve  # noqa: E402
@@ -93,7 +96,48 @@ def build() -> dict:
         anchor_at=timezone.now(), due_at=timezone.now(), status=OutboxMessage.Status.FAILED, attempts=5,
         last_error="550 5.1.1 mailbox unavailable",
     )  # fmt: skip
-    return {"mover": "Tom Hughes", "sessions": treatment.sessions_in_series, "treatment": treatment.name}
+    return {
+        "mover": _mover(treatment, practitioner),
+        "sessions": treatment.sessions_in_series,
+        "treatment": treatment.name,
+    }
+
+
+def _mover(treatment, practitioner) -> dict:
+    """Morgan Mover's series, booked from the first free time on the next day Dr Okafor works, and
+    the time the front desk drags it to: the first one, an hour or more later that day, that the
+    move calendar offers without moving later sessions."""
+    today = timezone.localdate()
+    tz = selectors.clinic_zone()
+    for ahead in range(1, 15):
+        day = today + timedelta(days=ahead)
+        starts = selectors.available_slots(
+            treatment=treatment, start_date=day, days=1, practitioner=practitioner, for_staff=True
+        )
+        plans = (selectors.series_plan(treatment=treatment, first=first, for_staff=True) for first in starts)
+        plan = next((plan for plan in plans if plan.is_complete), None)
+        if plan is None:
+            continue
+        series = services.series_book(
+            treatment=treatment,
+            patient=services.PatientDetails(
+                name="Morgan Mover", email="morgan@example.com", phone="07700 900204"
+            ),
+            slots=plan.slots, answers={question.key: False for question in QUESTIONS},
+            consent_treatment=True, consent_privacy=True, source=Series.Source.PHONE, for_staff=True,
+        )  # fmt: skip
+        session = series.appointments.get(session_number=1)
+        month = calendar.move_calendar(appointment=session, day=day, for_staff=True)
+        later = [
+            choice.slot for choice in month.times
+            if choice.slot.practitioner_id == practitioner.pk and not choice.pushes
+            and choice.slot.start >= session.start + timedelta(hours=1)
+        ]  # fmt: skip
+        if not later:
+            break
+        return {"name": "Morgan Mover", "day": day, "from": session.start.astimezone(tz),
+                "to": later[0].start.astimezone(tz)}  # fmt: skip
+    raise RuntimeError("Found no day for Morgan Mover's session with a later free time to drag it to.")
 
 
 @dataclass
@@ -188,20 +232,32 @@ def book_by_phone(desk: FrontDesk, sessions: int, treatment: str) -> None:
     desk.tally.note = f"{sessions}-session series booked from a free time in the diary" if booked else "NOT booked"
 
 
-def move_session(desk: FrontDesk, name: str) -> None:
+def move_session(desk: FrontDesk, mover: dict) -> None:
+    """The patient calls to move their session: go to its day, drag the block to the new time, confirm."""
     page = desk.page
-    desk.click(page.get_by_role("link", name="Patients", exact=True))
-    page.get_by_label("Name, e-mail or phone").fill(name)
-    desk.enter(page.get_by_label("Name, e-mail or phone"))
-    desk.click(page.locator("td a[href*='/appointments/']"))
-    desk.click(page.get_by_role("link", name="Reschedule"))
-    desk.click(page.locator("button[name=slot]"))
-    if page.get_by_role("button", name="Move ").count():  # later sessions move too: confirm
-        desk.click(page.get_by_role("button", name="Move "))
-    moved = page.get_by_text("Moved session").count() > 0
-    desk.tally.note = (
-        "moved (found through the patient search: the diary shows today only)" if moved else "NOT moved"
-    )
+    page.get_by_label("Go to date").fill(f"{mover['day']:%Y-%m-%d}")
+    desk.click(page.get_by_role("button", name="Show", exact=True))
+    block = page.locator(".diary-block").filter(has_text=mover["name"])
+    block.scroll_into_view_if_needed()
+    box = block.bounding_box()
+    track = block.locator("xpath=ancestor::div[contains(@class, 'diary-track')]").bounding_box()
+    length = int(page.locator(".diary").evaluate("diary => diary.style.getPropertyValue('--length')"))
+    minutes = (mover["to"] - mover["from"]).total_seconds() / 60
+    x, y = box["x"] + 24, box["y"] + box["height"] * 0.6  # on the name's line, clear of the button
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + minutes * track["height"] / length, steps=10)
+    with page.expect_navigation():
+        page.mouse.up()  # press, move, release: one action
+    page.wait_for_load_state("load")
+    desk.tally.clicks += 1
+    later = page.locator(".move-later > li").count()
+    desk.click(page.get_by_role("button", name=re.compile("^Confirm: move")))
+    moved = page.get_by_text("Moved session").count() > 0 and block.filter(
+        has_text=f"{mover['to']:%H:%M}–"
+    ).count() == 1
+    done = f"dragged in the diary to {mover['to']:%H:%M}, {later} later sessions listed"
+    desk.tally.note = done if moved else "NOT moved"
 
 
 def check_in(desk: FrontDesk) -> None:
