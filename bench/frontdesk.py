@@ -229,7 +229,9 @@ def book_by_phone(desk: FrontDesk, sessions: int, treatment: str) -> None:
         desk.tally.clicks += 1
     desk.click(page.get_by_role("button", name=f"Book {sessions} sessions"))
     booked = page.get_by_text(f"Booked {sessions} sessions").count() > 0
-    desk.tally.note = f"{sessions}-session series booked from a free time in the diary" if booked else "NOT booked"
+    desk.tally.note = (
+        f"{sessions}-session series booked from a free time in the diary" if booked else "NOT booked"
+    )
 
 
 def move_session(desk: FrontDesk, mover: dict) -> None:
@@ -311,7 +313,10 @@ def main() -> None:
             page.wait_for_load_state("load")
             desk = FrontDesk(page, base)
             tasks = [
-                ("Book a new patient's series by phone", lambda: book_by_phone(desk, data["sessions"], data["treatment"])),
+                (
+                    "Book a new patient's series by phone",
+                    lambda: book_by_phone(desk, data["sessions"], data["treatment"]),
+                ),
                 ("Move a session", lambda: move_session(desk, data["mover"])),
                 ("Check in", lambda: check_in(desk)),
                 ("Find a patient", lambda: find_patient(desk)),

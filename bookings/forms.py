@@ -169,7 +169,9 @@ def plan_change_sentence(change, treatment: Treatment, names: dict[int, str]) ->
     return f"Session {change.number}: {slot_label(change.old, names)} {why}. Now: {now}."
 
 
-def posted_sessions(data, treatment: Treatment) -> tuple[dict[int, str], dict[int, tuple[datetime, int] | None]]:
+def posted_sessions(
+    data, treatment: Treatment
+) -> tuple[dict[int, str], dict[int, tuple[datetime, int] | None]]:
     """The later sessions' times a plan page posted, as typed and as (start, practitioner id)."""
     posted = {n: data.get(f"session_{n}", "") for n in range(2, treatment.sessions_in_series + 1)}
     return posted, {number: parse_slot_key(value) for number, value in posted.items()}
@@ -183,7 +185,9 @@ def series_review_form(plan, *, treatment: Treatment, names: dict[int, str], pos
     placed = [session for session in plan.sessions[1:] if session.slot]
     data = None
     if bad:
-        data = {f"session_{s.number}": posted[s.number] if s.number in bad else slot_key(s.slot) for s in placed}
+        data = {
+            f"session_{s.number}": posted[s.number] if s.number in bad else slot_key(s.slot) for s in placed
+        }
     form = SeriesReviewForm(
         data,
         first=plan.sessions[0].slot,

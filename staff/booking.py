@@ -31,6 +31,9 @@ from staff.forms import BookStartForm, PhoneAnswersForm
 from treatments.models import Treatment
 
 
+TAKEN_MEANWHILE = "One of these times was just taken by someone else. The plan below is fresh: check it."
+
+
 # --- Booking by phone ------------------------------------------------------------------------------------
 
 
@@ -111,15 +114,19 @@ def after_registration(request, patient, *, treatment, picked) -> str | None:
         return times
     practitioner, day, _ = picked
     wanted = picked_slot(picked, minutes=treatment.session_minutes)
-    schedule = selectors.load_schedule(treatment=treatment, first_day=day, last_day=day, practitioner=practitioner)
+    schedule = selectors.load_schedule(
+        treatment=treatment, first_day=day, last_day=day, practitioner=practitioner
+    )
     if _first_slot(schedule, slot_key(wanted), day, timezone.now()):
-        return reverse("staff:book_plan", kwargs={"pk": patient.pk, "slug": treatment.slug}) + f"?first={slot_key(wanted)}"
+        plan = reverse("staff:book_plan", kwargs={"pk": patient.pk, "slug": treatment.slug})
+        return f"{plan}?first={slot_key(wanted)}"
     messages.warning(
         request,
         f"{slot_label(wanted, {practitioner.pk: practitioner.name})} is not free for {treatment.name}: "
         "choose another first session below.",
     )
-    return times + "&" + urlencode({"practitioner": practitioner.pk, "date": f"{day:%Y-%m-%d}", "time": f"{wanted.start:%H:%M}"})
+    kept = {"practitioner": practitioner.pk, "date": f"{day:%Y-%m-%d}", "time": f"{wanted.start:%H:%M}"}
+    return f"{times}&{urlencode(kept)}"
 
 
 @require_http_methods(["GET", "POST"])
@@ -155,7 +162,7 @@ def book_plan(request, pk, slug):
         )
 
     reviewed = review(schedule)
-    bad = {number for number, time in wanted.items() if not replan and (not time or number in reviewed.unknown)}
+    bad = {n for n, time in wanted.items() if not replan and (not time or n in reviewed.unknown)}
     answers = (
         PhoneAnswersForm(request.POST, treatment=treatment)
         if posting and not replan
@@ -189,22 +196,21 @@ def book_plan(request, pk, slug):
             except BookingError as refusal:
                 status = 409
                 if refusal.code == Code.TAKEN:
-                    error = "One of these times was just taken by someone else. The plan below is fresh: check it."
+                    error = TAKEN_MEANWHILE
                     reviewed = review(None)  # the diaries read again
                 else:
                     error = refusal.message
                 running = getattr(refusal, "existing", None)  # SeriesRunning: the series to open instead
             else:
-                held = " It is held for a practitioner's review (safety answers)." if series.needs_review else ""
-                messages.success(
-                    request,
-                    f"Booked {treatment.sessions_in_series} sessions of {treatment.name} for {patient.name}.{held}",
-                )
+                sessions = treatment.sessions_in_series
+                booked = f"Booked {sessions} sessions of {treatment.name} for {patient.name}."
+                if series.needs_review:
+                    booked += " It is held for a practitioner's review (safety answers)."
+                messages.success(request, booked)
                 return redirect("staff:patient", pk=patient.pk)
     plan, changes = reviewed.plan, reviewed.changes
-    names = practitioner_names(
-        plan.slots + [slot for s in plan.sessions for slot in s.alternatives] + [change.old for change in changes]
-    )
+    alternatives = [slot for session in plan.sessions for slot in session.alternatives]
+    names = practitioner_names(plan.slots + alternatives + [change.old for change in changes])
     form = series_review_form(plan, treatment=treatment, names=names, posted=posted, bad=bad)
     return render(
         request,
@@ -216,7 +222,7 @@ def book_plan(request, pk, slug):
             "plan": plan,
             "form": form,
             "rows": [
-                {"session": s, "field": form[f"session_{s.number}"] if f"session_{s.number}" in form.fields else None}
+                {"session": s, "field": form[f"session_{s.number}"] if s.slot else None}
                 for s in plan.sessions[1:]
             ],
             "answers": answers,

@@ -196,7 +196,9 @@ class PickedTimeForm(forms.Form):
                 self.cleaned_data.pop(name, None)
 
     def clean_date(self):
-        return date_within(self.cleaned_data["date"], FURTHEST_AHEAD, "Choose a date within two years of today.")
+        return date_within(
+            self.cleaned_data["date"], FURTHEST_AHEAD, "Choose a date within two years of today."
+        )
 
     @property
     def picked(self) -> tuple | None:

@@ -72,16 +72,21 @@ def patient_create(request):
                 duplicates, context = [], {"existing": refusal.existing, "refusal": refusal.message}
             else:
                 messages.success(request, f"{patient.name} is registered.")
-                onward = after_registration(
-                    request, patient, treatment=booking_next.cleaned_data["treatment"], picked=booking_next.picked
-                )
+                treatment = booking_next.cleaned_data["treatment"]
+                onward = after_registration(request, patient, treatment=treatment, picked=booking_next.picked)
                 return redirect(onward or reverse("staff:patient", kwargs={"pk": patient.pk}))
     invalid = form.errors or booking_next.errors
     status = 409 if duplicates or context else 400 if invalid else 200
     return render(
         request,
         "staff/patient_new.html",
-        {"form": form, "booking_next": booking_next, "picked": _picked_label(booking_next), "duplicates": duplicates, **context},
+        {
+            "form": form,
+            "booking_next": booking_next,
+            "picked": _picked_label(booking_next),
+            "duplicates": duplicates,
+            **context,
+        },
         status=status,
     )
 
