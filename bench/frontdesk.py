@@ -222,7 +222,7 @@ def book_by_phone(desk: FrontDesk, sessions: int, treatment: str) -> None:
     if page.locator("a[href*='?first=']").count():  # the picked time did not fit: choose a first time
         desk.click(page.locator("a[href*='?first=']"))
     page.screenshot(path=str(SHOTS / "frontdesk-book-plan.png"), full_page=True)
-    page.get_by_label("The patient answered No to every question not answered above").check()
+    page.get_by_label("I read out every question above; the patient answered No to each one not marked Yes").check()
     desk.tally.clicks += 1
     for box in page.locator("input[type=checkbox][name^=consent]").all():
         box.check()

@@ -145,7 +145,7 @@ class PhoneAnswersForm(DetailsForm):
         if self.answer_fields:
             # Read out every question; "No" to all of them is one tick, a "Yes" is ticked on its own.
             self.fields["all_no"] = forms.BooleanField(
-                required=False, label="The patient answered No to every question not answered above"
+                required=False, label="I read out every question above; the patient answered No to each one not marked Yes"
             )
             if self.is_bound and self.data.get("all_no"):
                 self.data = self.data.copy()

@@ -70,7 +70,7 @@ def test_a_new_callers_series_is_booked_from_a_free_time_in_the_diary(browser, l
     expect(page.locator("#plan-status")).to_contain_text("planned again")
     assert page.locator("input[name=session_3]:checked").get_attribute("value") != session_3
     expect(page.locator("input[name=session_2]").last).to_be_focused()
-    page.get_by_label("The patient answered No to every question not answered above").check()
+    page.get_by_label("I read out every question above; the patient answered No to each one not marked Yes").check()
     expect(page.locator("input[type=radio][name^=answer_][value=no]:checked")).to_have_count(
         page.locator("input[type=radio][name^=answer_][value=no]").count()
     )

@@ -158,7 +158,7 @@ def test_no_to_every_question_answers_the_unanswered_ones_no(client, front_desk,
     patient = PatientFactory()
     url = plan_url(patient, treatment, key(local(2027, 3, 2, 10), practitioner))
     page = client.get(url).content.decode()
-    assert "The patient answered No to every question not answered above" in page
+    assert "I read out every question above; the patient answered No to each one not marked Yes" in page
 
     response = client.post(url, {**proposed(page), **consents(all_no="on", answer_keloid="yes")})
 
