@@ -105,7 +105,7 @@ def week_view(request):
             "practitioner": practitioner,
             "start": start,
             "end": days[-1],
-            "diary": diary_grid.diary(practitioners=[practitioner], days=days),
+            "diary": diary_grid.diary(practitioners=[practitioner], days=days, now=timezone.now()),
             "previous": start - timedelta(days=7),
             "next": start + timedelta(days=7),
             "form": WeekForm(
