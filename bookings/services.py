@@ -31,7 +31,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from bookings import availability, notifications, outbox, questionnaire, selectors
+from bookings import availability, eligibility_services, notifications, outbox, questionnaire, selectors
 from bookings.audit import (
     PATIENT_MANAGE_LINK,
     PATIENT_ONLINE,
@@ -117,6 +117,7 @@ def series_book(
     answers: dict[str, bool],
     consent_treatment: bool,
     consent_privacy: bool,
+    dates: dict | None = None,
     source: str = Series.Source.ONLINE,
     by=None,
     now: datetime | None = None,
@@ -128,6 +129,8 @@ def series_book(
 
     `rules` and `schedule` (selectors.series_schedule): what the caller read to plan the series,
     passed down so they are read once per request; the appointments are read again under the locks.
+    `dates`: the days given with "yes" answers (last dose...), which the eligibility rules count from;
+    a first session before the answers allow is refused here (eligibility_services.decide), whoever books.
     """
     now = now or timezone.now()
     if not (consent_treatment and consent_privacy):
@@ -156,16 +159,24 @@ def series_book(
                 patient, details_before = _patient_for(patient)
             patient_id = patient.pk
             _check_patient(treatment, patient, slots, now=now, for_staff=for_staff)
+            # Eligibility (issue 13), after the patient's row lock: their overrides are read as they stand.
+            tz = selectors.clinic_zone()
+            decision = eligibility_services.decide(
+                treatment=treatment, patient=patient, answers=answers, dates=dates,
+                first_day=slots[0].start.astimezone(tz).date(), today=now.astimezone(tz).date(), for_staff=for_staff,
+            )  # fmt: skip
             series = Series.objects.create(
                 patient=patient,
                 treatment=treatment,
                 source=source,
-                needs_review=bool(flagged),
+                needs_review=bool(flagged) or bool(decision.verdict and decision.verdict.review),
                 created_by=by,
+                eligibility_rules=decision.rules,
             )
             Questionnaire.objects.create(
                 series=series,
                 answers=answers,
+                dates={key: day.isoformat() for key, day in (dates or {}).items() if answers.get(key)},
                 flagged=flagged,
                 consent_treatment=consent_treatment,
                 consent_privacy=consent_privacy,

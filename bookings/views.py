@@ -9,6 +9,7 @@ freshly computed availability; the booking in progress lives in the server-side 
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,6 +49,10 @@ from treatments.models import Treatment
 
 TAKEN = "That time was just taken by someone else. Here are the times still free; what you typed is kept."
 NOT_OFFERED = "That time is no longer free. Please choose another."
+NOT_ELIGIBLE_YET = (
+    "Thank you for your answers. Because of them, your first session needs to be later than the time you "
+    "chose: please choose a new time below. Your answers and details are kept."
+)
 BOOKED_SESSION_KEY = "booking:done"
 SEEN_LIMIT = 64  # sessions a page may show; a longer `seen` field is not one of ours
 SEEN_ITEM = re.compile(r"(?P<pk>[1-9][0-9]{0,17}):(?P<version>[1-9][0-9]{0,8})")
@@ -74,9 +79,12 @@ def book_start(request, slug):
     if request.method == "POST" and (day := posted_day(request.POST.get("slot", ""))):
         query.month, query.day = None, day  # that day's times, to match the one posted
 
+    draft = draft_load(request, slug)
+    earliest = draft.earliest if draft else None  # set when the answers asked for a later start
+
     def build(month, day):
         return calendar.first_session_calendar(
-            treatment=treatment, month=month, day=day, practitioner_id=query.practitioner_id
+            treatment=treatment, month=month, day=day, practitioner_id=query.practitioner_id, earliest=earliest
         )
 
     month = calendar.month_with_free_times(build, month=query.month, day=query.day)
@@ -84,7 +92,6 @@ def book_start(request, slug):
     form = FirstSlotForm(
         _bound(request), slots=[slot for slot in month.day_slots if slot.start in offered], names=dict(practitioners)
     )
-    draft = draft_load(request, slug)
     if form.is_bound and form.is_valid():
         draft = draft or Draft(slots=[])
         draft.slots = [form.cleaned_data["slot"]]
@@ -106,8 +113,23 @@ def book_start(request, slug):
         ),
         "form": form,
         "notice": pop_notice(request, slug, draft) if draft else "",
+        "eligibility": _eligibility_note(earliest, draft.why if draft else [], month),
     }
     return render(request, "bookings/book_calendar.html", context, status=400 if form.errors else 200)
+
+
+def _eligibility_note(earliest, why: list[str], month: calendar.MonthCalendar) -> dict | None:
+    """What the calendar says when the answers set a later first session: from when, and why."""
+    if earliest is None or earliest <= timezone.localdate():
+        return None
+    note = {"from": f"{earliest:%A} {earliest.day} {earliest:%B %Y}", "why": why, "too_far": ""}
+    if earliest > month.last_day:
+        opens = earliest - (month.last_day - timezone.localdate())
+        note["too_far"] = (
+            "That is further ahead than we take online bookings, so there are no times to show yet. "
+            f"Please come back from {opens:%A} {opens.day} {opens:%B %Y}, or call us on {settings.CLINIC_PHONE}."
+        )
+    return note
 
 
 # --- Step 2: the series plan -------------------------------------------------------------------------
@@ -215,6 +237,7 @@ def _book(treatment: Treatment, draft: Draft, form: DetailsForm) -> Series:
         patient=services.PatientDetails(name=data["name"], email=data["email"], phone=data["phone"]),
         slots=draft.slots,
         answers=form.answers,
+        dates=form.dates,
         consent_treatment=data["consent_treatment"],
         consent_privacy=data["consent_privacy"],
     )
@@ -242,6 +265,14 @@ def book_details(request, slug):
                 draft.notice = TAKEN
                 draft_save(request, slug, draft)
                 return redirect("bookings:review", slug=slug)
+            if refusal.code == Code.NOT_ELIGIBLE_YET:
+                # Back to the calendar, which now starts at the earliest day the answers allow and says
+                # why; the answers are kept, so the patient only picks a new time.
+                verdict = refusal.verdict
+                draft.earliest, draft.why = verdict.earliest, verdict.sentences
+                draft.notice = NOT_ELIGIBLE_YET
+                draft_save(request, slug, draft)
+                return redirect("bookings:book", slug=slug)
             form.add_error(None, refusal.message)  # what they typed is kept; busy: try again
             status = 409 if refusal.is_conflict else 400
         else:
