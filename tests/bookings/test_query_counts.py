@@ -69,8 +69,9 @@ def test_the_booking_steps_read_the_rules_and_diaries_once(
     pick_first(client, practitioner)
     with django_assert_max_num_queries(8) as review:
         assert client.post(REVIEW, review_choices(practitioner)).status_code == 302
-    # The booking's transaction and the session's save each have their BEGIN and COMMIT.
-    with django_assert_max_num_queries(17 + 2 * len(TRANSACTION_CONTROL)) as booking:
+    # The booking's transaction and the session's save each have their BEGIN and COMMIT; one read is
+    # the treatment's eligibility rules (none here: see test_eligibility_booking.py for their cost).
+    with django_assert_max_num_queries(18 + 2 * len(TRANSACTION_CONTROL)) as booking:
         assert client.post(DETAILS, details()).status_code == 302
 
     for captured in (review, booking):

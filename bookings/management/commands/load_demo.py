@@ -40,11 +40,16 @@ ROOMS = ["Treatment room 1", "Treatment room 2"]
 # name, email, days from today to look for a first session, questionnaire answers, treatment
 SAMPLE_SERIES = [
     ("Olivia Bennett", "olivia.bennett@example.com", 2, {}, TREATMENT_SLUG),
-    ("Priya Shah", "priya.shah@example.com", 3, {"keloid": True}, TREATMENT_SLUG),
+    ("Priya Shah", "priya.shah@example.com", 3, {"isotretinoin": True}, TREATMENT_SLUG),
     ("Tom Hughes", "tom.hughes@example.com", 5, {}, TREATMENT_SLUG),
     ("Grace O'Neill", "grace.oneill@example.com", 8, {}, TREATMENT_SLUG),
     ("Hannah Clarke", "hannah.clarke@example.com", 4, {}, SECOND_TREATMENT_SLUG),
 ]
+
+
+# The days "yes" answers refer to, in days before today: Priya's last isotretinoin dose was eight months
+# ago, so the rules let her book now (the six months are over) and a practitioner still reviews it.
+SAMPLE_DATES = {"priya.shah@example.com": {"isotretinoin": 243}}
 
 
 def _local_midnight(day):
@@ -146,10 +151,11 @@ class Command(BaseCommand):
             )
             patient = services.PatientDetails(name=name, email=email, phone=f"07700 900{index:03d}")
             # Spread the patients over the day; take the first start whose whole series fits.
-            booked += any(self._book(treatment, patient, first, answers) for first in slots[index * 3 :: 5])
+            dates = {key: today - timedelta(days=ago) for key, ago in SAMPLE_DATES.get(email, {}).items()}
+            booked += any(self._book(treatment, patient, first, answers, dates) for first in slots[index * 3 :: 5])
         return booked
 
-    def _book(self, treatment, patient: services.PatientDetails, first, answers) -> bool:
+    def _book(self, treatment, patient: services.PatientDetails, first, answers, dates) -> bool:
         plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
         if not plan.is_complete:
             return False
@@ -159,6 +165,7 @@ class Command(BaseCommand):
                 patient=patient,
                 slots=plan.slots,
                 answers=answers,
+                dates=dates,
                 consent_treatment=True,
                 consent_privacy=True,
                 source=Series.Source.PHONE,
