@@ -9,6 +9,7 @@ stays, read-only, for the series booked under it (Series.eligibility_rules).
 """
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -71,8 +72,8 @@ class EligibilityRule(models.Model):
         help_text='Finishes the patient\'s sentence: "From 3 June: six months <reason>", e.g. '
         '"after your last isotretinoin dose"; for call-us rules: "about pregnancy or breastfeeding".',
     )
-    wait_months = models.PositiveSmallIntegerField(default=0)
-    wait_days = models.PositiveSmallIntegerField(default=0)
+    wait_months = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(MAX_WAIT_MONTHS)])
+    wait_days = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(MAX_WAIT_DAYS)])
     review = models.BooleanField(default=False, help_text="Also hold the series for a practitioner's review.")
 
     class Meta:

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+import django.core.validators
 from django.db import migrations, models
 
 
@@ -23,6 +24,28 @@ DEFAULTS = [
 # A peel is gentler on toxin and filler (the clinic edits these): two weeks after either.
 PEEL = [row if row[0] != "filler" else (*row[:4], 14, row[5]) for row in DEFAULTS]
 SEEDED = {"microneedling": DEFAULTS, "chemical-peel": PEEL}
+
+
+# Managers publish rule versions in the admin and see overrides (practitioners lift rules in /staff/).
+MANAGER_PERMISSIONS = [
+    "add_eligibilityrules", "view_eligibilityrules", "add_eligibilityrule", "view_eligibilityrule",
+    "view_eligibilityoverride",
+]
+
+
+def grant_managers(apps, schema_editor):
+    # Permissions are normally created after all migrations ran; the Manager group needs these now.
+    from django.contrib.auth.management import create_permissions
+
+    app_config = apps.get_app_config("bookings")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    granted = Permission.objects.filter(content_type__app_label="bookings", codename__in=MANAGER_PERMISSIONS)
+    for group in Group.objects.filter(name="Manager"):
+        group.permissions.add(*granted)
 
 
 def seed_rules(apps, schema_editor):
@@ -83,8 +106,8 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(help_text='The safety question this rule answers (bookings/questionnaire.py).', max_length=40)),
                 ('kind', models.CharField(choices=[('wait', 'Wait a period after the date the patient gives'), ('defer', 'Defer until healed (the patient gives the day they expect)'), ('refer', 'Not online: the patient calls, a practitioner decides'), ('review', 'Bookable, but a practitioner reviews first')], max_length=10)),
                 ('reason', models.CharField(help_text='Finishes the patient\'s sentence: "From 3 June: six months <reason>", e.g. "after your last isotretinoin dose"; for call-us rules: "about pregnancy or breastfeeding".', max_length=200)),
-                ('wait_months', models.PositiveSmallIntegerField(default=0)),
-                ('wait_days', models.PositiveSmallIntegerField(default=0)),
+                ('wait_months', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(24)])),
+                ('wait_days', models.PositiveSmallIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(365)])),
                 ('review', models.BooleanField(default=False, help_text="Also hold the series for a practitioner's review.")),
                 ('rules', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='bookings.eligibilityrules')),
             ],
@@ -131,4 +154,5 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(condition=models.Q(('wait_months__lte', 24), ('wait_days__lte', 365)), name='eligibility_wait_bounded'),
         ),
         migrations.RunPython(seed_rules, migrations.RunPython.noop),
+        migrations.RunPython(grant_managers, migrations.RunPython.noop),
     ]
