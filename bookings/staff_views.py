@@ -544,7 +544,7 @@ def patient_detail(request, pk):
     patient = _patient(request, pk)
     sees_answers = request.user.has_perm("bookings.view_questionnaire")
     series_list = list(
-        patient.series.select_related("treatment").prefetch_related(
+        patient.series.select_related("treatment", "eligibility_rules").prefetch_related(
             Prefetch(
                 "appointments",
                 Appointment.objects.select_related("practitioner").order_by("session_number", "created_at"),
@@ -576,6 +576,7 @@ def patient_detail(request, pk):
                     {
                         "question": question.text,
                         "answer": questionnaire.answers.get(question.key),
+                        "on": questionnaire.dates.get(question.key, ""),
                         "flagged": question.key in questionnaire.flagged,
                     }
                     for question in QUESTIONS
@@ -597,7 +598,11 @@ def patient_detail(request, pk):
                 ],
             }
         )
-    return render(request, "staff/patient.html", {"patient": patient, "timelines": timelines})
+    from staff.eligibility import patient_context  # staff builds on bookings: imported when used
+
+    return render(request, "staff/patient.html", {
+        "patient": patient, "timelines": timelines, "eligibility": patient_context(request.user, patient),
+    })
 
 
 # --- Booking by phone ------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ here with their views)."""
 from django.urls import path
 
 from bookings import staff_urls
-from staff import history, patients, repair, worklist
+from staff import eligibility, history, patients, repair, worklist
 
 app_name = "staff"
 
@@ -17,5 +17,7 @@ pages = [
     path("patients/<int:pk>/edit/", patients.patient_edit, name="patient_edit"),
     path("patients/<int:pk>/merge/", patients.patient_merge, name="patient_merge"),
     path("series/<int:pk>/sessions/<int:number>/book/", repair.session_rebook, name="rebook"),
+    path("patients/<int:pk>/overrides/", eligibility.override_create, name="override_new"),
+    path("patients/<int:pk>/overrides/<int:override_pk>/revoke/", eligibility.override_revoke, name="override_revoke"),
 ]
 urlpatterns = pages + staff_urls.urlpatterns
