@@ -204,8 +204,12 @@ def move_calendar(
     practitioner_id: int | None = None,
     now: datetime | None = None,
     for_staff: bool = False,
+    earliest: date | None = None,
 ) -> MonthCalendar:
-    """Moving one session: its window's free times, each checked for the later sessions it moves."""
+    """Moving one session: its window's free times, each checked for the later sessions it moves.
+
+    `earliest`: the first local day the patient's new safety answers allow (an eligibility flag).
+    """
     now = now or timezone.now()
     tz = selectors.clinic_zone()
     rules = ClinicRules.load()
@@ -219,6 +223,8 @@ def move_calendar(
     )
     if last_day < first_day:
         first_day = last_day = now.astimezone(tz).date()
+    if earliest is not None:
+        first_day = min(max(first_day, earliest), last_day)
     month, day = _month_and_day(first_day, last_day, month, day)
     shown_first, shown_last = max(month, first_day), min(month_end(month), last_day)
     later_sessions = max(sessions) - number
@@ -242,6 +248,7 @@ def move_calendar(
             first_session=first_session,
         )
         if slot != current[number] and not any(slot.overlaps(other, schedule.rules.buffer) for other in others)
+        and (earliest is None or slot.start.astimezone(tz).date() >= earliest)
     ]
 
     def check(slot: Slot) -> TimeChoice:

@@ -118,3 +118,26 @@ class EligibilityOverride(models.Model):
 
     def __str__(self):
         return f"{self.key} lifted for {self.patient} ({self.treatment})"
+
+
+class EligibilityFlag(models.Model):
+    """A session the patient's new answers rule out (the re-confirmation before it): the front desk's
+    worklist shows it until the session is moved to `earliest` or later, cancelled, or the flag resolved."""
+
+    appointment = models.ForeignKey(
+        "bookings.Appointment", on_delete=models.CASCADE, related_name="eligibility_flags"
+    )
+    outcome = models.CharField(max_length=16)  # bookings.eligibility.Outcome: bookable_from or call_us
+    earliest = models.DateField(null=True, blank=True, help_text="The first local day the answers allow.")
+    # Local midnight of `earliest`: the worklist compares it with the session's start in the database.
+    earliest_at = models.DateTimeField(null=True, blank=True)
+    sentences = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["appointment"], condition=Q(resolved_at__isnull=True), name="eligibility_open_flags")]
+
+    def __str__(self):
+        return f"{self.appointment}: {self.outcome}"

@@ -228,3 +228,114 @@ def override_revoke(*, override: EligibilityOverride, by, now: datetime | None =
 
 # The override key that lifts a treatment's consultation-first requirement (issue 13 §2).
 CONSULTATION = "consultation"
+
+
+# --- Before each session: the re-confirmation runs the same engine -----------------------------------
+
+
+@dataclass(frozen=True)
+class Reassessment:
+    appointment: Appointment
+    verdict: Verdict | None
+    allowed: bool  # the session may go ahead on these answers (a practitioner still reviews them)
+
+
+def appointment_reassess(
+    *, appointment: Appointment, answers: dict[str, bool], dates: dict[str, date] | None, now: datetime | None = None
+) -> Reassessment:
+    """The patient's new safety answers before a session: kept, held for review, and checked by the engine.
+
+    Answers that rule the session out (too soon, or a practitioner must decide) leave a flag the front
+    desk's worklist shows until the session is moved to the earliest day or later (or cancelled); the
+    page then proposes the first eligible time (first_eligible_time). The current rules apply: the
+    clinic's latest judgement, with the patient's lifted rules.
+    """
+    from bookings import questionnaire, selectors  # selectors imports the models this module feeds
+    from bookings.audit import PATIENT_MANAGE_LINK, snapshot
+    from bookings.locks import series_lock
+    from bookings.models import EligibilityFlag, Questionnaire
+
+    now = now or timezone.now()
+    tz = selectors.clinic_zone()
+    with transaction.atomic():
+        # The series, then the row (as appointment_confirm_answers): a move or cancel racing this sees
+        # one result or the other, and the flag names the session as it stands.
+        series = series_lock(appointment.series_id)
+        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+        appointment.series = series
+        if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
+            raise BookingError(
+                "This session has been cancelled or has already taken place, so there is nothing to confirm.",
+                code=Code.NOT_CHANGEABLE,
+            )
+        not_yet = selectors.answers_not_open_yet(appointment, now=now)
+        if not_yet:
+            raise BookingError(not_yet, code=Code.NOT_YET)
+        latest = series.questionnaires.order_by("-submitted_at").first()
+        Questionnaire.objects.create(
+            series=series,
+            answers=answers,
+            dates={key: day.isoformat() for key, day in (dates or {}).items() if answers.get(key)},
+            flagged=questionnaire.flagged_keys(answers),
+            consent_treatment=latest.consent_treatment if latest else True,
+            consent_privacy=latest.consent_privacy if latest else True,
+            consent_text=latest.consent_text if latest else series.treatment.consent_text,
+            wording_version=questionnaire.WORDING_VERSION,
+            submitted_at=now,
+        )
+        before = snapshot(appointment)
+        appointment.answers_confirmed_at = now
+        appointment.needs_review = True  # new answers: a practitioner looks before the session
+        appointment.save(update_fields=["answers_confirmed_at", "needs_review", "updated_at"])
+        audit_record(
+            action=AuditEvent.Action.ANSWERS_CONFIRMED, changes=[(appointment, before)], by=None,
+            default_actor=PATIENT_MANAGE_LINK, at=now,
+        )
+        decision = assess_for(
+            treatment=series.treatment, answers=answers, dates=dates, today=now.astimezone(tz).date(),
+            patient_id=series.patient_id,
+        )
+        verdict = decision.verdict
+        allowed = verdict is None or verdict.allows(appointment.start.astimezone(tz).date())
+        EligibilityFlag.objects.filter(appointment=appointment, resolved_at__isnull=True).update(resolved_at=now)
+        if not allowed:
+            EligibilityFlag.objects.create(
+                appointment=appointment,
+                outcome=verdict.outcome.value,
+                earliest=verdict.earliest,
+                earliest_at=selectors.local_midnight(verdict.earliest, tz) if verdict.earliest else None,
+                sentences=verdict.sentences,
+                created_at=now,
+            )
+    return Reassessment(appointment, verdict, allowed)
+
+
+def open_flag(appointment: Appointment):
+    """The session's unresolved eligibility flag, if any (the move calendar starts at its earliest day)."""
+    from bookings.models import EligibilityFlag
+
+    return EligibilityFlag.objects.filter(appointment=appointment, resolved_at__isnull=True).first()
+
+
+def first_eligible_time(*, appointment: Appointment, earliest: date, now: datetime | None = None, days: int = 14):
+    """The first time the session can move to on or after `earliest` (the move calendar's own check,
+    later sessions moving too where needed), or None within its window. Reads one month calendar per
+    day tried, at most `days` of them: only on this rare page."""
+    from bookings import calendar
+
+    month = calendar.move_calendar(appointment=appointment, month=earliest.replace(day=1), now=now, earliest=earliest)
+    tried = 0
+    while month is not None and tried < days:
+        for day in sorted(day for day in month.free_days if day >= earliest):
+            tried += 1
+            shown = calendar.move_calendar(appointment=appointment, day=day, now=now, earliest=earliest)
+            if shown.times:
+                return shown.times[0]
+            if tried >= days:
+                return None
+        following = month.next_month
+        month = (
+            calendar.move_calendar(appointment=appointment, month=following, now=now, earliest=earliest)
+            if following else None
+        )
+    return None

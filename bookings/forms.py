@@ -298,6 +298,16 @@ class DetailsForm(forms.Form):
         return {q.key: self.cleaned_data[answer_field_name(q.key)] == "yes" for q in self.questions}
 
 
+class AnswersForm(DetailsForm):
+    """The safety questions alone (with their dates): the patient's answers as they are now, before a session."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "email", "phone", "consent_treatment", "consent_privacy"):
+            del self.fields[name]
+        self.helper.layout = Layout(Fieldset("Your answers now", *self.answer_fields))
+
+
 class TreatmentPractitionerFields(forms.Form):
     """The treatment (by slug) and an optional practitioner (by id), as the API names them."""
 

@@ -525,4 +525,9 @@ class AuditEvent(models.Model):
 
 
 # Eligibility rules, versions and overrides (issue 13) live in their own module.
-from bookings.eligibility_models import EligibilityOverride, EligibilityRule, EligibilityRules  # noqa: E402, F401
+from bookings.eligibility_models import (  # noqa: E402, F401
+    EligibilityFlag,
+    EligibilityOverride,
+    EligibilityRule,
+    EligibilityRules,
+)

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings import calendar, ics, selectors, services
+from bookings import calendar, eligibility_services, ics, selectors, services
 from bookings.availability import Slot
 from bookings.calendar_page import (
     calendar_context,
@@ -33,7 +33,9 @@ from bookings.calendar_page import (
 from bookings.errors import CHANGED, BookingError, Code
 from bookings.flow import Draft, draft_clear, draft_load, draft_save, pop_notice
 from bookings.forms import (
+    AnswersForm,
     DetailsForm,
+    day_label,
     FirstSlotForm,
     SeriesReviewForm,
     parse_slot_key,
@@ -440,9 +442,16 @@ def _label(appointment: Appointment) -> str:
     return slot_label(selectors.as_slot(appointment), names)
 
 
+def _flag_earliest(appointment: Appointment):
+    """The first day the patient's new answers allow for this session (None: no open eligibility flag)."""
+    flag = eligibility_services.open_flag(appointment)
+    return flag.earliest if flag else None
+
+
 def _move_page(request, session: ManagedSession, token: str, *, error: str = "", status: int = 200):
     month, query, practitioners = move_month(
-        request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", "")
+        request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", ""),
+        earliest=_flag_earliest(session.appointment),
     )
     return render(request, "bookings/manage_move.html", {
         "series": session.series,
@@ -485,7 +494,8 @@ def manage_move(request, token, number):
     seen = seen_posted(request.POST)
     if changed_since(seen, [session.appointment]):  # another tab (or the clinic) changed it
         return _move_page(request, session, token, status=409, error=CHANGED)
-    month, _, _ = move_month(request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", ""))
+    month, _, _ = move_month(request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", ""),
+                             earliest=_flag_earliest(session.appointment))
     new = offered_slot(month, request.POST.get("slot", ""))
     if new is None:
         return _move_page(request, session, token, status=400, error=NOT_OFFERED)
@@ -631,6 +641,8 @@ def manage_answers(request, token, number):
     if appointment is None or appointment.end <= timezone.now():
         messages.error(request, f"Session {number} is not booked ahead, so there are no answers to confirm for it.")
         return redirect("bookings:manage", token=token)
+    if request.method == "POST" and request.POST.get("answer") == "changed" and "new_answers" in request.POST:
+        return _new_answers(request, token, series, appointment)
     if request.method == "POST":  # the service refuses it while re-confirming has not opened
         if request.POST.get("answer") not in ANSWERS:
             return render(request, "bookings/manage_answers.html", {
@@ -653,5 +665,40 @@ def manage_answers(request, token, number):
         "series": series, "token": token, "appointment": appointment,
         "questions": questions_for(series.treatment),
         "not_yet": selectors.answers_not_open_yet(appointment, now=timezone.now()),
+        "form": AnswersForm(treatment=series.treatment),
+    })
+
+
+def _new_answers(request, token: str, series: Series, appointment: Appointment):
+    """The answers as they are now: the same engine as at booking decides whether the session can go
+    ahead; if not, the page proposes the first eligible time and the front desk's worklist shows it."""
+    form = AnswersForm(request.POST, treatment=series.treatment)
+    context = {"series": series, "token": token, "appointment": appointment,
+               "questions": questions_for(series.treatment), "form": form}
+    if not form.is_valid():
+        return render(request, "bookings/manage_answers.html", {**context, "open_form": True}, status=400)
+    try:
+        result = eligibility_services.appointment_reassess(
+            appointment=appointment, answers=form.answers, dates=form.dates
+        )
+    except BookingError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("bookings:manage", token=token)
+    if result.allowed:
+        messages.success(request, (
+            f"Thank you. Your session {appointment.session_number} can go ahead on these answers; a practitioner "
+            "will look at them before it and may call you."
+        ))
+        return redirect("bookings:manage", token=token)
+    verdict = result.verdict
+    proposal = None
+    if verdict.earliest is not None:
+        choice = eligibility_services.first_eligible_time(appointment=appointment, earliest=verdict.earliest)
+        if choice is not None:
+            proposal = {"label": slot_label(choice.slot, practitioner_names([choice.slot])),
+                        "query": slot_day_query(choice.slot)}
+    return render(request, "bookings/manage_answers_result.html", {
+        **context, "verdict": verdict, "proposal": proposal,
+        "earliest": day_label(verdict.earliest) if verdict.earliest else "",
     })
 

@@ -153,6 +153,23 @@ class Migration(migrations.Migration):
             model_name='eligibilityrule',
             constraint=models.CheckConstraint(condition=models.Q(('wait_months__lte', 24), ('wait_days__lte', 365)), name='eligibility_wait_bounded'),
         ),
+        migrations.CreateModel(
+            name='EligibilityFlag',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('outcome', models.CharField(max_length=16)),
+                ('earliest', models.DateField(blank=True, help_text='The first local day the answers allow.', null=True)),
+                ('earliest_at', models.DateTimeField(blank=True, null=True)),
+                ('sentences', models.JSONField(default=list)),
+                ('created_at', models.DateTimeField()),
+                ('resolved_at', models.DateTimeField(blank=True, null=True)),
+                ('appointment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='eligibility_flags', to='bookings.appointment')),
+            ],
+            options={
+                'ordering': ['-created_at'],
+                'indexes': [models.Index(condition=models.Q(('resolved_at__isnull', True)), fields=['appointment'], name='eligibility_open_flags')],
+            },
+        ),
         migrations.RunPython(seed_rules, migrations.RunPython.noop),
         migrations.RunPython(grant_managers, migrations.RunPython.noop),
     ]
