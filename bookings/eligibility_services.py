@@ -11,7 +11,7 @@ practitioner lifting a rule for one patient with a reason (the staff patient pag
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -339,3 +339,62 @@ def first_eligible_time(*, appointment: Appointment, earliest: date, now: dateti
             if following else None
         )
     return None
+
+
+# --- A consultation before the first session (issue 13 §2) --------------------------------------------
+
+
+def consultation_needed(*, treatment, patient: Patient, first_start: datetime, lifted: set[str] | None = None) -> bool:
+    """Whether this first session needs a consultation booked with it: the treatment requires one, the
+    patient holds none from `prerequisite_valid_days` to `prerequisite_days_before` days before it
+    (booked, taken place, or still ahead), and no practitioner lifted the requirement for them."""
+    from bookings import selectors
+
+    if treatment.prerequisite_id is None:
+        return False
+    lifted = lifted_keys(patient_id=patient.pk, treatment=treatment) if lifted is None else lifted
+    if CONSULTATION in lifted:
+        return False
+    tz = selectors.clinic_zone()
+    first_day = first_start.astimezone(tz).date()
+    oldest = first_day - timedelta(days=treatment.prerequisite_valid_days)
+    latest = first_day - timedelta(days=treatment.prerequisite_days_before)
+    held = Appointment.objects.active().filter(
+        patient=patient,
+        series__treatment_id=treatment.prerequisite_id,
+        start__gte=selectors.local_midnight(oldest, tz),
+        start__lt=selectors.local_midnight(latest + timedelta(days=1), tz),
+    )
+    return not held.exists()
+
+
+def consultation_slot(*, treatment, first_start: datetime, now: datetime, for_staff: bool):
+    """The planner's place for the consultation: the first free time from today that leaves at least
+    `prerequisite_days_before` days before the first session (None when there is none)."""
+    from bookings import selectors
+
+    tz = selectors.clinic_zone()
+    today = now.astimezone(tz).date()
+    last_day = first_start.astimezone(tz).date() - timedelta(days=treatment.prerequisite_days_before)
+    if last_day < today:
+        return None
+    schedule = selectors.load_schedule(treatment=treatment.prerequisite, first_day=today, last_day=last_day)
+    free = selectors.free_between(
+        schedule, first_day=today, last_day=last_day, now=now, for_staff=for_staff, first_session=True
+    )
+    return min(free, default=None)
+
+
+def no_consultation_time(treatment, first_start: datetime, *, for_staff: bool) -> BookingError:
+    from bookings import selectors
+
+    days = treatment.prerequisite_days_before
+    first_day = first_start.astimezone(selectors.clinic_zone()).date()
+    who = "a new patient's" if for_staff else "your"
+    return BookingError(
+        f"{treatment.name} starts with a {treatment.prerequisite.name.lower()} at least "
+        f"{days} day{'s' if days != 1 else ''} before the first session, and there is no free time for "
+        f"{who} consultation before {format_day(first_day)}. Please choose a later first session, or call us "
+        f"on {settings.CLINIC_PHONE}.",
+        code=Code.CONSULTATION_NEEDED,
+    )

@@ -30,6 +30,7 @@ code               meaning                                                      
 ``has_bookings``   a practitioner with future bookings cannot be deactivated                   400
 ``not_eligible_yet`` the safety answers set a later earliest first session (with the date)      400
 ``call_us``        the safety answers mean a practitioner decides: not booked online           400
+``consultation_needed`` a consultation first, and no free time for it before the first session  400
 ``refused``        any other refusal (the default when a raise names no code)                  400
 =================  ==========================================================================  =====
 
@@ -72,6 +73,7 @@ class Code(StrEnum):
     HAS_BOOKINGS = "has_bookings"
     NOT_ELIGIBLE_YET = "not_eligible_yet"
     CALL_US = "call_us"
+    CONSULTATION_NEEDED = "consultation_needed"
     REFUSED = "refused"
 
 

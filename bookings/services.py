@@ -124,8 +124,14 @@ def series_book(
     for_staff: bool = False,
     rules: ClinicRules | None = None,
     schedule: availability.Schedule | None = None,
+    with_consultation: bool = True,
 ) -> Series:
     """Book every session of a series, or nothing at all.
+
+    A treatment that requires a consultation first (Treatment.prerequisite) books one for a patient who
+    holds no valid one, in the same transaction: the planner places it first, at least the treatment's
+    days before session 1 (eligibility_services.consultation_slot); if the series then fails, so does the
+    consultation. `with_consultation=False`: the consultation itself, booked by this call.
 
     `rules` and `schedule` (selectors.series_schedule): what the caller read to plan the series,
     passed down so they are read once per request; the appointments are read again under the locks.
@@ -165,6 +171,21 @@ def series_book(
                 treatment=treatment, patient=patient, answers=answers, dates=dates,
                 first_day=slots[0].start.astimezone(tz).date(), today=now.astimezone(tz).date(), for_staff=for_staff,
             )  # fmt: skip
+            consultation = None
+            if with_consultation and eligibility_services.consultation_needed(
+                treatment=treatment, patient=patient, first_start=slots[0].start
+            ):
+                planned = eligibility_services.consultation_slot(
+                    treatment=treatment, first_start=slots[0].start, now=now, for_staff=for_staff
+                )
+                if planned is None:
+                    raise eligibility_services.no_consultation_time(treatment, slots[0].start, for_staff=for_staff)
+                # A savepoint inside this transaction: a refusal of the series below undoes it too.
+                consultation = series_book(
+                    treatment=treatment.prerequisite, patient=patient, slots=[planned], answers=answers,
+                    dates=dates, consent_treatment=consent_treatment, consent_privacy=consent_privacy,
+                    source=source, by=by, now=now, for_staff=for_staff, rules=rules, with_consultation=False,
+                )  # fmt: skip
             series = Series.objects.create(
                 patient=patient,
                 treatment=treatment,
@@ -172,6 +193,7 @@ def series_book(
                 needs_review=bool(flagged) or bool(decision.verdict and decision.verdict.review),
                 created_by=by,
                 eligibility_rules=decision.rules,
+                consultation=consultation,
             )
             Questionnaire.objects.create(
                 series=series,
