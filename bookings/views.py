@@ -307,6 +307,8 @@ def book_done(request, slug):
         "flagged": _flagged_questions(series),
         "manage_path": manage_path(series),
         "details_note": selectors.details_note(series),
+        "consultation": series.consultation.appointments.active().select_related("practitioner", "series__treatment").first()
+        if series.consultation_id else None,
     })
 
 

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.urls import reverse
 
 from bookings import eligibility_services, services
 from bookings.errors import BookingError, Code
@@ -14,7 +16,7 @@ from tests.bookings.factories import (
     local,
     microneedling_clinic,
 )
-from tests.bookings.test_eligibility_booking import book
+from tests.bookings.test_eligibility_booking import NOW, book
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +119,17 @@ def test_no_free_consultation_time_is_refused_with_a_sentence(clinic):
     assert refused.value.code == Code.CONSULTATION_NEEDED
     assert "starts with a skin consultation at least 3 days before the first session" in refused.value.message
     assert not Series.objects.exists()
+
+
+def test_the_patient_pages_say_a_consultation_comes_first_and_when_it_is(client, clinic):
+    treatment, _, practitioner = clinic
+    with time_machine.travel(NOW, tick=False):
+        calendar = client.get(reverse("bookings:book", kwargs={"slug": treatment.slug})).content.decode()
+        series = book(treatment, practitioner, local(2027, 3, 8, 10))
+        session = client.session
+        session["booking:done"] = str(series.public_id)
+        session.save()
+        done = client.get(reverse("bookings:done", kwargs={"slug": treatment.slug})).content.decode()
+
+    assert "New to us? Your first visit is a skin consultation" in calendar
+    assert "First, your skin consultation" in done and "Tuesday 23 February 2027, 09:00" in done

@@ -24,6 +24,8 @@ TREATMENT_SLUG = "microneedling"
 # The second treatment (treatments migration 0004), so every page is seen with two: who performs it.
 SECOND_TREATMENT_SLUG = "chemical-peel"
 SECOND_TREATMENT_PRACTITIONERS = ["Dr Amara Okafor", "Sophie Turner"]
+# Microneedling requires it (issue 13 §2): every demo practitioner performs it.
+CONSULTATION_SLUG = "skin-consultation"
 
 # name, username, weekly blocks (weekday, start, end) in local time; Monday = 0.
 PRACTITIONERS = [
@@ -71,6 +73,7 @@ class Command(BaseCommand):
             )
             return
         second = Treatment.objects.filter(slug=SECOND_TREATMENT_SLUG).first()
+        consultation = self._consultation(treatment)
         with transaction.atomic():
             ClinicRules.load()
             for name in ROOMS:
@@ -78,6 +81,7 @@ class Command(BaseCommand):
                 room.treatments.add(*filter(None, [treatment, second]))
             for name, username, blocks in PRACTITIONERS:
                 practitioner = self._practitioner(treatment, name, username, blocks)
+                practitioner.treatments.add(consultation)
                 if second is not None and name in SECOND_TREATMENT_PRACTITIONERS:
                     practitioner.treatments.add(second)
         booked = self._sample_series({TREATMENT_SLUG: treatment, SECOND_TREATMENT_SLUG: second})
@@ -87,6 +91,19 @@ class Command(BaseCommand):
                 f"{Series.objects.count()} series ({booked} new)."
             )
         )
+
+    def _consultation(self, treatment) -> Treatment:
+        """The skin consultation microneedling requires before a new patient's first session (issue 13 §2)."""
+        consultation, _ = Treatment.objects.get_or_create(slug=CONSULTATION_SLUG, defaults={
+            "name": "Skin consultation",
+            "summary": "A first look at your skin and your goals with a practitioner, before a course of treatment.",
+            "sessions_in_series": 1, "session_minutes": 30, "requires_room": False, "position": 99,
+            "safety_questions": [],
+        })  # fmt: skip
+        if treatment.prerequisite_id is None:
+            treatment.prerequisite = consultation
+            treatment.save(update_fields=["prerequisite"])
+        return consultation
 
     def _manager(self) -> None:
         if not settings.DEBUG:
