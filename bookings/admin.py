@@ -10,12 +10,13 @@ action that calls the booking services (which check the rules, cancel the e-mail
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from bookings import eligibility_services, outbox, services, staff_selectors, tasks
+from bookings import eligibility_services, outbox, ratelimits, selectors, services, tasks
 from bookings.audit import SYSTEM, audit_record, formset_save, record
 from bookings.errors import BookingError
 from bookings.forms import validate_phone
@@ -35,9 +36,24 @@ from bookings.models import (
     WorkingHours,
 )
 from bookings.questionnaire import QUESTIONS
-from bookings.staff_forms import AdminLoginForm
+from clinic.admin import USE_ADMIN
 
-# The admin's sign-in page counts guesses with the staff sign-in page (bookings/staff_forms.py).
+NOT_A_MANAGER = (
+    "The admin is for managers. Your diary, patients and bookings are in the staff workspace: "
+    "sign in at /staff/ instead."
+)
+
+
+class AdminLoginForm(ratelimits.LoginRateLimit, AdminAuthenticationForm):
+    """The Django admin's sign-in form (managers only: clinic/admin.py), under the same limits."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.has_perm(USE_ADMIN):
+            raise forms.ValidationError(NOT_A_MANAGER, code="not_a_manager")
+
+
+# The admin's sign-in page counts guesses with the staff sign-in page (ratelimits.LoginRateLimit).
 admin.site.login_form = AdminLoginForm
 
 EMAIL_TIMINGS = (
@@ -88,7 +104,7 @@ class WarnsOfStrandedBookings:
 
     def _warn_stranded(self, request, obj) -> None:
         practitioner = obj if isinstance(obj, Practitioner) else obj.practitioner
-        stranded = staff_selectors.stranded_appointments(practitioner=practitioner, now=timezone.now())
+        stranded = selectors.stranded_appointments(practitioner=practitioner, now=timezone.now())
         if stranded:
             self.message_user(
                 request,

@@ -116,6 +116,25 @@ def audit_record(
     deleted one); `after` replaces the record's own fields where the change is not in them (a
     sign-in lock). A change that changed nothing is not recorded.
     """
+    events = audit_events(
+        action=action, changes=changes, by=by, default_actor=default_actor, at=at, series=series, after=after
+    )
+    if events:
+        AuditEvent.objects.bulk_create(events)
+
+
+def audit_events(
+    *,
+    action: str,
+    changes: list[tuple[models.Model, dict]],
+    by,
+    default_actor: str,
+    at: datetime,
+    series: Series | None = None,
+    after: dict | None = None,
+) -> list[AuditEvent]:
+    """audit_record's events, unsaved: a service that records several kinds of change at once
+    saves them in one INSERT (AuditEvent.objects.bulk_create)."""
     label = actor_label(by, default=default_actor)
     events = []
     for subject, before in changes:
@@ -142,8 +161,7 @@ def audit_record(
                 at=at,
             )
         )
-    if events:
-        AuditEvent.objects.bulk_create(events)
+    return events
 
 
 def formset_save(formset, *, by, at: datetime, default_actor: str = SYSTEM) -> None:

@@ -125,9 +125,15 @@ def decide(
     first_day: date,
     today: date,
     for_staff: bool,
+    new_patient: bool = False,
 ) -> Decision:
-    """The verdict a series is booked under, or NotEligible (called inside series_book's transaction)."""
-    decision = assess_for(treatment=treatment, answers=answers, dates=dates, today=today, patient_id=patient.pk)
+    """The verdict a series is booked under, or NotEligible (called inside series_book's transaction).
+
+    `new_patient`: added by this booking, so no practitioner has lifted a rule for them (no read)."""
+    decision = assess_for(
+        treatment=treatment, answers=answers, dates=dates, today=today, patient_id=patient.pk,
+        lifted=set() if new_patient else None,
+    )
     if decision.verdict is not None and (refused := refusal(decision.verdict, first_day, for_staff=for_staff)):
         raise refused
     return decision
@@ -344,14 +350,19 @@ def first_eligible_time(*, appointment: Appointment, earliest: date, now: dateti
 # --- A consultation before the first session (issue 13 §2) --------------------------------------------
 
 
-def consultation_needed(*, treatment, patient: Patient, first_start: datetime, lifted: set[str] | None = None) -> bool:
+def consultation_needed(
+    *, treatment, patient: Patient, first_start: datetime, lifted: set[str] | None = None, new_patient: bool = False
+) -> bool:
     """Whether this first session needs a consultation booked with it: the treatment requires one, the
     patient holds none from `prerequisite_valid_days` to `prerequisite_days_before` days before it
-    (booked, taken place, or still ahead), and no practitioner lifted the requirement for them."""
+    (booked, taken place, or still ahead), and no practitioner lifted the requirement for them.
+    `new_patient`: added by this booking (nothing to read: they hold none and nothing was lifted)."""
     from bookings import selectors
 
     if treatment.prerequisite_id is None:
         return False
+    if new_patient:
+        return True
     lifted = lifted_keys(patient_id=patient.pk, treatment=treatment) if lifted is None else lifted
     if CONSULTATION in lifted:
         return False

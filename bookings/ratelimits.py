@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from functools import wraps
 
+from django import forms
 from django.conf import settings
 from django.core.cache import cache
 from django.http import JsonResponse
@@ -195,3 +196,38 @@ def signin_unlock(username: str) -> bool:
         cache.set(key, cache.get(key, 0) + 1, None)
     cache.set(LOCKS_KEY, locks, 86400)
     return lock is not None and lock["until"] > timezone.now().timestamp()
+
+
+# --- The sign-in forms' limit (the staff page's form and the admin's) --------------------------------
+
+
+def _login_username(request) -> str:
+    return request.POST.get("username", "").strip().lower()
+
+
+class LoginRateLimit:
+    """Refuses an attempt while too many sign-ins failed lately (this module says which
+    counts apply: per address, per username from that address, per username from anywhere).
+
+    Only failures count: a correct password is never held against anyone. The counts live in the
+    shared cache (Redis), so every web process enforces the same limit; the staff and the admin
+    sign-in pages share them, so neither is a way round the other.
+    """
+
+    rate_limited = False
+
+    def clean(self):
+        username = _login_username(self.request)
+        refusal = signin_refusal(self.request, username)
+        if refusal:
+            self.rate_limited = True
+            raise forms.ValidationError(refusal, code="rate_limited")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as error:
+            if error.code == "invalid_login":  # a wrong password, not a right one refused for its role
+                signin_failed(self.request, username)
+            raise
+        if self.user_cache is not None:
+            signin_succeeded(self.request, username)
+        return cleaned

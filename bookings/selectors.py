@@ -379,14 +379,23 @@ def patient_courses(*, patient_id: int, treatment, exclude_series_id: int | None
 
 
 def details_note(series) -> str:
-    """What the patient is told when booking this series changed their details on record (else "")."""
-    changes = AuditEvent.objects.filter(series=series, action=AuditEvent.Action.PATIENT_CHANGED)
-    event = changes.order_by("pk").last()
-    if event is None or "phone" not in event.before:
+    """What the patient is told when booking this series changed their details on record (else "").
+
+    Read from the trail; a series just returned by services.series_book carries the change itself
+    (`patient_change`), which saves the read.
+    """
+    before = getattr(series, "patient_change", None)
+    if before is not None:
+        after = {"phone": series.patient.phone}
+    else:
+        changes = AuditEvent.objects.filter(series=series, action=AuditEvent.Action.PATIENT_CHANGED)
+        event = changes.order_by("pk").last()
+        before, after = (event.before, event.after) if event is not None else ({}, {})
+    if "phone" not in before:
         return ""
-    old = "".join(character for character in event.before["phone"] if character.isdigit())
+    old = "".join(character for character in before["phone"] if character.isdigit())
     return (
-        f"We now have {event.after['phone']} as your phone number (it replaces the one ending {old[-3:]}). "
+        f"We now have {after['phone']} as your phone number (it replaces the one ending {old[-3:]}). "
         f"If that is not right, call us on {settings.CLINIC_PHONE}."
     )
 
@@ -618,3 +627,41 @@ def answers_not_open_yet(appointment: Appointment, *, now: datetime, rules: Clin
         f"You can confirm your answers for session {appointment.session_number} from "
         f"{opens:%A} {opens.day} {opens:%B}: answers given closer to the session tell the practitioner more."
     )
+
+
+# --- Hours that no longer cover bookings -----------------------------------------------------------------
+
+STRANDED_LOOK_AHEAD = timedelta(days=365)
+
+
+def stranded_appointments(*, practitioner: Practitioner, now: datetime) -> list[Appointment]:
+    """Booked sessions ahead that the practitioner's hours no longer cover, or that fall in time off.
+
+    Changing hours never moves a booking: these are for the front desk to move or confirm.
+    """
+    tz = clinic_zone()
+    shifts: dict[int, list[tuple[time, time]]] = {}
+    for weekday, start, end in practitioner.working_hours.values_list("weekday", "start", "end"):
+        shifts.setdefault(weekday, []).append((start, end))
+    off = list(
+        practitioner.time_off.filter(end__gt=now, start__lt=now + STRANDED_LOOK_AHEAD).values_list("start", "end")
+    )
+    ahead = (
+        practitioner.appointments.filter(
+            status=Appointment.Status.BOOKED, start__gte=now, start__lt=now + STRANDED_LOOK_AHEAD
+        )
+        .select_related("series__patient")
+        .order_by("start")
+    )
+    stranded = []
+    for appointment in ahead:
+        start, end = appointment.start.astimezone(tz), appointment.end.astimezone(tz)
+        covered = start.date() == end.date() and any(
+            begin <= start.time() and end.time() <= finish
+            for begin, finish in shifts.get(start.weekday(), [])
+        )
+        if not covered or any(
+            appointment.start < off_end and off_start < appointment.end for off_start, off_end in off
+        ):
+            stranded.append(appointment)
+    return stranded

@@ -37,6 +37,7 @@ from bookings.audit import (
     PATIENT_ONLINE,
     SYSTEM,
     actor_label,
+    audit_events,
     audit_patient_changed,
     audit_record,
     snapshot,
@@ -161,19 +162,25 @@ def series_book(
             sessions = dict(enumerate(slots, start=1))
             _check_slots(treatment, sessions, now=now, for_staff=for_staff, rules=rules, known=schedule)
             details_before: dict = {}
+            created = False
             if not isinstance(patient, Patient):
-                patient, details_before = _patient_for(patient)
+                patient, details_before, created = _patient_for(patient)
             patient_id = patient.pk
-            _check_patient(treatment, patient, slots, now=now, for_staff=for_staff)
-            # Eligibility (issue 13), after the patient's row lock: their overrides are read as they stand.
+            if not created:
+                # A patient added by this transaction has no series or appointments, and no other
+                # transaction can see their row yet: there is nothing to lock or check.
+                _check_patient(treatment, patient, slots, now=now, for_staff=for_staff)
+            # Eligibility (issue 13), after the patient's row lock: their overrides are read as they stand
+            # (a patient added by this transaction has none, and no consultation: nothing to read).
             tz = selectors.clinic_zone()
             decision = eligibility_services.decide(
                 treatment=treatment, patient=patient, answers=answers, dates=dates,
                 first_day=slots[0].start.astimezone(tz).date(), today=now.astimezone(tz).date(), for_staff=for_staff,
+                new_patient=created,
             )  # fmt: skip
             consultation = None
             if with_consultation and eligibility_services.consultation_needed(
-                treatment=treatment, patient=patient, first_start=slots[0].start
+                treatment=treatment, patient=patient, first_start=slots[0].start, new_patient=created
             ):
                 planned = eligibility_services.consultation_slot(
                     treatment=treatment, first_start=slots[0].start, now=now, for_staff=for_staff
@@ -221,23 +228,18 @@ def series_book(
                 )
                 for number, slot in enumerate(slots, start=1)
             )
-            audit_record(
-                action=AuditEvent.Action.BOOKED,
-                changes=[(appointment, {}) for appointment in booked],
-                by=by,
-                default_actor=PATIENT_ONLINE,
-                at=now,
-                series=series,
+            # The sessions booked, the patient added or their details changed: one INSERT.
+            trail = {"by": by, "default_actor": PATIENT_ONLINE, "at": now, "series": series}
+            events = audit_events(
+                action=AuditEvent.Action.BOOKED, changes=[(appointment, {}) for appointment in booked], **trail
             )
+            if created:
+                events += audit_events(action=AuditEvent.Action.CREATED, changes=[(patient, {})], **trail)
             if details_before:
-                audit_patient_changed(
-                    series=series,
-                    patient=patient,
-                    before=details_before,
-                    by=by,
-                    default_actor=PATIENT_ONLINE,
-                    at=now,
+                events += audit_events(
+                    action=AuditEvent.Action.PATIENT_CHANGED, changes=[(patient, details_before)], **trail
                 )
+            AuditEvent.objects.bulk_create(events)
             # The confirmation and the series' reminders become outbox rows in this transaction.
             notifications.series_booked(series=series, appointments=booked, rules=rules, now=now)
     except _Clash as clash:
@@ -250,11 +252,14 @@ def series_book(
         if not is_overlap_error(exc):
             raise
         raise _taken(treatment, slots, None, now=now, for_staff=for_staff) from exc
+    # What the booking changed on the patient's record ({}: nothing), for selectors.details_note.
+    series.patient_change = details_before
     return series
 
 
-def _patient_for(details: PatientDetails) -> tuple[Patient, dict]:
-    """The patient these details identify, and what their record said before (empty: no change).
+def _patient_for(details: PatientDetails) -> tuple[Patient, dict, bool]:
+    """The patient these details identify, what their record said before (empty: no change), and
+    whether the record was added now.
 
     The identity rule (online booking and the API): a returning patient is the one with the same
     name and e-mail (case and spacing aside; the oldest record if there are several). A different
@@ -265,15 +270,42 @@ def _patient_for(details: PatientDetails) -> tuple[Patient, dict]:
     """
     name, email, phone = " ".join(details.name.split()), details.email.strip(), details.phone.strip()
     _lock_identity(email)
-    existing = Patient.objects.filter(name__iexact=name, email__iexact=email).order_by("pk").first()
-    if existing is None:
-        return Patient.objects.create(name=name, email=email, phone=phone), {}
-    if not phone or phone == existing.phone:
-        return existing, {}
-    before = {"phone": existing.phone}
-    existing.phone = phone
-    existing.save(update_fields=["phone"])
-    return existing, before
+    patient = _patient_found_or_added(Patient(name=name, email=email, phone=phone))
+    if patient.created:
+        return patient, {}, True
+    if not phone or phone == patient.phone:
+        return patient, {}, False
+    before = {"phone": patient.phone}
+    patient.phone = phone
+    patient.save(update_fields=["phone"])
+    return patient, before, False
+
+
+def _patient_found_or_added(new: Patient) -> Patient:
+    """The oldest patient with `new`'s name and e-mail (case aside), else `new` inserted: one statement.
+
+    Its `created` attribute says which. Runs after _lock_identity, in a statement of its own, so
+    that it reads what a booking with the same address committed while this one waited.
+    """
+    fields = [field for field in Patient._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = [field.get_db_prep_save(field.pre_save(new, add=True), connection) for field in fields]
+    table = quote(Patient._meta.db_table)
+    sql = f"""
+        WITH found AS (
+            SELECT id, {columns} FROM {table}
+            WHERE UPPER({quote("name")}::text) = UPPER(%s) AND UPPER({quote("email")}::text) = UPPER(%s)
+            ORDER BY id LIMIT 1
+        ), added AS (
+            INSERT INTO {table} ({columns})
+            SELECT {", ".join(["%s"] * len(fields))} WHERE NOT EXISTS (SELECT 1 FROM found)
+            RETURNING id, {columns}
+        )
+        SELECT *, false AS created FROM found UNION ALL SELECT *, true AS created FROM added
+    """
+    (patient,) = Patient.objects.raw(sql, [new.name, new.email, *values])
+    return patient
 
 
 def _lock_identity(email: str) -> None:

@@ -6,7 +6,6 @@ freshly computed availability; the booking in progress lives in the server-side 
 (bookings.flow) and the final POST re-validates everything inside the service.
 """
 
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from bookings.calendar_page import (
     rebook_month,
     slot_day_query,
 )
+from bookings.changes import changed_since, plan_fingerprint, seen_field, seen_posted
 from bookings.errors import CHANGED, BookingError, Code
 from bookings.flow import Draft, draft_clear, draft_load, draft_save, pop_notice
 from bookings.forms import (
@@ -56,8 +56,6 @@ NOT_ELIGIBLE_YET = (
     "chose: please choose a new time below. Your answers and details are kept."
 )
 BOOKED_SESSION_KEY = "booking:done"
-SEEN_LIMIT = 64  # sessions a page may show; a longer `seen` field is not one of ours
-SEEN_ITEM = re.compile(r"(?P<pk>[1-9][0-9]{0,17}):(?P<version>[1-9][0-9]{0,8})")
 
 
 def _treatment(slug: str) -> Treatment:
@@ -408,35 +406,6 @@ def _managed_session(request, token: str, number: int) -> ManagedSession:
         context = {"series": series, "token": token, "number": number, "refusal": refusal}
         return ManagedSession(page=render(request, "bookings/manage_refused.html", context, status=409))
     return ManagedSession(series, appointment)
-
-
-def seen_field(appointments) -> str:
-    """The hidden `seen` field of a page offering a change: the versions of the sessions it shows."""
-    return ",".join(f"{appointment.pk}:{appointment.version}" for appointment in appointments)
-
-
-def seen_posted(data) -> dict[int, int] | None:
-    """The versions a posted form showed (appointment id -> version); None when it carries none.
-
-    A garbled value counts as none: it can only come from someone editing the form, and the
-    services' own checks still apply to them. Both numbers are bounded (an id fits a bigint, a
-    version an integer column), so no value reaches the database as an overflow.
-    """
-    items = data.get("seen", "")[: SEEN_LIMIT * 30].split(",")
-    pairs = [SEEN_ITEM.fullmatch(item) for item in items if item]
-    if not pairs or len(pairs) > SEEN_LIMIT or not all(pairs):
-        return None
-    return {int(pair["pk"]): int(pair["version"]) for pair in pairs}
-
-
-def changed_since(seen: dict[int, int] | None, appointments) -> bool:
-    """Whether any of these sessions changed since the page that posted `seen` showed it."""
-    return bool(seen) and any(seen.get(a.pk, a.version) != a.version for a in appointments)
-
-
-def plan_fingerprint(moves: list[tuple[Appointment, Slot]]) -> str:
-    """What the patient was shown, to confirm exactly that plan and nothing else."""
-    return ",".join(f"{appointment.session_number}:{slot_key(slot)}" for appointment, slot in moves)
 
 
 def _label(appointment: Appointment) -> str:

@@ -253,9 +253,64 @@ def _lock(var: Path):
     return handle
 
 
+def ensure_database(url: str) -> bool:
+    """DATABASE_URL's database exists on its server afterwards: created if it was missing (as
+    `createdb` would), so `DATABASE_URL=postgres://…/clinic make run` works on a server that has
+    never seen the project. False, with a sentence on stderr, when the server cannot be used."""
+    import dj_database_url
+    import psycopg2
+    from psycopg2 import errorcodes
+
+    params = dj_database_url.parse(url)
+    connect = {
+        "host": params.get("HOST") or None,
+        "port": params.get("PORT") or None,
+        "user": params.get("USER") or None,
+        "password": params.get("PASSWORD") or None,
+        **params.get("OPTIONS", {}),
+    }
+    name = params["NAME"]
+    where = f"{connect['host'] or 'the local socket'}{':' + str(connect['port']) if connect['port'] else ''}"
+    try:
+        psycopg2.connect(dbname=name, connect_timeout=10, **connect).close()
+        return True
+    except psycopg2.OperationalError as exc:
+        problem = str(exc).strip().splitlines()[-1] if str(exc).strip() else "no answer"
+        missing = getattr(exc, "pgcode", None) == errorcodes.INVALID_CATALOG_NAME or "does not exist" in str(exc)
+        if not missing:
+            print(
+                f"No PostgreSQL answers at {where} for DATABASE_URL ({problem}). Start that server or "
+                "correct DATABASE_URL; or unset DATABASE_URL to run on the embedded PostgreSQL.",
+                file=sys.stderr,
+            )
+            return False
+    try:
+        admin = psycopg2.connect(dbname="postgres", connect_timeout=10, **connect)
+    except psycopg2.OperationalError as exc:
+        print(
+            f"The database {name} does not exist at {where}, and it could not be created ({exc}). "
+            f"Create it (createdb {name}) or correct DATABASE_URL.",
+            file=sys.stderr,
+        )
+        return False
+    try:
+        admin.autocommit = True  # CREATE DATABASE cannot run inside a transaction
+        with admin.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {psycopg2.extensions.quote_ident(name, cursor)}")
+    except psycopg2.Error as exc:
+        print(f"Could not create the database {name} at {where}: {exc}".strip(), file=sys.stderr)
+        return False
+    finally:
+        admin.close()
+    print(f"Created the database {name} at {where} (DATABASE_URL).", flush=True)
+    return True
+
+
 def run(command: list[str]) -> int:
     """Run `command` against the embedded PostgreSQL (or DATABASE_URL's, when set); its exit code."""
     if os.environ.get("DATABASE_URL"):
+        if not ensure_database(os.environ["DATABASE_URL"]):
+            return 1
         os.execvp(command[0], command)
     var = var_dir()
     var.mkdir(parents=True, exist_ok=True)

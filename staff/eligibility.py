@@ -1,6 +1,6 @@
 """Lifting an eligibility rule for one patient (issue 13): practitioners treating them, or managers.
 
-The page is the patient's record (bookings/staff_views.patient_detail shows `patient_context`); these
+The page is the patient's record (staff/patients.patient_detail shows `patient_context`); these
 views only take the form and call the service, which checks who may and audits the change.
 """
 
@@ -14,8 +14,7 @@ from bookings import eligibility_services
 from bookings.errors import BookingError
 from bookings.models import EligibilityOverride, Patient
 from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
-from bookings.staff_selectors import visible_patients
-from bookings.staff_views import staff_only
+from staff.access import staff_only, visible_patients
 from treatments.models import Treatment
 
 RULE_CHOICES = [

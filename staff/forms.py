@@ -1,11 +1,238 @@
-"""Forms of the staff app's pages: merging patient records and the history filter."""
+"""Forms of the staff workspace: sign-in (rate-limited), day and week pickers, patients (search, details,
+merge), phone booking, cancel, hours and time off, lifting a sign-in lock, the history filter."""
 
+from datetime import timedelta
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
 
-from bookings.forms import date_within
-from bookings.models import AuditEvent, Patient
-from bookings.staff_forms import DIARY_REACH
+from bookings.forms import FURTHEST_AHEAD, DetailsForm, date_within, validate_phone
+from bookings.models import AuditEvent, Patient, Practitioner, TimeOff, WorkingHours
+from bookings.questionnaire import CONSENT_PRIVACY_TEXT
+from bookings.ratelimits import LoginRateLimit
+from treatments.models import Treatment
+
+DIARY_REACH = timedelta(days=3653)
+
+
+class StaffLoginForm(LoginRateLimit, AuthenticationForm):
+    """The staff sign-in page's form."""
+
+
+class DayForm(forms.Form):
+    """Which day (or week) the diary shows; a bad value falls back to today."""
+
+    date = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        label="Go to date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean_date(self):
+        # Ten years either way is plenty for a diary, and keeps day arithmetic far from date.min/max.
+        return date_within(self.cleaned_data["date"], DIARY_REACH, "Choose a date within ten years of today.")
+
+
+def date_problem(form: forms.Form) -> str:
+    """Why the date in the URL was not used, as a sentence ending in 'showing today' ('' when it was fine)."""
+    if form.is_valid() or "date" not in form.errors:
+        return ""
+    error = form.errors.as_data()["date"][0]
+    if error.code == "invalid":
+        shown = str(form.data.get("date", ""))[:40]
+        return f"“{shown}” is not a date (use YYYY-MM-DD, like {timezone.localdate():%Y-%m-%d}): showing today."
+    return f"{error.messages[0].rstrip('.')}: showing today."
+
+
+class WeekForm(DayForm):
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.none(), label="Practitioner", empty_label=None
+    )
+
+    def __init__(self, *args, practitioners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = practitioners
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Name, e-mail or phone",
+        min_length=2,
+        max_length=100,
+        error_messages={
+            "min_length": "Type at least 2 characters to search.",
+            "required": "Type a name, e-mail or phone number to search.",
+        },
+    )
+
+
+class PatientForm(forms.Form):
+    """A new patient's contact details, as the front desk takes them on the phone."""
+
+    name = forms.CharField(
+        max_length=120, label="Full name", error_messages={"required": "Enter the patient's full name."}
+    )
+    email = forms.EmailField(
+        max_length=254,
+        label="Email address",
+        error_messages={
+            "required": "Enter the patient's email address.",
+            "invalid": "Enter an email address like name@example.com.",
+        },
+    )
+    phone = forms.CharField(
+        max_length=32,
+        label="Phone number",
+        validators=[validate_phone],
+        error_messages={"required": "Enter a phone number so we can reach the patient."},
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Enter the patient's full name.")
+        return name
+
+
+class BookStartForm(forms.Form):
+    """The treatment and week to look for a first session in (phone booking)."""
+
+    treatment = forms.ModelChoiceField(
+        queryset=Treatment.objects.published(), label="Treatment", empty_label=None, to_field_name="slug"
+    )
+    date = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        label="Week starting",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.active(),
+        required=False,
+        label="Practitioner",
+        empty_label="Any practitioner",
+    )
+
+    def clean_date(self):
+        return date_within(
+            self.cleaned_data["date"], FURTHEST_AHEAD, "Choose a date within two years of today."
+        )
+
+
+class PhoneAnswersForm(DetailsForm):
+    """The safety questions and consents, asked on the phone (the patient's details are on file)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "email", "phone"):
+            del self.fields[name]
+        consents = {
+            "consent_treatment": (
+                self.fields["consent_treatment"].label, "The patient must agree to the treatment."
+            ),
+            "consent_privacy": (CONSENT_PRIVACY_TEXT, "The patient must agree to the privacy notice."),
+        }
+        for name, (text, refusal) in consents.items():
+            self.fields[name].label = f"Read out and agreed by the patient: “{text}”"
+            self.fields[name].error_messages["required"] = refusal
+        questions = [Fieldset("Safety questions (ask the patient)", *self.answer_fields)] if self.answer_fields else []
+        self.helper.layout = Layout(
+            *questions,
+            Fieldset("Consent", "consent_treatment", "consent_privacy"),
+        )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        label="Reason for cancelling",
+        error_messages={"required": "Give a reason for cancelling: it is kept on the record."},
+    )
+
+    rest = forms.BooleanField(required=False, label="Also cancel every later session of this series")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+
+# --- A practitioner's hours and time off (managers) ----------------------------------------------------
+
+
+class EndAfterStart:
+    """A form whose `end` must come after its `start` (the database's check, in words)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("start") and cleaned.get("end") and cleaned["start"] >= cleaned["end"]:
+            self.add_error("end", "The end must be later than the start.")
+        return cleaned
+
+
+class WorkingHoursForm(EndAfterStart, forms.ModelForm):
+    class Meta:
+        model = WorkingHours
+        fields = ["weekday", "start", "end"]
+        widgets = {
+            "start": forms.TimeInput(attrs={"type": "time"}),
+            "end": forms.TimeInput(attrs={"type": "time"}),
+        }
+
+
+class TimeOffForm(EndAfterStart, forms.ModelForm):
+    """Time off in the clinic's local time (Django reads and shows datetimes in settings.TIME_ZONE)."""
+
+    def _within_reach(self, name: str):
+        moment = self.cleaned_data[name]
+        date_within(moment and moment.date(), DIARY_REACH, "Choose a time within ten years of today.")
+        return moment
+
+    def clean_start(self):
+        return self._within_reach("start")
+
+    def clean_end(self):
+        return self._within_reach("end")
+
+    class Meta:
+        model = TimeOff
+        fields = ["start", "end", "reason"]
+        widgets = {
+            "start": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "end": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+
+WorkingHoursFormSet = forms.inlineformset_factory(
+    Practitioner, WorkingHours, form=WorkingHoursForm, extra=2, can_delete=True
+)
+TimeOffFormSet = forms.inlineformset_factory(
+    Practitioner, TimeOff, form=TimeOffForm, extra=1, can_delete=True
+)
+
+
+class SignInUnlockForm(forms.Form):
+    """The username whose sign-in pause a manager lifts."""
+
+    username = forms.CharField(
+        max_length=150,
+        label="Username",
+        error_messages={"required": "Type the username of the person who cannot sign in."},
+    )
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip().lower()
+        if not username:
+            raise forms.ValidationError("Type the username of the person who cannot sign in.")
+        return username
+
 
 
 class MergeForm(forms.Form):

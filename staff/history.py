@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from bookings.models import AuditEvent, Practitioner, Room
-from bookings.staff_views import audit_rows
 from staff import selectors
+from staff.display import audit_rows
 from staff.forms import HistoryForm
 
 PER_PAGE = 50

@@ -1,21 +1,24 @@
-"""Patient records: search with next appointments, register (warning of duplicates), correct, merge."""
+"""Patient records: search with next appointments, one patient's page (series as timelines), register
+(warning of duplicates), correct, merge."""
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings import services
 from bookings.errors import BookingError, PatientExists
-from bookings.models import Patient
-from bookings.staff_forms import PatientForm, PatientSearchForm
-from bookings.staff_selectors import patient_search, visible_patients
-from bookings.staff_views import staff_only
-from staff import selectors
-from staff.forms import MergeForm
+from bookings.models import Appointment, AuditEvent, OutboxMessage, Patient, Practitioner
+from bookings.questionnaire import QUESTIONS
+from staff import eligibility, selectors
+from staff.access import staff_only, visible_patients
+from staff.display import audit_rows
+from staff.forms import MergeForm, PatientForm, PatientSearchForm
 
 
-def _patient(request, pk: int) -> Patient:
+def patient_or_404(request, pk: int) -> Patient:
+    """The patient `pk` if this user may see them (a practitioner: only their own patients), else 404."""
     return get_object_or_404(visible_patients(request.user), pk=pk)
 
 
@@ -26,7 +29,7 @@ def patient_list(request):
     form = PatientSearchForm(request.GET or None)
     rows = None
     if form.is_valid():
-        found = patient_search(user=request.user, query=form.cleaned_data["q"])
+        found = selectors.patient_search(user=request.user, query=form.cleaned_data["q"])
         rows = selectors.search_rows(found, now=timezone.now())
     return render(
         request, "staff/patients.html", {"form": form, "rows": rows}, status=400 if form.errors else 200
@@ -80,7 +83,7 @@ def _same_person(details: services.PatientDetails, patients: list[Patient]) -> b
 @staff_only("bookings.change_patient")
 def patient_edit(request, pk):
     """Correct a patient's name, e-mail or phone (through the service, which records the change)."""
-    patient = _patient(request, pk)
+    patient = patient_or_404(request, pk)
     initial = {"name": patient.name, "email": patient.email, "phone": patient.phone}
     form = PatientForm(request.POST or None, initial=initial)
     duplicates = []
@@ -111,7 +114,7 @@ def patient_edit(request, pk):
 @staff_only("bookings.delete_patient")
 def patient_merge(request, pk):
     """A manager folds a duplicate record into this one: its series move here, it is deleted, both audited."""
-    patient = _patient(request, pk)
+    patient = patient_or_404(request, pk)
     suggested = selectors.possible_duplicates(email=patient.email, phone=patient.phone, exclude=patient.pk)
     chosen = request.GET.get("duplicate") if request.method == "GET" else None
     form = MergeForm(
@@ -135,3 +138,73 @@ def patient_merge(request, pk):
         {"patient": patient, "form": form, "suggested": suggested},
         status=status,
     )
+
+
+@require_GET
+@staff_only("bookings.view_patient")
+def patient_detail(request, pk):
+    """Contact details, answers and consents, each series as a timeline with its e-mails and history.
+
+    Health answers only with `view_questionnaire` (managers, and practitioners, who reach only the
+    patients booked with them); the front desk sees the review flag and the consents, not the answers.
+    """
+    patient = patient_or_404(request, pk)
+    sees_answers = request.user.has_perm("bookings.view_questionnaire")
+    series_list = list(
+        patient.series.select_related("treatment", "eligibility_rules").prefetch_related(
+            Prefetch(
+                "appointments",
+                Appointment.objects.select_related("practitioner").order_by("session_number", "created_at"),
+            ),
+            "questionnaires",
+            Prefetch("audit_events", AuditEvent.objects.select_related("actor")),
+        )
+    )
+    appointments = [appointment for series in series_list for appointment in series.appointments.all()]
+    outbox: dict[int, list[OutboxMessage]] = {appointment.pk: [] for appointment in appointments}
+    series_outbox: dict[int, list[OutboxMessage]] = {series.pk: [] for series in series_list}
+    for message in OutboxMessage.objects.filter(series__in=series_list).order_by("due_at", "pk"):
+        about = {message.appointment_id, *message.appointment_ids} & set(outbox)
+        for appointment_id in about:
+            outbox[appointment_id].append(message)
+        if not about:  # the booking confirmation and other series-wide e-mails
+            series_outbox[message.series_id].append(message)
+    names = {appointment.practitioner_id: appointment.practitioner.name for appointment in appointments}
+    names |= dict(Practitioner.objects.values_list("pk", "name"))
+    timelines = []
+    for series in series_list:
+        events = audit_rows(series.audit_events.all(), names)
+        questionnaire = next(iter(series.questionnaires.all()), None)  # the latest
+        timelines.append(
+            {
+                "series": series,
+                "questionnaire": questionnaire,
+                "answers": [
+                    {
+                        "question": question.text,
+                        "answer": questionnaire.answers.get(question.key),
+                        "on": questionnaire.dates.get(question.key, ""),
+                        "flagged": question.key in questionnaire.flagged,
+                    }
+                    for question in QUESTIONS
+                ]
+                if questionnaire and sees_answers
+                else [],
+                "messages": series_outbox[series.pk],
+                "completed": sum(a.status == Appointment.Status.COMPLETED for a in series.appointments.all()),
+                "missing": selectors.missing_sessions(
+                    series, {a.session_number: a for a in series.appointments.all() if a.is_active}
+                ),
+                "sessions": [
+                    {
+                        "appointment": appointment,
+                        "messages": outbox[appointment.pk],
+                        "events": [row for row in events if row["event"].appointment_id == appointment.pk],
+                    }
+                    for appointment in series.appointments.all()
+                ],
+            }
+        )
+    return render(request, "staff/patient.html", {
+        "patient": patient, "timelines": timelines, "eligibility": eligibility.patient_context(request.user, patient),
+    })

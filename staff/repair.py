@@ -8,8 +8,7 @@ from bookings import selectors, services
 from bookings.errors import BookingError, SlotTaken
 from bookings.forms import practitioner_names, slot_days, slot_key, slot_label
 from bookings.models import Series
-from bookings.staff_selectors import visible_patients
-from bookings.staff_views import staff_only
+from staff.access import staff_only, visible_patients
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,6 +1,7 @@
 """
-Reads for the staff pages built in this app: the morning worklist, the clinic-wide history, duplicate
-patients and search results with their next appointment. Each costs a fixed number of queries.
+Reads for the staff workspace (the diary grid is in diary_grid.py): the morning worklist, series with
+a session to book again, patient search with next appointments, duplicates, the clinic-wide history.
+Each costs a fixed number of queries.
 """
 
 from __future__ import annotations
@@ -15,10 +16,28 @@ from django.db.models.functions import Lower
 from bookings import availability
 from bookings.models import Appointment, AuditEvent, ClinicRules, OutboxMessage, Patient, Series
 from bookings.selectors import clinic_zone, local_midnight, spacing_of
-from bookings.staff_selectors import missing_sessions, sees_all, visible_patients
+from staff.access import sees_all, visible_patients
 
 REVIEW_AHEAD = timedelta(days=7)
+SEARCH_LIMIT = 50
 FAILED_SHOWN = 50
+
+
+# --- Series with a session to book again ------------------------------------------------------------
+
+
+def missing_sessions(series: Series, live: dict[int, Appointment]) -> list[int]:
+    """Sessions of an active series the front desk can book again: unbooked, beside a booked neighbour.
+
+    `live` is the series' active appointments by session number (selectors.rebook_refusal's rule).
+    """
+    if series.status != Series.Status.ACTIVE or not live:
+        return []
+    return [
+        number
+        for number in range(1, series.treatment.sessions_in_series + 1)
+        if number not in live and (number - 1 in live or number == 1)
+    ]
 
 
 # --- The worklist ---------------------------------------------------------------------------------
@@ -143,6 +162,18 @@ def phone_digits(value: str) -> str:
 def _with_phone_digits(patients: QuerySet[Patient]) -> QuerySet[Patient]:
     digits = Func(F("phone"), Value(r"\D"), Value(""), Value("g"), function="regexp_replace")
     return patients.annotate(phone_digits=digits)
+
+
+def patient_search(*, user, query: str) -> list[Patient]:
+    """Patients whose name or e-mail contains `query`, or whose phone contains its digits."""
+    condition = Q(name__icontains=query) | Q(email__icontains=query)
+    digits = re.sub(r"\D", "", query)
+    patients = visible_patients(user)
+    if len(digits) >= 3:
+        # Stored as typed ("07700 900123"): compare digits only, so any spacing finds it.
+        patients = _with_phone_digits(patients)
+        condition |= Q(phone_digits__contains=digits)
+    return list(patients.filter(condition).order_by("name", "pk")[:SEARCH_LIMIT])
 
 
 def possible_duplicates(*, email: str, phone: str, exclude: int | None = None) -> list[Patient]:

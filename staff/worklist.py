@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bookings import services
 from bookings.errors import BookingError
 from bookings.models import OutboxMessage
-from bookings.staff_views import staff_only
+from staff.access import staff_only
 from staff import selectors
 
 # The front desk and managers (both see every diary); a practitioner's work is their own diary.

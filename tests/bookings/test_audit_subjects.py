@@ -2,6 +2,7 @@
 time off, clinic rules, e-mails sent again (issue 10, item 10). Each with who, when and before/after
 of the changed fields, in the transaction of the change."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings.models import AuditEvent, ClinicRules, OutboxMessage, Patient, TimeOff, WorkingHours
+from bookings.audit import PATIENT_ONLINE
+from bookings.models import AuditEvent, ClinicRules, OutboxMessage, Patient, Series, TimeOff, WorkingHours
 from tests.bookings.factories import PatientFactory, TimeOffFactory
 from tests.bookings.staff_fixtures import *
 from tests.bookings.staff_fixtures import local
@@ -52,6 +54,32 @@ def test_registering_a_patient_by_phone_is_recorded(client, front_desk):
     (event,) = events("bookings.patient")
     assert (event.action, event.actor, event.patient, event.subject_id) == ("created", front_desk, patient, patient.pk)
     assert event.before == {} and event.after["phone"] == "07700 900321" and event.after["name"] == "Lee Chan"
+
+
+def test_a_patient_who_books_online_for_the_first_time_is_recorded_as_created(client, practitioner):
+    """Online and API bookings create patients too: the trail names the patient as the author."""
+    from tests.bookings.test_api import body
+
+    response = client.post("/api/series/", json.dumps(body()), content_type="application/json")
+
+    assert response.status_code == 201, response.content
+    patient = Patient.objects.get()
+    (event,) = events("bookings.patient")
+    assert (event.action, event.actor, event.patient) == ("created", None, patient)
+    assert event.actor_label == PATIENT_ONLINE
+    assert event.series == Series.objects.get()
+    assert event.after["email"] == patient.email and event.before == {}
+
+
+def test_a_returning_patient_booking_again_is_not_recorded_as_created(client, series, practitioner):
+    from tests.bookings.test_identity import book_again
+
+    created = AuditEvent.objects.filter(subject_kind="bookings.patient", action="created")
+    before = created.count()
+
+    book_again(series.patient.phone)
+
+    assert created.count() == before
 
 
 def test_a_patients_edit_in_the_admin_records_the_changed_fields_only(client, manager, db):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.urls import reverse
 
-from bookings.staff_selectors import TREATMENT_COLOURS
+from staff.diary_grid import TREATMENT_COLOURS
 from tests.bookings.factories import (
     AppointmentFactory,
     PractitionerFactory,

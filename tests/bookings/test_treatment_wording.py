@@ -14,7 +14,7 @@ from django.urls import reverse
 from bookings import emails, selectors, services
 from bookings.flow import Draft, draft_save
 from bookings.models import Appointment, ClinicRules, OutboxMessage, Questionnaire, Series
-from bookings.staff_forms import PhoneAnswersForm
+from staff.forms import PhoneAnswersForm
 from bookings.tokens import manage_path
 from tests.bookings.factories import PractitionerFactory, RoomFactory, clinic_rules
 from tests.bookings.patient_fixtures import details, frozen  # noqa: F401

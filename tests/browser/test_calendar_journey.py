@@ -134,3 +134,20 @@ def test_a_phone_books_a_four_session_series_from_the_home_page_and_moves_one(pa
     journey.record("moved")
     assert series.appointments.get(session_number=2, status=Appointment.Status.BOOKED).start != starts[1]
     print(f"[{size}] {journey.clicks} clicks from the home page to a booked and moved series")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page", ["phone"], indirect=True)
+def test_step_1_of_the_demo_clinic_fits_two_phone_screens(page, django_db_serialized_rollback):
+    """What `make run` shows: the demo's three practitioners, their hours and bookings, both treatments.
+    The busiest first day of each treatment's step 1 stays within two screen heights on a phone."""
+    from django.core.management import call_command
+
+    call_command("load_demo", verbosity=0)
+    for treatment in Treatment.objects.filter(is_published=True):
+        page.goto(f"/book/{treatment.slug}/")
+        height = page.evaluate("document.documentElement.scrollHeight")
+        buttons = page.locator("button[name=slot]").count()
+        print(f"\n[phone, demo] step 1 of {treatment.name}: {height} px tall, {buttons} time buttons")
+        check(page)
+        assert height <= MAX_HEIGHT and buttons <= MAX_TIME_BUTTONS

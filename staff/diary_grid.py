@@ -1,21 +1,16 @@
 """
-Reads for the staff workspace: who may see what, the diary grid, patient search.
+The diary grid: practitioners' (or rooms') columns of bookings, hours, time off and free places.
 
-A user with `bookings.view_all_diaries` (front desk, managers) sees every practitioner and
-patient; anyone else (a practitioner) only their own diary and the patients booked with them.
 The diary costs a fixed number of queries whatever the number of appointments: practitioners,
 their hours, their time off, and the appointments of the window (with patient and treatment).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import F, Func, Q, QuerySet, Value
-
-from bookings.models import Appointment, Patient, Practitioner, Room, Series, TimeOff, WorkingHours
+from bookings.models import Appointment, Practitioner, Room, TimeOff, WorkingHours
 from bookings.selectors import clinic_zone, local_midnight
 
 DEFAULT_OPENING = (time(9, 0), time(17, 0))
@@ -24,32 +19,6 @@ COMPACT_MINUTES = 45  # a block shorter than this shows one line: time, name, on
 # Treatment colours (CSS classes treatment-colour-0..N-1 in static/css/staff.css): a strong edge
 # (3:1 against white) and a pale fill under dark text (AA); the treatment id picks one, stably.
 TREATMENT_COLOURS = 8
-SEARCH_LIMIT = 50
-
-
-# --- Who sees what --------------------------------------------------------------------------------
-
-
-def sees_all(user) -> bool:
-    return user.has_perm("bookings.view_all_diaries")
-
-
-def visible_practitioners(user) -> QuerySet[Practitioner]:
-    practitioners = Practitioner.objects.active()
-    return practitioners if sees_all(user) else practitioners.filter(user=user)
-
-
-def visible_appointments(user) -> QuerySet[Appointment]:
-    return (
-        Appointment.objects.all() if sees_all(user) else Appointment.objects.filter(practitioner__user=user)
-    )
-
-
-def visible_patients(user) -> QuerySet[Patient]:
-    if sees_all(user):
-        return Patient.objects.all()
-    booked_with_me = Appointment.objects.filter(practitioner__user=user).values("series__patient_id")
-    return Patient.objects.filter(pk__in=booked_with_me)
 
 
 # --- The diary grid ---------------------------------------------------------------------------------
@@ -292,72 +261,3 @@ def _framed(columns: list[Column], others: list[Appointment]) -> Diary:
             Band(top - start, bottom - top, label) for top, bottom, label in clipped if top < bottom
         ]
     return Diary(start_minute=start, end_minute=end, columns=columns, others=others)
-
-
-# --- Patients ---------------------------------------------------------------------------------------
-
-
-def missing_sessions(series: Series, live: dict[int, Appointment]) -> list[int]:
-    """Sessions of an active series the front desk can book again: unbooked, beside a booked neighbour.
-
-    `live` is the series' active appointments by session number (selectors.rebook_refusal's rule).
-    """
-    if series.status != Series.Status.ACTIVE or not live:
-        return []
-    return [
-        number
-        for number in range(1, series.treatment.sessions_in_series + 1)
-        if number not in live and (number - 1 in live or number == 1)
-    ]
-
-
-def patient_search(*, user, query: str) -> list[Patient]:
-    """Patients whose name or e-mail contains `query`, or whose phone contains its digits."""
-    condition = Q(name__icontains=query) | Q(email__icontains=query)
-    digits = re.sub(r"\D", "", query)
-    patients = visible_patients(user)
-    if len(digits) >= 3:
-        # Stored as typed ("07700 900123"): compare digits only, so any spacing finds it.
-        patients = patients.annotate(
-            phone_digits=Func(F("phone"), Value(r"\D"), Value(""), Value("g"), function="regexp_replace")
-        )
-        condition |= Q(phone_digits__contains=digits)
-    return list(patients.filter(condition).order_by("name", "pk")[:SEARCH_LIMIT])
-
-
-# --- Hours that no longer cover bookings -----------------------------------------------------------------
-
-LOOK_AHEAD = timedelta(days=365)
-
-
-def stranded_appointments(*, practitioner: Practitioner, now: datetime) -> list[Appointment]:
-    """Booked sessions ahead that the practitioner's hours no longer cover, or that fall in time off.
-
-    Changing hours never moves a booking: these are for the front desk to move or confirm.
-    """
-    tz = clinic_zone()
-    shifts: dict[int, list[tuple[time, time]]] = {}
-    for weekday, start, end in practitioner.working_hours.values_list("weekday", "start", "end"):
-        shifts.setdefault(weekday, []).append((start, end))
-    off = list(
-        practitioner.time_off.filter(end__gt=now, start__lt=now + LOOK_AHEAD).values_list("start", "end")
-    )
-    ahead = (
-        practitioner.appointments.filter(
-            status=Appointment.Status.BOOKED, start__gte=now, start__lt=now + LOOK_AHEAD
-        )
-        .select_related("series__patient")
-        .order_by("start")
-    )
-    stranded = []
-    for appointment in ahead:
-        start, end = appointment.start.astimezone(tz), appointment.end.astimezone(tz)
-        covered = start.date() == end.date() and any(
-            begin <= start.time() and end.time() <= finish
-            for begin, finish in shifts.get(start.weekday(), [])
-        )
-        if not covered or any(
-            appointment.start < off_end and off_start < appointment.end for off_start, off_end in off
-        ):
-            stranded.append(appointment)
-    return stranded
