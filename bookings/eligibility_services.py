@@ -258,25 +258,15 @@ def appointment_reassess(
     """
     from bookings import questionnaire, selectors  # selectors imports the models this module feeds
     from bookings.audit import PATIENT_MANAGE_LINK, snapshot
-    from bookings.locks import series_lock
     from bookings.models import EligibilityFlag, Questionnaire
+    from bookings.services import answers_session_lock  # services calls this module: imported when used
 
     now = now or timezone.now()
     tz = selectors.clinic_zone()
     with transaction.atomic():
-        # The series, then the row (as appointment_confirm_answers): a move or cancel racing this sees
-        # one result or the other, and the flag names the session as it stands.
-        series = series_lock(appointment.series_id)
-        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
-        appointment.series = series
-        if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
-            raise BookingError(
-                "This session has been cancelled or has already taken place, so there is nothing to confirm.",
-                code=Code.NOT_CHANGEABLE,
-            )
-        not_yet = selectors.answers_not_open_yet(appointment, now=now)
-        if not_yet:
-            raise BookingError(not_yet, code=Code.NOT_YET)
+        # Locked as appointment_confirm_answers locks it: the flag names the session as it stands.
+        appointment = answers_session_lock(appointment, now=now)
+        series = appointment.series
         latest = series.questionnaires.order_by("-submitted_at").first()
         Questionnaire.objects.create(
             series=series,

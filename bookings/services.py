@@ -1015,24 +1015,31 @@ def _settle_series(series: Series) -> None:
     series.status = status
 
 
+def answers_session_lock(appointment: Appointment, *, now: datetime) -> Appointment:
+    """The session whose safety answers the patient re-confirms, locked (inside the caller's transaction),
+    or a refusal when it is no longer booked ahead or re-confirming has not opened yet."""
+    # The series, then the row, so a cancel or move racing the confirmation sees one result or the other.
+    series = series_lock(appointment.series_id)
+    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+    appointment.series = series
+    if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
+        raise BookingError(
+            "This session has been cancelled or has already taken place, so there is nothing to confirm.",
+            code=Code.NOT_CHANGEABLE,
+        )
+    not_yet = selectors.answers_not_open_yet(appointment, now=now)
+    if not_yet:
+        raise BookingError(not_yet, code=Code.NOT_YET)
+    return appointment
+
+
 def appointment_confirm_answers(
     *, appointment: Appointment, changed: bool, now: datetime | None = None
 ) -> Appointment:
     """The patient re-confirms their safety answers before a session; a change holds it for review."""
     now = now or timezone.now()
     with transaction.atomic():
-        # The series, then the row, so a cancel or move racing the confirmation sees one result or
-        # the other.
-        series_lock(appointment.series_id)
-        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
-        if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
-            raise BookingError(
-                "This session has been cancelled or has already taken place, so there is nothing to confirm.",
-                code=Code.NOT_CHANGEABLE,
-            )
-        not_yet = selectors.answers_not_open_yet(appointment, now=now)
-        if not_yet:
-            raise BookingError(not_yet, code=Code.NOT_YET)
+        appointment = answers_session_lock(appointment, now=now)
         before = snapshot(appointment)
         appointment.answers_confirmed_at = now
         # Once flagged, it stays flagged until a practitioner has reviewed it.
