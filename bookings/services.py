@@ -1282,6 +1282,10 @@ def _patients_merge(*, keep: Patient, merge: Patient, by, now: datetime) -> Pati
             )
         moved = list(merge.series.all())
         Series.objects.filter(patient=merge).update(patient=keep)
+        Appointment.objects.filter(patient=merge).update(patient=keep)
+        # The merged record's own trail (its creation, its edits) now reads in the kept one's history;
+        # each event still names the record it was about (subject_id).
+        AuditEvent.objects.filter(patient=merge).update(patient=keep)
         label = actor_label(by, default=SYSTEM)
         AuditEvent.objects.bulk_create(
             AuditEvent(
