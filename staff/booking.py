@@ -184,6 +184,7 @@ def book_plan(request, pk, slug):
                     patient=patient,
                     slots=reviewed.plan.slots,
                     answers=answers.answers,
+                    dates=answers.dates,
                     consent_treatment=answers.cleaned_data["consent_treatment"],
                     consent_privacy=answers.cleaned_data["consent_privacy"],
                     source=Series.Source.PHONE,

@@ -13,7 +13,7 @@ from bookings.errors import BookingError, PatientExists
 from bookings.forms import slot_label
 from bookings.models import Appointment, AuditEvent, OutboxMessage, Patient, Practitioner
 from bookings.questionnaire import QUESTIONS
-from staff import selectors
+from staff import eligibility, selectors
 from staff.access import patient_or_404, staff_only, visible_patients
 from staff.booking import after_registration, picked_slot
 from staff.display import audit_rows
@@ -176,7 +176,7 @@ def patient_detail(request, pk):
     patient = patient_or_404(request, pk)
     sees_answers = request.user.has_perm("bookings.view_questionnaire")
     series_list = list(
-        patient.series.select_related("treatment").prefetch_related(
+        patient.series.select_related("treatment", "eligibility_rules").prefetch_related(
             Prefetch(
                 "appointments",
                 Appointment.objects.select_related("practitioner").order_by("session_number", "created_at"),
@@ -208,6 +208,7 @@ def patient_detail(request, pk):
                     {
                         "question": question.text,
                         "answer": questionnaire.answers.get(question.key),
+                        "on": questionnaire.dates.get(question.key, ""),
                         "flagged": question.key in questionnaire.flagged,
                     }
                     for question in QUESTIONS
@@ -229,4 +230,6 @@ def patient_detail(request, pk):
                 ],
             }
         )
-    return render(request, "staff/patient.html", {"patient": patient, "timelines": timelines})
+    return render(request, "staff/patient.html", {
+        "patient": patient, "timelines": timelines, "eligibility": eligibility.patient_context(request.user, patient),
+    })
