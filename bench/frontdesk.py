@@ -7,12 +7,14 @@ tables are emptied) with the demo clinic (`load_demo`) and a few patients set up
 serves it with gunicorn on BENCH_FRONTDESK_PORT (default 18501), signs in as the demo front desk
 and drives Debian's Chromium (Playwright, the launch options of tests/browser) through each task
 from the day diary. A click is a mouse click (or Enter in a field); typing is not counted; a page
-load is a document loaded in the tab. Prints a table; asserts nothing; a miss is printed as one.
+load is a document loaded in the tab; a drag (press, move, release) is one click. Prints a table;
+asserts nothing; a miss is printed as one.
 
     .venv/bin/python bench/frontdesk.py
 """
 
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -34,13 +36,15 @@ from django.utils import timezone  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
 from bench._harness import bench_site, database_create_if_missing  # noqa: E402
-from bookings import selectors  # noqa: E402
+from bookings import calendar, selectors, services  # noqa: E402
+from bookings.questionnaire import QUESTIONS  # noqa: E402
 from bookings.models import Appointment, OutboxMessage, Patient, Practitioner, Series  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.servers import GUNICORN, serve  # noqa: E402
 from treatments.models import Treatment  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_FRONTDESK_PORT", "18501"))
+SHOTS = ROOT / "test-artifacts"  # screenshots of the phone booking, to look at
 TABLES = [
     "bookings_auditevent", "bookings_outboxmessage", "bookings_appointment", "bookings_questionnaire",
     "bookings_series", "bookings_patient",
@@ -92,7 +96,48 @@ def build() -> dict:
         anchor_at=timezone.now(), due_at=timezone.now(), status=OutboxMessage.Status.FAILED, attempts=5,
         last_error="550 5.1.1 mailbox unavailable",
     )  # fmt: skip
-    return {"mover": "Tom Hughes", "sessions": treatment.sessions_in_series}  # a demo patient
+    return {
+        "mover": _mover(treatment, practitioner),
+        "sessions": treatment.sessions_in_series,
+        "treatment": treatment.name,
+    }
+
+
+def _mover(treatment, practitioner) -> dict:
+    """Morgan Mover's series, booked from the first free time on the next day Dr Okafor works, and
+    the time the front desk drags it to: the first one, an hour or more later that day, that the
+    move calendar offers without moving later sessions."""
+    today = timezone.localdate()
+    tz = selectors.clinic_zone()
+    for ahead in range(1, 15):
+        day = today + timedelta(days=ahead)
+        starts = selectors.available_slots(
+            treatment=treatment, start_date=day, days=1, practitioner=practitioner, for_staff=True
+        )
+        plans = (selectors.series_plan(treatment=treatment, first=first, for_staff=True) for first in starts)
+        plan = next((plan for plan in plans if plan.is_complete), None)
+        if plan is None:
+            continue
+        series = services.series_book(
+            treatment=treatment,
+            patient=services.PatientDetails(
+                name="Morgan Mover", email="morgan@example.com", phone="07700 900204"
+            ),
+            slots=plan.slots, answers={question.key: False for question in QUESTIONS},
+            consent_treatment=True, consent_privacy=True, source=Series.Source.PHONE, for_staff=True,
+        )  # fmt: skip
+        session = series.appointments.get(session_number=1)
+        month = calendar.move_calendar(appointment=session, day=day, for_staff=True)
+        later = [
+            choice.slot for choice in month.times
+            if choice.slot.practitioner_id == practitioner.pk and not choice.pushes
+            and choice.slot.start >= session.start + timedelta(hours=1)
+        ]  # fmt: skip
+        if not later:
+            break
+        return {"name": "Morgan Mover", "day": day, "from": session.start.astimezone(tz),
+                "to": later[0].start.astimezone(tz)}  # fmt: skip
+    raise RuntimeError("Found no day for Morgan Mover's session with a later free time to drag it to.")
 
 
 @dataclass
@@ -135,43 +180,86 @@ class FrontDesk:
         return self.tally
 
 
-def book_by_phone(desk: FrontDesk, sessions: int) -> None:
+# A free half hour in the day diary whose next half hour is free too (a 60-minute session fits), at
+# least an hour ahead: the link's aria-label is "Book 10:00 with Dr Amara Okafor, Tue 1 Dec".
+_FREE_PLACE = """
+(earliest) => {
+  const places = [...document.querySelectorAll("a.diary-free")].map((link) => {
+    const [, time, who] = link.getAttribute("aria-label").match(/^Book (\\d\\d:\\d\\d) with (.+),/);
+    return {href: link.getAttribute("href"), time, who};
+  });
+  const later = (time) => {
+    const [h, m] = time.split(":").map(Number);
+    const next = h * 60 + m + 30;
+    return `${String(Math.floor(next / 60)).padStart(2, "0")}:${String(next % 60).padStart(2, "0")}`;
+  };
+  const fits = places.filter((place) => place.time >= earliest
+    && places.some((other) => other.who === place.who && other.time === later(place.time)));
+  return fits.length ? fits[0].href : null;
+}
+"""
+
+
+def book_by_phone(desk: FrontDesk, sessions: int, treatment: str) -> None:
+    """A new caller wants a series: from a free time in the diary, register them with the treatment,
+    accept the planned series, ask the safety questions (all "No") and the consents, book."""
     page = desk.page
-    desk.click(page.get_by_role("link", name="Patients", exact=True))
-    desk.click(page.get_by_role("link", name="New patient"))
+    earliest = f"{timezone.localtime() + timedelta(hours=1):%H:%M}"
+    for _ in range(7):  # late in the day, or nobody free today: the next day's diary (each a click)
+        href = page.evaluate(_FREE_PLACE, earliest)
+        if href:
+            break
+        desk.click(page.get_by_role("link", name="Next day"))
+        earliest = "00:00"
+    desk.click(page.locator(f"a.diary-free[href='{href}']"))
+    desk.click(page.get_by_role("link", name="New patient").first)
     page.get_by_label("Full name").fill("Noor Newcaller")
     page.get_by_label("Email address").fill("noor@example.com")
     page.get_by_label("Phone number").fill("07700 900303")
+    page.get_by_label("Book a series of").select_option(label=treatment)
+    desk.tally.clicks += 1  # choosing the treatment from the list
     desk.click(page.get_by_role("button", name="Register patient"))
-    desk.click(page.get_by_role("link", name="Book a series"))
-    if page.locator("a[href*='?first=']").count() == 0:  # choose the treatment, then see times
-        desk.click(page.get_by_role("button", name="Show free times"))
-    desk.click(page.locator("a[href*='?first=']"))
-    for group in page.locator("input[type=radio][value=no]").all():
-        group.check()
-        desk.tally.clicks += 1
+    if page.locator("a[href*='?first=']").count():  # the picked time did not fit: choose a first time
+        desk.click(page.locator("a[href*='?first=']"))
+    page.screenshot(path=str(SHOTS / "frontdesk-book-plan.png"), full_page=True)
+    page.get_by_label("I read out every question above; the patient answered No to each one not marked Yes").check()
+    desk.tally.clicks += 1
     for box in page.locator("input[type=checkbox][name^=consent]").all():
         box.check()
         desk.tally.clicks += 1
     desk.click(page.get_by_role("button", name=f"Book {sessions} sessions"))
     booked = page.get_by_text(f"Booked {sessions} sessions").count() > 0
-    desk.tally.note = f"{sessions}-session series booked" if booked else "NOT booked"
-
-
-def move_session(desk: FrontDesk, name: str) -> None:
-    page = desk.page
-    desk.click(page.get_by_role("link", name="Patients", exact=True))
-    page.get_by_label("Name, e-mail or phone").fill(name)
-    desk.enter(page.get_by_label("Name, e-mail or phone"))
-    desk.click(page.locator("td a[href*='/appointments/']"))
-    desk.click(page.get_by_role("link", name="Reschedule"))
-    desk.click(page.locator("button[name=slot]"))
-    if page.get_by_role("button", name="Move ").count():  # later sessions move too: confirm
-        desk.click(page.get_by_role("button", name="Move "))
-    moved = page.get_by_text("Moved session").count() > 0
     desk.tally.note = (
-        "moved (found through the patient search: the diary shows today only)" if moved else "NOT moved"
+        f"{sessions}-session series booked from a free time in the diary" if booked else "NOT booked"
     )
+
+
+def move_session(desk: FrontDesk, mover: dict) -> None:
+    """The patient calls to move their session: go to its day, drag the block to the new time, confirm."""
+    page = desk.page
+    page.get_by_label("Go to date").fill(f"{mover['day']:%Y-%m-%d}")
+    desk.click(page.get_by_role("button", name="Show", exact=True))
+    block = page.locator(".diary-block").filter(has_text=mover["name"])
+    block.scroll_into_view_if_needed()
+    box = block.bounding_box()
+    track = block.locator("xpath=ancestor::div[contains(@class, 'diary-track')]").bounding_box()
+    length = int(page.locator(".diary").evaluate("diary => diary.style.getPropertyValue('--length')"))
+    minutes = (mover["to"] - mover["from"]).total_seconds() / 60
+    x, y = box["x"] + 24, box["y"] + box["height"] * 0.6  # on the name's line, clear of the button
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + minutes * track["height"] / length, steps=10)
+    with page.expect_navigation():
+        page.mouse.up()  # press, move, release: one action
+    page.wait_for_load_state("load")
+    desk.tally.clicks += 1
+    later = page.locator(".move-later > li").count()
+    desk.click(page.get_by_role("button", name=re.compile("^Confirm: move")))
+    moved = page.get_by_text("Moved session").count() > 0 and block.filter(
+        has_text=f"{mover['to']:%H:%M}–"
+    ).count() == 1
+    done = f"dragged in the diary to {mover['to']:%H:%M}, {later} later sessions listed"
+    desk.tally.note = done if moved else "NOT moved"
 
 
 def check_in(desk: FrontDesk) -> None:
@@ -208,6 +296,7 @@ def resend(desk: FrontDesk) -> None:
 
 def main() -> None:
     started = time.perf_counter()
+    SHOTS.mkdir(exist_ok=True)
     data = build()
     os.environ["DATABASE_URL"] = DATABASE_URL
     os.environ["REDIS_URL"] = os.environ.get("BENCH_FRONTDESK_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -224,7 +313,10 @@ def main() -> None:
             page.wait_for_load_state("load")
             desk = FrontDesk(page, base)
             tasks = [
-                ("Book a new patient's series by phone", lambda: book_by_phone(desk, data["sessions"])),
+                (
+                    "Book a new patient's series by phone",
+                    lambda: book_by_phone(desk, data["sessions"], data["treatment"]),
+                ),
                 ("Move a session", lambda: move_session(desk, data["mover"])),
                 ("Check in", lambda: check_in(desk)),
                 ("Find a patient", lambda: find_patient(desk)),

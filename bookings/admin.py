@@ -14,8 +14,9 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
-from bookings import outbox, ratelimits, selectors, services, tasks
+from bookings import eligibility_services, outbox, ratelimits, selectors, services, tasks
 from bookings.audit import SYSTEM, audit_record, formset_save, record
 from bookings.errors import BookingError
 from bookings.forms import validate_phone
@@ -23,6 +24,8 @@ from bookings.models import (
     Appointment,
     AuditEvent,
     ClinicRules,
+    EligibilityRule,
+    EligibilityRules,
     OutboxMessage,
     Patient,
     Practitioner,
@@ -32,6 +35,7 @@ from bookings.models import (
     TimeOff,
     WorkingHours,
 )
+from bookings.questionnaire import QUESTIONS
 from clinic.admin import USE_ADMIN
 
 NOT_A_MANAGER = (
@@ -522,3 +526,115 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def has_resend_permission(self, request):
         return request.user.has_perm("bookings.change_outboxmessage")
 
+
+
+# --- Eligibility rules (issue 13): versions, never edited --------------------------------------------
+
+
+class EligibilityRuleForm(forms.ModelForm):
+    key = forms.ChoiceField(label="Question", choices=())
+
+    class Meta:
+        model = EligibilityRule
+        fields = ("key", "kind", "reason", "wait_months", "wait_days", "review")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key"].choices = [(q.key, f"{q.key}: {q.text}") for q in QUESTIONS]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        waits = (cleaned.get("wait_months") or 0) + (cleaned.get("wait_days") or 0)
+        if kind in (EligibilityRule.Kind.WAIT, EligibilityRule.Kind.DEFER) and not waits:
+            self.add_error("wait_days", "A waiting rule needs a wait: give months, days or both.")
+        if kind in (EligibilityRule.Kind.REFER, EligibilityRule.Kind.REVIEW) and waits:
+            self.add_error("wait_days", "Only waiting rules have a wait: leave months and days at 0.")
+        return cleaned
+
+
+class EligibilityRuleInline(admin.TabularInline):
+    model = EligibilityRule
+    form = EligibilityRuleForm
+    extra = 3
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 0 if obj is not None and obj.pk else max(len(getattr(request, "_rules_initial", [])), 3)
+
+
+@admin.register(EligibilityRules)
+class EligibilityRulesAdmin(admin.ModelAdmin):
+    """Publishing a version adds a row; a published version is only ever read (series name it)."""
+
+    list_display = ("treatment", "version", "note", "created_by", "created_at", "in_use")
+    list_filter = ("treatment",)
+    fields = ("treatment", "note")
+    inlines = (EligibilityRuleInline,)
+
+    @admin.display(description="Used for new bookings", boolean=True)
+    def in_use(self, obj):
+        return not EligibilityRules.objects.filter(treatment=obj.treatment_id, version__gt=obj.version).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a change is a new version: "Start a new version from this one"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # series booked under it name it
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        source = self._source(request)
+        if source is not None:
+            initial["treatment"] = source.treatment_id
+        return initial
+
+    def _source(self, request) -> EligibilityRules | None:
+        """The version a new one starts from (?from=<id>)."""
+        pk = request.GET.get("from", "")
+        return EligibilityRules.objects.filter(pk=pk).first() if pk.isdigit() else None
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        source = self._source(request) if obj is None or obj.pk is None else None
+        if source is not None and request.method == "GET":
+            kwargs["initial"] = [
+                {name: getattr(rule, name) for name in eligibility_services.RULE_FIELDS}
+                for rule in source.rules.all()
+            ]
+        return kwargs
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        source = self._source(request) if obj is None or obj.pk is None else None
+        request._rules_initial = list(source.rules.all()) if source is not None else []
+        return super().get_formsets_with_inlines(request, obj)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        return [{"added": {}}]  # the rows are the version's own (the audit trail lists them)
+
+    def save_model(self, request, obj, form, change):
+        pass  # published in save_related, through the service, once the rules are read
+
+    def save_related(self, request, form, formsets, change):
+        rules = [
+            {name: row.cleaned_data[name] for name in eligibility_services.RULE_FIELDS}
+            for formset in formsets
+            for row in formset.forms
+            if row.cleaned_data and not row.cleaned_data.get("DELETE")
+        ]
+        # The form and its rows are valid (question choices, one rule per question): the service publishes.
+        published = eligibility_services.rules_publish(
+            treatment=form.cleaned_data["treatment"], rules=rules, note=form.cleaned_data["note"], by=request.user
+        )
+        form.instance.pk, form.instance.version = published.pk, published.version
+        form.instance.created_at, form.instance.created_by = published.created_at, published.created_by
+
+    def get_fields(self, request, obj=None):
+        return ("treatment", "version", "note", "created_by", "created_at", "new_version") if obj else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("version", "created_by", "created_at", "new_version") if obj else ()
+
+    @admin.display(description="Change these rules")
+    def new_version(self, obj):
+        url = reverse("admin:bookings_eligibilityrules_add") + f"?from={obj.pk}"
+        return format_html('<a href="{}">Start a new version from this one</a> (this one stays as it is).', url)

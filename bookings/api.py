@@ -2,7 +2,11 @@
 JSON API: free slots, and booking a whole series in one request.
 
     GET  /api/availability/?treatment=<slug>&start=YYYY-MM-DD&days=N[&practitioner=<id>]
-    POST /api/series/   {"treatment", "first_start", "practitioner"?, "patient", "answers", "consent"}
+    POST /api/series/   {"treatment", "first_start", "practitioner"?, "patient", "answers", "dates"?, "consent"}
+
+"dates" gives the day a "yes" refers to ({"isotretinoin": "2026-09-30"}: the last dose). A first session
+the answers do not allow yet is a 400 with code "not_eligible_yet", "earliest" and "reasons"; answers
+that need a practitioner's decision are a 400 with code "call_us".
 
 Errors are JSON: 400 {"errors": {field: [sentences]}} for bad input, 409 {"error", "code", "session",
 "alternatives"} when a time is taken or a session cannot be placed, 413 for oversized bodies.
@@ -24,7 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 from bookings import availability, selectors, services
 from bookings.availability import Slot
 from bookings.errors import BookingError, Code
-from bookings.forms import AvailabilityQueryForm, SeriesRequestForm, answer_field_name, clinic_zone
+from bookings.forms import AvailabilityQueryForm, SeriesRequestForm, answer_field_name, clinic_zone, date_field_name
 from bookings.models import ClinicRules, Room, Series
 from bookings.questionnaire import QUESTIONS, QUESTIONS_BY_KEY
 from bookings.ratelimits import rate_limited
@@ -66,7 +70,12 @@ def _refused(refusal: BookingError, *, field: str = "non_field_errors", session:
     if refusal.is_conflict:
         alternatives = alternatives or getattr(refusal, "alternatives", [])
         return _conflict(refusal, alternatives=list(alternatives), session=session)
-    return JsonResponse({"errors": {field: [refusal.message]}, "code": refusal.code}, status=400)
+    body = {"errors": {field: [refusal.message]}, "code": refusal.code}
+    verdict = getattr(refusal, "verdict", None)  # eligibility: from when, and the engine's reasons
+    if verdict is not None:
+        body["earliest"] = verdict.earliest.isoformat() if verdict.earliest else None
+        body["reasons"] = verdict.sentences
+    return JsonResponse(body, status=400)
 
 
 @require_GET
@@ -106,6 +115,7 @@ def _flatten(payload: dict) -> tuple[dict, dict[str, list[str]]]:
             data["practitioner"] = practitioner
     _flatten_patient(payload.get("patient"), data, errors)
     _flatten_answers(payload.get("answers"), data, errors)
+    _flatten_dates(payload.get("dates"), data, errors)
     consent = payload.get("consent")
     if consent is not True:
         errors["consent"] = ["The patient must consent to the treatment and to the privacy notice (true)."]
@@ -147,11 +157,31 @@ def _flatten_answers(answers, data: dict, errors: dict) -> None:
             errors[f"answers.{question.key}"] = ["Answer true or false."]
 
 
+def _flatten_dates(dates, data: dict, errors: dict) -> None:
+    """`dates`: {question key: "YYYY-MM-DD"}, the day a "yes" refers to (last dose, expected healing)."""
+    if dates is None:
+        return
+    if not isinstance(dates, dict):
+        errors["dates"] = ["Give the dates as an object of question keys to YYYY-MM-DD."]
+        return
+    dated = {question.key for question in QUESTIONS if question.date_label}
+    unknown = sorted(set(dates) - dated)
+    if unknown:
+        errors["dates"] = [f"No date is asked for with {key}." for key in unknown]
+    for key in sorted(set(dates) & dated):
+        if isinstance(dates[key], str):
+            data[date_field_name(key)] = dates[key][:10]
+        else:
+            errors[f"dates.{key}"] = ["Give the date as YYYY-MM-DD."]
+
+
 def _api_field(name: str) -> str:
     if name in PATIENT_FIELDS:
         return f"patient.{name}"
     if name.startswith("answer_"):
         return f"answers.{name.removeprefix('answer_')}"
+    if name.startswith("date_"):
+        return f"dates.{name.removeprefix('date_')}"
     if name in ("consent_treatment", "consent_privacy"):
         return "consent"
     return "non_field_errors" if name == "__all__" else name
@@ -282,6 +312,7 @@ def series_create(request):
             patient=services.PatientDetails(**{name: form.cleaned_data[name] for name in PATIENT_FIELDS}),
             slots=plan.slots,
             answers=form.answers,
+            dates=form.dates,
             consent_treatment=True,
             consent_privacy=True,
             now=now,

@@ -135,13 +135,19 @@ def first_session_calendar(
     day: date | None = None,
     practitioner_id: int | None = None,
     now: datetime | None = None,
+    earliest: date | None = None,
 ) -> MonthCalendar:
-    """Step 1: a month of free first sessions; the day's times each checked for the whole series."""
+    """Step 1: a month of free first sessions; the day's times each checked for the whole series.
+
+    `earliest`: the first local day the patient's safety answers allow (eligibility): nothing before it.
+    """
     now = now or timezone.now()
     tz = selectors.clinic_zone()
     rules = ClinicRules.load()
     today = now.astimezone(tz).date()
     first_day, last_day = today, today + timedelta(days=rules.horizon_days)
+    if earliest is not None:
+        first_day = min(max(first_day, earliest), last_day)
     month, day = _month_and_day(first_day, last_day, month, day)
     shown_first, shown_last = max(month, first_day), min(month_end(month), last_day)
     spacing = selectors.spacing_of(treatment)
@@ -153,6 +159,8 @@ def first_session_calendar(
     free = selectors.free_between(
         schedule, first_day=shown_first, last_day=shown_last, now=now, for_staff=False, first_session=True
     )
+    if earliest is not None:  # beyond the horizon too: then nothing at all
+        free = [slot for slot in free if slot.start.astimezone(tz).date() >= earliest]
 
     def check(slot: Slot) -> TimeChoice:
         plan = availability.plan_series(
@@ -196,8 +204,12 @@ def move_calendar(
     practitioner_id: int | None = None,
     now: datetime | None = None,
     for_staff: bool = False,
+    earliest: date | None = None,
 ) -> MonthCalendar:
-    """Moving one session: its window's free times, each checked for the later sessions it moves."""
+    """Moving one session: its window's free times, each checked for the later sessions it moves.
+
+    `earliest`: the first local day the patient's new safety answers allow (an eligibility flag).
+    """
     now = now or timezone.now()
     tz = selectors.clinic_zone()
     rules = ClinicRules.load()
@@ -211,6 +223,8 @@ def move_calendar(
     )
     if last_day < first_day:
         first_day = last_day = now.astimezone(tz).date()
+    if earliest is not None:
+        first_day = min(max(first_day, earliest), last_day)
     month, day = _month_and_day(first_day, last_day, month, day)
     shown_first, shown_last = max(month, first_day), min(month_end(month), last_day)
     later_sessions = max(sessions) - number
@@ -234,6 +248,7 @@ def move_calendar(
             first_session=first_session,
         )
         if slot != current[number] and not any(slot.overlaps(other, schedule.rules.buffer) for other in others)
+        and (earliest is None or slot.start.astimezone(tz).date() >= earliest)
     ]
 
     def check(slot: Slot) -> TimeChoice:

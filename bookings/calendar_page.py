@@ -197,9 +197,10 @@ def rebook_month(query_dict, series, number: int, *, posted_key: str = ""):
 
 
 def move_month(
-    query_dict, appointment: Appointment, *, for_staff: bool, posted_key: str = ""
+    query_dict, appointment: Appointment, *, for_staff: bool, posted_key: str = "", earliest=None
 ) -> tuple[MonthCalendar, CalendarQuery, list[tuple[int, str]]]:
-    """The move calendar asked for by the query string (or the day of a posted time)."""
+    """The move calendar asked for by the query string (or the day of a posted time); `earliest`: the
+    first day the patient's new answers allow (nothing before it is offered)."""
     practitioners = performing(appointment.series.treatment)
     query = calendar_query(query_dict, {pk for pk, _ in practitioners})
     if posted_key and (day := posted_day(posted_key)):
@@ -208,7 +209,7 @@ def move_month(
     def build(month, day):
         return calendar.move_calendar(
             appointment=appointment, month=month, day=day, practitioner_id=query.practitioner_id,
-            for_staff=for_staff,
+            for_staff=for_staff, earliest=earliest,
         )
 
     return calendar.month_with_free_times(build, month=query.month, day=query.day), query, practitioners

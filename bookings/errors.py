@@ -28,6 +28,9 @@ code               meaning                                                      
 ``not_markable``   not a status a session can be marked with                                   400
 ``not_marked``     an undo of a session that has no check-in, completion or no-show            400
 ``has_bookings``   a practitioner with future bookings cannot be deactivated                   400
+``not_eligible_yet`` the safety answers set a later earliest first session (with the date)      400
+``call_us``        the safety answers mean a practitioner decides: not booked online           400
+``consultation_needed`` a consultation first, and no free time for it before the first session  400
 ``refused``        any other refusal (the default when a raise names no code)                  400
 =================  ==========================================================================  =====
 
@@ -68,6 +71,9 @@ class Code(StrEnum):
     NOT_MARKABLE = "not_markable"
     NOT_MARKED = "not_marked"
     HAS_BOOKINGS = "has_bookings"
+    NOT_ELIGIBLE_YET = "not_eligible_yet"
+    CALL_US = "call_us"
+    CONSULTATION_NEEDED = "consultation_needed"
     REFUSED = "refused"
 
 

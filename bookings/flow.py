@@ -7,7 +7,7 @@ booking re-checks them once more inside the service's transaction).
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,6 +20,10 @@ class Draft:
     slots: list[Slot]  # the chosen time of each session so far, session 1 first
     details: dict[str, object] = field(default_factory=dict)  # the details form as typed
     notice: str = ""  # shown once on the next page ("That time was just taken…")
+    # Eligibility (issue 13): the earliest first session the answers allow, and the engine's sentences
+    # saying why; the calendar starts there. Set when the booking was refused as too early.
+    earliest: date | None = None
+    why: list[str] = field(default_factory=list)
 
 
 def _key(slug: str) -> str:
@@ -43,7 +47,8 @@ def draft_load(request, slug: str) -> Draft | None:
     if not data:
         return None
     slots = [_load_slot(slot) for slot in data["slots"]]
-    return Draft(slots, data.get("details", {}), data.get("notice", ""))
+    earliest = date.fromisoformat(data["earliest"]) if data.get("earliest") else None
+    return Draft(slots, data.get("details", {}), data.get("notice", ""), earliest, data.get("why", []))
 
 
 def draft_save(request, slug: str, draft: Draft) -> None:
@@ -51,6 +56,8 @@ def draft_save(request, slug: str, draft: Draft) -> None:
         "slots": [_dump_slot(slot) for slot in draft.slots],
         "details": draft.details,
         "notice": draft.notice,
+        "earliest": draft.earliest.isoformat() if draft.earliest else "",
+        "why": draft.why,
     }
 
 

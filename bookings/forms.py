@@ -20,7 +20,7 @@ from django.utils.html import format_html
 
 from bookings.availability import Slot, Spacing
 from bookings.models import Practitioner
-from bookings.questionnaire import CONSENT_PRIVACY_TEXT, QUESTIONS, questions_for
+from bookings.questionnaire import CONSENT_PRIVACY_TEXT, FUTURE, QUESTIONS, questions_for
 from treatments.models import DEFAULT_CONSENT, Treatment
 
 MAX_DAYS = 31
@@ -98,6 +98,25 @@ def answer_field_name(key: str) -> str:
     return f"answer_{key}"
 
 
+def date_field_name(key: str) -> str:
+    return f"date_{key}"
+
+
+def answer_date_problem(question, day: date, today: date) -> str:
+    """Why `day` cannot be the date a "yes" to `question` gives ("" when it can)."""
+    if question.date_when == FUTURE:
+        if day < today:
+            return "Give a day from today onwards: the day you expect it to have healed."
+        if day > today + timedelta(days=question.within_days):
+            return "Give a day within the next three months, or call us if it will take longer."
+        return ""
+    if day > today:
+        return "Give a date in the past (today at the latest)."
+    if day < today - timedelta(days=question.within_days):
+        return "That is longer ago than the question asks about, so please answer No to it."
+    return ""
+
+
 class SlotChoiceField(forms.ChoiceField):
     """A choice among free slots; cleans to the Slot itself."""
 
@@ -158,6 +177,50 @@ class SeriesReviewForm(forms.Form):
         return [self.cleaned_data[name] for name in self.fields]
 
 
+def plan_change_sentence(change, treatment: Treatment, names: dict[int, str]) -> str:
+    """A wanted time the re-plan could not keep, and what the session has now (selectors.PlanChange)."""
+    why = (
+        "is no longer free" if change.taken else
+        f"is no longer {treatment.min_days_between} to {treatment.max_days_between} days after "
+        f"session {change.number - 1}"
+    )
+    now = slot_label(change.new, names) if change.new else "no free time found (see below)"
+    return f"Session {change.number}: {slot_label(change.old, names)} {why}. Now: {now}."
+
+
+def posted_sessions(
+    data, treatment: Treatment
+) -> tuple[dict[int, str], dict[int, tuple[datetime, int] | None]]:
+    """The later sessions' times a plan page posted, as typed and as (start, practitioner id)."""
+    posted = {n: data.get(f"session_{n}", "") for n in range(2, treatment.sessions_in_series + 1)}
+    return posted, {number: parse_slot_key(value) for number, value in posted.items()}
+
+
+def series_review_form(plan, *, treatment: Treatment, names: dict[int, str], posted: dict[int, str],
+                       bad: set[int]) -> SeriesReviewForm:
+    """The radio groups of a (re-)planned series: each placed session's time and its alternatives, in
+    time order (a radio button keeps its place when the plan changes); bound only where a posted value
+    named no time, so that field says so."""
+    placed = [session for session in plan.sessions[1:] if session.slot]
+    data = None
+    if bad:
+        data = {
+            f"session_{s.number}": posted[s.number] if s.number in bad else slot_key(s.slot) for s in placed
+        }
+    form = SeriesReviewForm(
+        data,
+        first=plan.sessions[0].slot,
+        sessions=[sorted({session.slot, *session.alternatives}) for session in placed],
+        initial_slots=[session.slot for session in placed],
+        suggested=[session.suggestion for session in placed],
+        names=names,
+        treatment=treatment,
+    )
+    if form.is_bound:
+        form.is_valid()
+    return form
+
+
 def validate_phone(value: str) -> None:
     digits = sum(character.isdigit() for character in value)
     if not PHONE_CHARACTERS.match(value) or not 7 <= digits <= 15:
@@ -207,6 +270,13 @@ class DetailsForm(forms.Form):
                 error_messages={"required": "Please answer yes or no.",
                                 "invalid_choice": "Please answer yes or no."},
             )
+            if question.date_label:
+                self.fields[date_field_name(question.key)] = forms.DateField(
+                    label=question.date_label, required=False,
+                    input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+                    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                    error_messages={"invalid": "Give the date as day, month and year, e.g. 03/06/2026."},
+                )
         consents = ["consent_treatment", "consent_privacy"]
         self.order_fields(["name", "email", "phone", *self.answer_fields, *consents])
         self.fields["name"].widget.attrs["autocomplete"] = "name"
@@ -224,7 +294,39 @@ class DetailsForm(forms.Form):
 
     @property
     def answer_fields(self) -> list[str]:
-        return [answer_field_name(question.key) for question in self.questions]
+        """Each question's yes/no field, followed by its date field when it asks for one."""
+        names = []
+        for question in self.questions:
+            names.append(answer_field_name(question.key))
+            if question.date_label:
+                names.append(date_field_name(question.key))
+        return names
+
+    def clean(self):
+        cleaned = super().clean()
+        today = timezone.localdate()
+        for question in self.questions:
+            name = date_field_name(question.key)
+            if name not in self.fields:
+                continue
+            day = cleaned.get(name)
+            if cleaned.get(answer_field_name(question.key)) != "yes":
+                cleaned[name] = None  # a date with a "no" means nothing
+                continue
+            if day is None and question.date_required and name not in self.errors:
+                self.add_error(name, "You answered yes: please give the date (your best estimate is fine).")
+            elif day is not None and (problem := answer_date_problem(question, day, today)):
+                self.add_error(name, problem)
+        return cleaned
+
+    @property
+    def dates(self) -> dict[str, date]:
+        """The dates given with "yes" answers (question key -> day)."""
+        return {
+            question.key: self.cleaned_data[date_field_name(question.key)]
+            for question in self.questions
+            if self.cleaned_data.get(date_field_name(question.key))
+        }
 
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
@@ -238,6 +340,16 @@ class DetailsForm(forms.Form):
     @property
     def answers(self) -> dict[str, bool]:
         return {q.key: self.cleaned_data[answer_field_name(q.key)] == "yes" for q in self.questions}
+
+
+class AnswersForm(DetailsForm):
+    """The safety questions alone (with their dates): the patient's answers as they are now, before a session."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("name", "email", "phone", "consent_treatment", "consent_privacy"):
+            del self.fields[name]
+        self.helper.layout = Layout(Fieldset("Your answers now", *self.answer_fields))
 
 
 class TreatmentPractitionerFields(forms.Form):

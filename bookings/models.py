@@ -232,6 +232,15 @@ class Series(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Eligibility (issue 13): the rules version the series was booked under (None: the treatment had
+    # none), and the consultation series that let it start (None: none needed, valid one held, or lifted).
+    eligibility_rules = models.ForeignKey(
+        "bookings.EligibilityRules", on_delete=models.PROTECT, null=True, blank=True, related_name="series"
+    )
+    consultation = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The consultation booked with (or before) this series, when the treatment requires one.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -252,6 +261,8 @@ class Questionnaire(models.Model):
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="questionnaires")
     answers = models.JSONField(default=dict)
+    # The dates given with "yes" answers (question key -> ISO date: last dose, expected healing...).
+    dates = models.JSONField(default=dict, blank=True)
     flagged = models.JSONField(default=list, help_text="Keys of answers that need a practitioner's review.")
     consent_treatment = models.BooleanField()
     consent_privacy = models.BooleanField()
@@ -650,3 +661,12 @@ class Offer(models.Model):
 
     def __str__(self):
         return f"Offer to {self.entry.patient_name} ({self.get_status_display()})"
+
+
+# Eligibility rules, versions and overrides (issue 13) live in their own module.
+from bookings.eligibility_models import (  # noqa: E402, F401
+    EligibilityFlag,
+    EligibilityOverride,
+    EligibilityRule,
+    EligibilityRules,
+)

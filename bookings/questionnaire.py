@@ -10,7 +10,9 @@ answer keeps the version its patient actually read. The consent to treatment is 
 
 from dataclasses import dataclass
 
-WORDING_VERSION = "2026-12"
+WORDING_VERSION = "2027-01"  # 2027-01: peel, toxin, filler, skin cancer, chemotherapy; dates with a yes
+
+PAST, FUTURE = "past", "future"
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,12 @@ class Question:
     key: str
     text: str
     why: str  # shown to the patient when the answer holds the booking for review
+    # A "yes" asks for a date (issue 13): the eligibility rules count from it. PAST: a day within the
+    # last `within_days` (the question's own "in the last ..."); FUTURE: a day within the next `within_days`.
+    date_label: str = ""
+    date_when: str = PAST
+    within_days: int = 0
+    date_required: bool = True
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -28,13 +36,40 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "isotretinoin",
-        "Have you taken isotretinoin (for example Roaccutane or Accutane) in the last 6 months?",
+        "Have you taken isotretinoin (for example Roaccutane or Accutane) in the last 12 months?",
         "Skin heals differently for several months after isotretinoin.",
+        date_label="If yes: the date of your last dose",
+        within_days=366,
+    ),
+    Question(
+        "peel_laser",
+        "Have you had a chemical peel, laser or IPL treatment in the area in the last 3 months?",
+        "Skin needs time to recover between treatments.",
+        date_label="If yes: the date of the last one",
+        within_days=92,
+    ),
+    Question(
+        "toxin",
+        "Have you had toxin injections (for example Botox) in the last 3 months?",
+        "Treating the area soon after injections can move the product.",
+        date_label="If yes: the date of the last injections",
+        within_days=92,
+    ),
+    Question(
+        "filler",
+        "Have you had filler in the area to be treated in the last 3 months?",
+        "Filler needs time to settle before the area is treated.",
+        date_label="If yes: the date of the last filler",
+        within_days=92,
     ),
     Question(
         "active_skin_condition",
         "Do you have an active acne flare, cold sore or skin infection in the area to be treated?",
         "Treating broken or infected skin can spread the infection.",
+        date_label="If yes and you know: the day you expect it to have healed",
+        date_when=FUTURE,
+        within_days=92,
+        date_required=False,
     ),
     Question(
         "keloid",
@@ -45,6 +80,16 @@ QUESTIONS: tuple[Question, ...] = (
         "blood_thinners",
         "Do you take blood thinners, or have a bleeding disorder?",
         "These can increase bleeding and bruising during treatment.",
+    ),
+    Question(
+        "skin_cancer",
+        "Have you had skin cancer in the area to be treated?",
+        "A practitioner needs to look at the area and your history first.",
+    ),
+    Question(
+        "chemo_radio",
+        "Are you having, or have you recently had, chemotherapy or radiotherapy?",
+        "Treatment can affect how your skin heals.",
     ),
 )
 

@@ -610,6 +610,47 @@ def reschedule_plan(
     return [(sessions[session.number], session.slot) for session in changed]
 
 
+@dataclass(frozen=True)
+class LaterSession:
+    """A later session of the series as a planned move leaves it (for the confirmation page)."""
+
+    number: int
+    now: Slot  # where it is booked today
+    new: Slot | None  # the engine's proposal when it has to move too; None: it stays
+    fits: bool  # its current time still keeps the spacing after the session before it (as planned)
+    previous_number: int
+    window: tuple[date, date]  # local days [first, last] the spacing allows after that session
+
+
+def later_sessions(*, appointment: Appointment, moves: list[tuple[Appointment, Slot]]) -> list[LaterSession]:
+    """Every live session after `appointment` under the plan `moves` (selectors.reschedule_plan's):
+    whether its current time still fits its spacing window, and what the engine proposes if not."""
+    tz = clinic_zone()
+    spacing = spacing_of(appointment.series.treatment)
+    sessions = live_sessions(appointment.series)
+    planned = {moving.session_number: slot for moving, slot in moves}
+    final = {number: planned.get(number) or as_slot(session) for number, session in sessions.items()}
+    rows = []
+    for number in sorted(n for n in sessions if n > appointment.session_number):
+        previous_number, _ = availability.live_neighbours(final, number)
+        previous_day = final[previous_number].start.astimezone(tz).date()
+        now = as_slot(sessions[number])
+        rows.append(
+            LaterSession(
+                number=number,
+                now=now,
+                new=planned.get(number),
+                fits=spacing.allows(final[previous_number].start, now.start, tz),
+                previous_number=previous_number,
+                window=(
+                    previous_day + timedelta(days=spacing.min_days),
+                    previous_day + timedelta(days=spacing.max_days),
+                ),
+            )
+        )
+    return rows
+
+
 def answers_open_from(appointment: Appointment, rules: ClinicRules | None = None) -> datetime:
     """When the patient may re-confirm their safety answers for this session: local midnight,
     ClinicRules.answers_open_days before the session's day (answers given months ahead say little)."""

@@ -31,7 +31,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from bookings import availability, notifications, outbox, questionnaire, selectors
+from bookings import availability, eligibility_services, notifications, outbox, questionnaire, selectors
 from bookings.audit import (
     PATIENT_MANAGE_LINK,
     PATIENT_ONLINE,
@@ -118,17 +118,26 @@ def series_book(
     answers: dict[str, bool],
     consent_treatment: bool,
     consent_privacy: bool,
+    dates: dict | None = None,
     source: str = Series.Source.ONLINE,
     by=None,
     now: datetime | None = None,
     for_staff: bool = False,
     rules: ClinicRules | None = None,
     schedule: availability.Schedule | None = None,
+    with_consultation: bool = True,
 ) -> Series:
     """Book every session of a series, or nothing at all.
 
+    A treatment that requires a consultation first (Treatment.prerequisite) books one for a patient who
+    holds no valid one, in the same transaction: the planner places it first, at least the treatment's
+    days before session 1 (eligibility_services.consultation_slot); if the series then fails, so does the
+    consultation. `with_consultation=False`: the consultation itself, booked by this call.
+
     `rules` and `schedule` (selectors.series_schedule): what the caller read to plan the series,
     passed down so they are read once per request; the appointments are read again under the locks.
+    `dates`: the days given with "yes" answers (last dose...), which the eligibility rules count from;
+    a first session before the answers allow is refused here (eligibility_services.decide), whoever books.
     """
     now = now or timezone.now()
     if not (consent_treatment and consent_privacy):
@@ -161,16 +170,42 @@ def series_book(
                 # A patient added by this transaction has no series or appointments, and no other
                 # transaction can see their row yet: there is nothing to lock or check.
                 _check_patient(treatment, patient, slots, now=now, for_staff=for_staff)
+            # Eligibility (issue 13), after the patient's row lock: their overrides are read as they stand
+            # (a patient added by this transaction has none, and no consultation: nothing to read).
+            tz = selectors.clinic_zone()
+            decision = eligibility_services.decide(
+                treatment=treatment, patient=patient, answers=answers, dates=dates,
+                first_day=slots[0].start.astimezone(tz).date(), today=now.astimezone(tz).date(), for_staff=for_staff,
+                new_patient=created,
+            )  # fmt: skip
+            consultation = None
+            if with_consultation and eligibility_services.consultation_needed(
+                treatment=treatment, patient=patient, first_start=slots[0].start, new_patient=created
+            ):
+                planned = eligibility_services.consultation_slot(
+                    treatment=treatment, first_start=slots[0].start, now=now, for_staff=for_staff
+                )
+                if planned is None:
+                    raise eligibility_services.no_consultation_time(treatment, slots[0].start, for_staff=for_staff)
+                # A savepoint inside this transaction: a refusal of the series below undoes it too.
+                consultation = series_book(
+                    treatment=treatment.prerequisite, patient=patient, slots=[planned], answers=answers,
+                    dates=dates, consent_treatment=consent_treatment, consent_privacy=consent_privacy,
+                    source=source, by=by, now=now, for_staff=for_staff, rules=rules, with_consultation=False,
+                )  # fmt: skip
             series = Series.objects.create(
                 patient=patient,
                 treatment=treatment,
                 source=source,
-                needs_review=bool(flagged),
+                needs_review=bool(flagged) or bool(decision.verdict and decision.verdict.review),
                 created_by=by,
+                eligibility_rules=decision.rules,
+                consultation=consultation,
             )
             Questionnaire.objects.create(
                 series=series,
                 answers=answers,
+                dates={key: day.isoformat() for key, day in (dates or {}).items() if answers.get(key)},
                 flagged=flagged,
                 consent_treatment=consent_treatment,
                 consent_privacy=consent_privacy,
@@ -988,24 +1023,31 @@ def _settle_series(series: Series) -> None:
     series.status = status
 
 
+def answers_session_lock(appointment: Appointment, *, now: datetime) -> Appointment:
+    """The session whose safety answers the patient re-confirms, locked (inside the caller's transaction),
+    or a refusal when it is no longer booked ahead or re-confirming has not opened yet."""
+    # The series, then the row, so a cancel or move racing the confirmation sees one result or the other.
+    series = series_lock(appointment.series_id)
+    appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
+    appointment.series = series
+    if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
+        raise BookingError(
+            "This session has been cancelled or has already taken place, so there is nothing to confirm.",
+            code=Code.NOT_CHANGEABLE,
+        )
+    not_yet = selectors.answers_not_open_yet(appointment, now=now)
+    if not_yet:
+        raise BookingError(not_yet, code=Code.NOT_YET)
+    return appointment
+
+
 def appointment_confirm_answers(
     *, appointment: Appointment, changed: bool, now: datetime | None = None
 ) -> Appointment:
     """The patient re-confirms their safety answers before a session; a change holds it for review."""
     now = now or timezone.now()
     with transaction.atomic():
-        # The series, then the row, so a cancel or move racing the confirmation sees one result or
-        # the other.
-        series_lock(appointment.series_id)
-        appointment = Appointment.objects.select_for_update(of=("self",)).get(pk=appointment.pk)
-        if appointment.status != Appointment.Status.BOOKED or appointment.end <= now:
-            raise BookingError(
-                "This session has been cancelled or has already taken place, so there is nothing to confirm.",
-                code=Code.NOT_CHANGEABLE,
-            )
-        not_yet = selectors.answers_not_open_yet(appointment, now=now)
-        if not_yet:
-            raise BookingError(not_yet, code=Code.NOT_YET)
+        appointment = answers_session_lock(appointment, now=now)
         before = snapshot(appointment)
         appointment.answers_confirmed_at = now
         # Once flagged, it stays flagged until a practitioner has reviewed it.

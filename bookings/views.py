@@ -8,6 +8,7 @@ freshly computed availability; the booking in progress lives in the server-side 
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings import calendar, ics, selectors, services, waitlist_services
+from bookings import calendar, eligibility_services, ics, selectors, services, waitlist_services
 from bookings.availability import Slot
 from bookings.calendar_page import (
     calendar_context,
@@ -32,11 +33,14 @@ from bookings.changes import changed_since, plan_fingerprint, seen_field, seen_p
 from bookings.errors import CHANGED, BookingError, Code
 from bookings.flow import Draft, draft_clear, draft_load, draft_save, pop_notice
 from bookings.forms import (
+    AnswersForm,
     DetailsForm,
+    day_label,
     FirstSlotForm,
-    SeriesReviewForm,
-    parse_slot_key,
+    plan_change_sentence,
+    posted_sessions,
     practitioner_names,
+    series_review_form,
     slot_key,
     slot_label,
 )
@@ -48,6 +52,10 @@ from treatments.models import Treatment
 
 TAKEN = "That time was just taken by someone else. Here are the times still free; what you typed is kept."
 NOT_OFFERED = "That time is no longer free. Please choose another."
+NOT_ELIGIBLE_YET = (
+    "Thank you for your answers. Because of them, your first session needs to be later than the time you "
+    "chose: please choose a new time below. Your answers and details are kept."
+)
 BOOKED_SESSION_KEY = "booking:done"
 
 
@@ -72,9 +80,12 @@ def book_start(request, slug):
     if request.method == "POST" and (day := posted_day(request.POST.get("slot", ""))):
         query.month, query.day = None, day  # that day's times, to match the one posted
 
+    draft = draft_load(request, slug)
+    earliest = draft.earliest if draft else None  # set when the answers asked for a later start
+
     def build(month, day):
         return calendar.first_session_calendar(
-            treatment=treatment, month=month, day=day, practitioner_id=query.practitioner_id
+            treatment=treatment, month=month, day=day, practitioner_id=query.practitioner_id, earliest=earliest
         )
 
     month = calendar.month_with_free_times(build, month=query.month, day=query.day)
@@ -82,7 +93,6 @@ def book_start(request, slug):
     form = FirstSlotForm(
         _bound(request), slots=[slot for slot in month.day_slots if slot.start in offered], names=dict(practitioners)
     )
-    draft = draft_load(request, slug)
     if form.is_bound and form.is_valid():
         draft = draft or Draft(slots=[])
         draft.slots = [form.cleaned_data["slot"]]
@@ -104,21 +114,26 @@ def book_start(request, slug):
         ),
         "form": form,
         "notice": pop_notice(request, slug, draft) if draft else "",
+        "eligibility": _eligibility_note(earliest, draft.why if draft else [], month),
     }
     return render(request, "bookings/book_calendar.html", context, status=400 if form.errors else 200)
 
 
+def _eligibility_note(earliest, why: list[str], month: calendar.MonthCalendar) -> dict | None:
+    """What the calendar says when the answers set a later first session: from when, and why."""
+    if earliest is None or earliest <= timezone.localdate():
+        return None
+    note = {"from": f"{earliest:%A} {earliest.day} {earliest:%B %Y}", "why": why, "too_far": ""}
+    if earliest > month.last_day:
+        opens = earliest - (month.last_day - timezone.localdate())
+        note["too_far"] = (
+            "That is further ahead than we take online bookings, so there are no times to show yet. "
+            f"Please come back from {opens:%A} {opens.day} {opens:%B %Y}, or call us on {settings.CLINIC_PHONE}."
+        )
+    return note
+
+
 # --- Step 2: the series plan -------------------------------------------------------------------------
-
-
-def _change_sentence(change: selectors.PlanChange, treatment: Treatment, names: dict[int, str]) -> str:
-    why = (
-        "is no longer free" if change.taken else
-        f"is no longer {treatment.min_days_between} to {treatment.max_days_between} days after "
-        f"session {change.number - 1}"
-    )
-    now = slot_label(change.new, names) if change.new else "no free time found (see below)"
-    return f"Session {change.number}: {slot_label(change.old, names)} {why}. Now: {now}."
 
 
 @require_http_methods(["GET", "POST"])
@@ -136,8 +151,7 @@ def book_review(request, slug):
         return redirect("bookings:book", slug=slug)
     numbers = range(2, treatment.sessions_in_series + 1)
     if request.method == "POST":
-        posted = {number: request.POST.get(f"session_{number}", "") for number in numbers}
-        wanted = {number: parse_slot_key(value) for number, value in posted.items()}
+        posted, wanted = posted_sessions(request.POST, treatment)
     else:
         posted = {}
         wanted = {number: (slot.start, slot.practitioner_id) for number, slot in enumerate(draft.slots[1:], start=2)}
@@ -160,23 +174,8 @@ def book_review(request, slug):
         + [change.old for change in changes]
     )
     bad = {n for n in numbers if request.method == "POST" and (not wanted[n] or n in reviewed.unknown)}
-    # In time order, whichever is chosen, so a radio button keeps its place when the plan changes.
-    options = [sorted({session.slot, *session.alternatives}) for session in placed]
-    data = None
-    if bad:  # the posted value where it named no time, so its field says so; the plan elsewhere
-        data = {f"session_{s.number}": posted[s.number] if s.number in bad else slot_key(s.slot) for s in placed}
-    form = SeriesReviewForm(
-        data,
-        first=first.slot,
-        sessions=options,
-        initial_slots=[session.slot for session in placed],
-        suggested=[session.suggestion for session in placed],
-        names=names,
-        treatment=treatment,
-    )
-    if form.is_bound:
-        form.is_valid()
-    elif request.method == "POST" and plan.is_complete and not changes and "replan" not in request.POST:
+    form = series_review_form(plan, treatment=treatment, names=names, posted=posted, bad=bad)
+    if not form.is_bound and request.method == "POST" and plan.is_complete and not changes and "replan" not in request.POST:
         draft.slots = plan.slots
         draft_save(request, slug, draft)
         return redirect("bookings:details", slug=slug)
@@ -197,7 +196,7 @@ def book_review(request, slug):
             {"session": s, "field": form[f"session_{s.number}"] if f"session_{s.number}" in form.fields else None}
             for s in plan.sessions[1:]
         ],
-        "changes": [_change_sentence(change, treatment, names) for change in changes],
+        "changes": [plan_change_sentence(change, treatment, names) for change in changes],
         "notice": pop_notice(request, slug, draft),
     }
     return render(request, "bookings/book_review.html", context, status=400 if form.errors else 200)
@@ -213,6 +212,7 @@ def _book(treatment: Treatment, draft: Draft, form: DetailsForm) -> Series:
         patient=services.PatientDetails(name=data["name"], email=data["email"], phone=data["phone"]),
         slots=draft.slots,
         answers=form.answers,
+        dates=form.dates,
         consent_treatment=data["consent_treatment"],
         consent_privacy=data["consent_privacy"],
     )
@@ -240,6 +240,14 @@ def book_details(request, slug):
                 draft.notice = TAKEN
                 draft_save(request, slug, draft)
                 return redirect("bookings:review", slug=slug)
+            if refusal.code == Code.NOT_ELIGIBLE_YET:
+                # Back to the calendar, which now starts at the earliest day the answers allow and says
+                # why; the answers are kept, so the patient only picks a new time.
+                verdict = refusal.verdict
+                draft.earliest, draft.why = verdict.earliest, verdict.sentences
+                draft.notice = NOT_ELIGIBLE_YET
+                draft_save(request, slug, draft)
+                return redirect("bookings:book", slug=slug)
             form.add_error(None, refusal.message)  # what they typed is kept; busy: try again
             status = 409 if refusal.is_conflict else 400
         else:
@@ -272,6 +280,8 @@ def book_done(request, slug):
         "flagged": _flagged_questions(series),
         "manage_path": manage_path(series),
         "details_note": selectors.details_note(series),
+        "consultation": series.consultation.appointments.active().select_related("practitioner", "series__treatment").first()
+        if series.consultation_id else None,
     })
 
 
@@ -382,9 +392,16 @@ def _label(appointment: Appointment) -> str:
     return slot_label(selectors.as_slot(appointment), names)
 
 
+def _flag_earliest(appointment: Appointment):
+    """The first day the patient's new answers allow for this session (None: no open eligibility flag)."""
+    flag = eligibility_services.open_flag(appointment)
+    return flag.earliest if flag else None
+
+
 def _move_page(request, session: ManagedSession, token: str, *, error: str = "", status: int = 200):
     month, query, practitioners = move_month(
-        request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", "")
+        request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", ""),
+        earliest=_flag_earliest(session.appointment),
     )
     return render(request, "bookings/manage_move.html", {
         "series": session.series,
@@ -427,7 +444,8 @@ def manage_move(request, token, number):
     seen = seen_posted(request.POST)
     if changed_since(seen, [session.appointment]):  # another tab (or the clinic) changed it
         return _move_page(request, session, token, status=409, error=CHANGED)
-    month, _, _ = move_month(request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", ""))
+    month, _, _ = move_month(request.GET, session.appointment, for_staff=False, posted_key=request.POST.get("slot", ""),
+                             earliest=_flag_earliest(session.appointment))
     new = offered_slot(month, request.POST.get("slot", ""))
     if new is None:
         return _move_page(request, session, token, status=400, error=NOT_OFFERED)
@@ -573,6 +591,8 @@ def manage_answers(request, token, number):
     if appointment is None or appointment.end <= timezone.now():
         messages.error(request, f"Session {number} is not booked ahead, so there are no answers to confirm for it.")
         return redirect("bookings:manage", token=token)
+    if request.method == "POST" and request.POST.get("answer") == "changed" and "new_answers" in request.POST:
+        return _new_answers(request, token, series, appointment)
     if request.method == "POST":  # the service refuses it while re-confirming has not opened
         if request.POST.get("answer") not in ANSWERS:
             return render(request, "bookings/manage_answers.html", {
@@ -595,5 +615,40 @@ def manage_answers(request, token, number):
         "series": series, "token": token, "appointment": appointment,
         "questions": questions_for(series.treatment),
         "not_yet": selectors.answers_not_open_yet(appointment, now=timezone.now()),
+        "form": AnswersForm(treatment=series.treatment),
+    })
+
+
+def _new_answers(request, token: str, series: Series, appointment: Appointment):
+    """The answers as they are now: the same engine as at booking decides whether the session can go
+    ahead; if not, the page proposes the first eligible time and the front desk's worklist shows it."""
+    form = AnswersForm(request.POST, treatment=series.treatment)
+    context = {"series": series, "token": token, "appointment": appointment,
+               "questions": questions_for(series.treatment), "form": form}
+    if not form.is_valid():
+        return render(request, "bookings/manage_answers.html", {**context, "open_form": True}, status=400)
+    try:
+        result = eligibility_services.appointment_reassess(
+            appointment=appointment, answers=form.answers, dates=form.dates
+        )
+    except BookingError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("bookings:manage", token=token)
+    if result.allowed:
+        messages.success(request, (
+            f"Thank you. Your session {appointment.session_number} can go ahead on these answers; a practitioner "
+            "will look at them before it and may call you."
+        ))
+        return redirect("bookings:manage", token=token)
+    verdict = result.verdict
+    proposal = None
+    if verdict.earliest is not None:
+        choice = eligibility_services.first_eligible_time(appointment=appointment, earliest=verdict.earliest)
+        if choice is not None:
+            proposal = {"label": slot_label(choice.slot, practitioner_names([choice.slot])),
+                        "query": slot_day_query(choice.slot)}
+    return render(request, "bookings/manage_answers_result.html", {
+        **context, "verdict": verdict, "proposal": proposal,
+        "earliest": day_label(verdict.earliest) if verdict.earliest else "",
     })
 

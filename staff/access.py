@@ -9,6 +9,7 @@ the patients booked with them: other rows answer 404, as if they did not exist.
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from bookings.models import Appointment, Patient, Practitioner
 
@@ -43,3 +44,8 @@ def visible_patients(user) -> QuerySet[Patient]:
         return Patient.objects.all()
     booked_with_me = Appointment.objects.filter(practitioner__user=user).values("series__patient_id")
     return Patient.objects.filter(pk__in=booked_with_me)
+
+
+def patient_or_404(request, pk: int) -> Patient:
+    """The patient `pk` if this user may see them (a practitioner: only their own patients), else 404."""
+    return get_object_or_404(visible_patients(request.user), pk=pk)

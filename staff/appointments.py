@@ -5,21 +5,24 @@ review, cancel, and move. Thin views: forms validate, the booking services write
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bookings import selectors, services
+from bookings.availability import Slot
 from bookings.calendar_page import move_calendar_context, move_month, offered_slot
 from bookings.changes import changed_since, plan_fingerprint, seen_field, seen_posted
 from bookings.errors import CHANGED, BookingError
-from bookings.forms import practitioner_names, slot_key, slot_label
+from bookings.forms import clinic_zone, day_label, parse_slot_key, practitioner_names, slot_key, slot_label
 from bookings.models import Appointment, Practitioner
 from staff.access import staff_only, visible_appointments
 from staff.display import audit_rows, messages_for
@@ -242,18 +245,77 @@ def appointment_cancel(request, pk):
     return redirect("staff:appointment", pk=appointment.pk)
 
 
+DROP_REFUSED = (
+    "This session cannot move to the time it was dropped on: that time is taken, outside the "
+    "practitioner's hours, outside the series' spacing, or the practitioner does not give this "
+    "treatment. The times it can move to that day are below."
+)
+
+
+def _diary_target(query, appointment: Appointment) -> str | None:
+    """The slot key of a diary drop (?day=YYYY-MM-DD&time=HH:MM&practitioner=ID, clinic time), or
+    None when the query names no drop; "" when it names one badly."""
+    if "time" not in query:
+        return None
+    try:
+        day = date.fromisoformat(query.get("day", ""))
+        clock = datetime.strptime(query.get("time", ""), "%H:%M").time()
+        practitioner_id = int(query.get("practitioner") or appointment.practitioner_id)
+    except ValueError:
+        return ""
+    start = datetime.combine(day, clock, tzinfo=clinic_zone())
+    key = slot_key(Slot(start, start, practitioner_id))
+    return key if parse_slot_key(key) else ""  # too far off, or no such id
+
+
+def _move_confirm(request, context: dict, appointment: Appointment, moves, new, *, seen: str, back: str):
+    """The change to confirm: the moved session, then every later one (fits, or where it goes)."""
+    all_names = practitioner_names([slot for _, slot in moves] + [selectors.as_slot(a) for a, _ in moves])
+    later = selectors.later_sessions(appointment=appointment, moves=moves)
+    all_names.update(practitioner_names([row.now for row in later]))
+    return render(
+        request,
+        "staff/move_confirm.html",
+        {
+            **context,
+            "slot": slot_key(new),
+            "fingerprint": plan_fingerprint(moves),
+            "seen": seen,
+            "next": back,
+            "new_label": slot_label(new, all_names),
+            "moves_count": len(moves),
+            "later": [
+                {
+                    "number": row.number,
+                    "now": slot_label(row.now, all_names),
+                    "new": slot_label(row.new, all_names) if row.new else "",
+                    "fits": row.fits,
+                    "after": row.previous_number,
+                    "window": f"{day_label(row.window[0])} – {day_label(row.window[1])}",
+                }
+                for row in later
+            ],
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @staff_only("bookings.change_appointment")
 def appointment_move(request, pk):
     """Offer only the times the engine allows, in the session's spacing window, on the month
-    calendar; a time that moves the following sessions too is confirmed first."""
+    calendar; a time that moves the following sessions too is confirmed first.
+
+    A block dropped in the diary arrives as ?day=&time=&practitioner=&seen=: that move is always
+    confirmed first, on a page listing the series' later sessions (do they still fit, what moves).
+    """
     appointment = _appointment(request, pk)
     refusal = selectors.change_refusal(appointment=appointment, for_staff=True)
     if refusal:
         messages.error(request, refusal)
         return redirect("staff:appointment", pk=appointment.pk)
+    dropped = _diary_target(request.GET, appointment) if request.method == "GET" else None
     month, query, practitioners = move_month(
-        request.GET, appointment, for_staff=True, posted_key=request.POST.get("slot", "")
+        request.GET, appointment, for_staff=True, posted_key=request.POST.get("slot", "") or dropped or ""
     )
     names = {**dict(practitioners), appointment.practitioner_id: appointment.practitioner.name}
     context = {
@@ -263,43 +325,33 @@ def appointment_move(request, pk):
         "cal": move_calendar_context(month, query, practitioners, later="the following sessions"),
         "seen": seen_field([appointment]),
     }
-    if request.method == "GET":
+    if request.method == "GET" and dropped is None:
         return render(request, "staff/move.html", context)
-    seen = seen_posted(request.POST)
+    data = request.GET if request.method == "GET" else request.POST
+    seen = seen_posted(data)
     if changed_since(seen, [appointment]):  # the patient or a colleague changed it meanwhile
         return render(request, "staff/move.html", {**context, "error": CHANGED}, status=409)
-    new = offered_slot(month, request.POST.get("slot", ""))
+    new = offered_slot(month, dropped if request.method == "GET" else request.POST.get("slot", ""))
     if new is None:
-        return render(
-            request,
-            "staff/move.html",
-            {**context, "error": "That time is no longer free. Please choose another."},
-            status=400,
-        )
+        if dropped == "":
+            error = "The time to move to could not be read. Please choose one below."
+        else:
+            error = DROP_REFUSED if dropped else "That time is no longer free. Please choose another."
+        return render(request, "staff/move.html", {**context, "error": error}, status=400)
     try:
         moves = selectors.reschedule_plan(appointment=appointment, new=new, for_staff=True)
+        if request.method == "GET":
+            back = reverse("staff:day") + f"?date={new.start.astimezone(clinic_zone()):%Y-%m-%d}"
+            if request.GET.get("by") == "room":
+                back += "&by=room"
+            shown = seen_field(selectors.live_sessions(appointment.series).values())
+            return _move_confirm(request, context, appointment, moves, new, seen=shown, back=back)
         if len(moves) > 1 and request.POST.get("confirm") != plan_fingerprint(moves):
-            all_names = practitioner_names(
-                [slot for _, slot in moves] + [selectors.as_slot(a) for a, _ in moves]
-            )
-            return render(
-                request,
-                "staff/move_confirm.html",
-                {
-                    **context,
-                    "slot": slot_key(new),
-                    "fingerprint": plan_fingerprint(moves),
-                    "seen": request.POST.get("seen", ""),  # what the first page showed
-                    "changes": [
-                        {
-                            "number": moving.session_number,
-                            "old": slot_label(selectors.as_slot(moving), all_names),
-                            "new": slot_label(slot, all_names),
-                        }
-                        for moving, slot in moves
-                    ],
-                },
-            )
+            return _move_confirm(
+                request, context, appointment, moves, new,
+                seen=request.POST.get("seen", ""),  # what the first page showed
+                back=request.POST.get("next", ""),
+            )  # fmt: skip
         services.appointments_reschedule(moves=moves, by=request.user, for_staff=True, seen=seen)
     except BookingError as refusal:
         return render(request, "staff/move.html", {**context, "error": refusal.message}, status=409)
@@ -308,5 +360,4 @@ def appointment_move(request, pk):
         for moving, slot in moves
     )
     messages.success(request, f"Moved {moved}. The patient is e-mailed the new times.")
-    return redirect("staff:appointment", pk=appointment.pk)
-
+    return _back(request, appointment)

@@ -2,6 +2,7 @@
 consent (staff: no notice or horizon; `for_staff=True`, `by=request.user`, so the audit names them)."""
 
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -12,12 +13,25 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings import selectors, services
 from bookings.errors import BookingError, Code
-from bookings.forms import FURTHEST_AHEAD, SeriesReviewForm, clinic_zone, practitioner_names, slot_days, slot_key, slot_label
+from bookings.availability import Slot
+from bookings.forms import (
+    FURTHEST_AHEAD,
+    clinic_zone,
+    plan_change_sentence,
+    posted_sessions,
+    practitioner_names,
+    series_review_form,
+    slot_days,
+    slot_key,
+    slot_label,
+)
 from bookings.models import ClinicRules, Series
-from staff.access import staff_only
+from staff.access import patient_or_404, staff_only
 from staff.forms import BookStartForm, PhoneAnswersForm
-from staff.patients import patient_or_404
 from treatments.models import Treatment
+
+
+TAKEN_MEANWHILE = "One of these times was just taken by someone else. The plan below is fresh: check it."
 
 
 # --- Booking by phone ------------------------------------------------------------------------------------
@@ -82,10 +96,49 @@ def _first_slot(schedule, key: str, day, now):
     return {slot_key(slot): slot for slot in slots}.get(key)
 
 
+def picked_slot(picked: tuple, *, minutes: int = 0) -> Slot:
+    """The (practitioner, day, time) picked in the diary as a slot of `minutes` in the clinic's zone."""
+    practitioner, day, clock = picked
+    start = datetime.combine(day, clock, tzinfo=clinic_zone())
+    return Slot(start, start + timedelta(minutes=minutes), practitioner.pk)
+
+
+def after_registration(request, patient, *, treatment, picked) -> str | None:
+    """Where a newly registered caller's booking goes on: the series planned from the time picked in
+    the diary when it is free for `treatment` (the check the plan page makes), else that week's free
+    first sessions with the pick kept; None without a treatment (their record, as before)."""
+    if treatment is None:
+        return None
+    times = reverse("staff:book", kwargs={"pk": patient.pk}) + f"?treatment={treatment.slug}"
+    if picked is None:
+        return times
+    practitioner, day, _ = picked
+    wanted = picked_slot(picked, minutes=treatment.session_minutes)
+    schedule = selectors.load_schedule(
+        treatment=treatment, first_day=day, last_day=day, practitioner=practitioner
+    )
+    if _first_slot(schedule, slot_key(wanted), day, timezone.now()):
+        plan = reverse("staff:book_plan", kwargs={"pk": patient.pk, "slug": treatment.slug})
+        return f"{plan}?first={slot_key(wanted)}"
+    messages.warning(
+        request,
+        f"{slot_label(wanted, {practitioner.pk: practitioner.name})} is not free for {treatment.name}: "
+        "choose another first session below.",
+    )
+    kept = {"practitioner": practitioner.pk, "date": f"{day:%Y-%m-%d}", "time": f"{wanted.start:%H:%M}"}
+    return f"{times}&{urlencode(kept)}"
+
+
 @require_http_methods(["GET", "POST"])
 @staff_only("bookings.add_series")
 def book_plan(request, pk, slug):
-    """Step 2: the series planned from the first time, the safety questions and consent; books it."""
+    """Step 2: the series planned from the first time, the safety questions and consent; books it.
+
+    As on the patients' side (bookings.views.book_review), every request re-plans from the times
+    wanted: another time for a session re-places the later ones it pushes out of their window. A
+    re-plan ("replan" posted: the "Plan again" button, or static/js/series-review.js as soon as a
+    time is chosen) never books; "Book" books only a plan that did not have to change.
+    """
     patient = patient_or_404(request, pk)
     treatment = get_object_or_404(Treatment.objects.published(), slug=slug)
     key, now = request.GET.get("first", ""), timezone.now()
@@ -98,29 +151,40 @@ def book_plan(request, pk, slug):
     if first is None:
         messages.error(request, "That first time is no longer free. Please choose another.")
         return redirect(back)
-    plan = selectors.series_plan(treatment=treatment, first=first, now=now, for_staff=True, schedule=schedule)
-    names = practitioner_names(plan.slots + [slot for s in plan.sessions for slot in s.alternatives])
-    bound = request.POST if request.method == "POST" else None
-    form = answers = running = None
-    error = ""
-    if plan.is_complete:
-        options = [[session.slot, *session.alternatives] for session in plan.sessions[1:]]
-        form = SeriesReviewForm(
-            bound,
-            first=first,
-            sessions=options,
-            initial_slots=[o[0] for o in options],
-            names=names,
-            treatment=treatment,
+    posting = request.method == "POST"
+    replan = posting and "replan" in request.POST
+    posted, wanted = posted_sessions(request.POST, treatment) if posting else ({}, {})
+
+    def review(schedule):
+        wanted_times = {number: time for number, time in wanted.items() if time}
+        return selectors.series_review(
+            treatment=treatment, first=first, wanted=wanted_times, now=now, for_staff=True, schedule=schedule
         )
-        answers = PhoneAnswersForm(bound, treatment=treatment)
-        if bound is not None and form.is_valid() and answers.is_valid():
+
+    reviewed = review(schedule)
+    bad = {n for n, time in wanted.items() if not replan and (not time or n in reviewed.unknown)}
+    answers = (
+        PhoneAnswersForm(request.POST, treatment=treatment)
+        if posting and not replan
+        else PhoneAnswersForm.kept(request.POST, treatment=treatment)
+    )
+    error, running, status = "", None, 200
+    if posting and not replan:
+        answered = answers.is_valid()
+        if bad:
+            status = 400
+        elif reviewed.changes or not reviewed.plan.is_complete:
+            error, status = "The plan had to change (see below). Check the new plan, then book.", 409
+        elif not answered:
+            status = 400
+        else:
             try:
                 series = services.series_book(
                     treatment=treatment,
                     patient=patient,
-                    slots=[first, *form.chosen_slots],
+                    slots=reviewed.plan.slots,
                     answers=answers.answers,
+                    dates=answers.dates,
                     consent_treatment=answers.cleaned_data["consent_treatment"],
                     consent_privacy=answers.cleaned_data["consent_privacy"],
                     source=Series.Source.PHONE,
@@ -131,23 +195,24 @@ def book_plan(request, pk, slug):
                     schedule=schedule,
                 )
             except BookingError as refusal:
-                error = (
-                    "One of these times was just taken by someone else. The plan below is fresh: check it."
-                    if refusal.code == Code.TAKEN
-                    else refusal.message
-                )
+                status = 409
+                if refusal.code == Code.TAKEN:
+                    error = TAKEN_MEANWHILE
+                    reviewed = review(None)  # the diaries read again
+                else:
+                    error = refusal.message
                 running = getattr(refusal, "existing", None)  # SeriesRunning: the series to open instead
             else:
-                held = (
-                    " It is held for a practitioner's review (safety answers)." if series.needs_review else ""
-                )
-                messages.success(
-                    request,
-                    f"Booked {treatment.sessions_in_series} sessions of {treatment.name} "
-                    f"for {patient.name}.{held}",
-                )
+                sessions = treatment.sessions_in_series
+                booked = f"Booked {sessions} sessions of {treatment.name} for {patient.name}."
+                if series.needs_review:
+                    booked += " It is held for a practitioner's review (safety answers)."
+                messages.success(request, booked)
                 return redirect("staff:patient", pk=patient.pk)
-    invalid = bool(error or (form and form.errors) or (answers and answers.errors))
+    plan, changes = reviewed.plan, reviewed.changes
+    alternatives = [slot for session in plan.sessions for slot in session.alternatives]
+    names = practitioner_names(plan.slots + alternatives + [change.old for change in changes])
+    form = series_review_form(plan, treatment=treatment, names=names, posted=posted, bad=bad)
     return render(
         request,
         "staff/book_plan.html",
@@ -157,12 +222,16 @@ def book_plan(request, pk, slug):
             "treatment": treatment,
             "plan": plan,
             "form": form,
+            "rows": [
+                {"session": s, "field": form[f"session_{s.number}"] if s.slot else None}
+                for s in plan.sessions[1:]
+            ],
             "answers": answers,
             "first_label": slot_label(first, names),
             "back": back,
             "error": error,
+            "changes": [plan_change_sentence(change, treatment, names) for change in changes],
             "problems": [session for session in plan.sessions if session.problem],
         },
-        status=(409 if error else 400) if invalid else 200,
+        status=status,
     )
-

@@ -2,15 +2,20 @@
 
 from datetime import date, timedelta
 
+from django.db.models import Subquery
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from bookings.forms import week_start
+from bookings.models import ClinicRules
 from staff import diary_grid
 from staff.access import staff_only, visible_practitioners
 from staff.forms import DayForm, WeekForm, date_problem
+
+
+DEFAULT_SLOT_MINUTES = ClinicRules._meta.get_field("slot_minutes").default  # before the rules row exists
 
 
 # --- The diary ---------------------------------------------------------------------------------------
@@ -29,7 +34,13 @@ def day_view(request):
     """Every working practitioner's column for one day (today unless ?date=YYYY-MM-DD); ?by=room: rooms."""
     day, problem = _day(request.GET)
     by_room = request.GET.get("by") == "room"
-    practitioners = list(visible_practitioners(request.user))
+    # The clinic's start grid (a keyboard move's step) rides on the practitioners' query: the day
+    # keeps its query ceiling (8 with 200 appointments, tests/bookings/test_staff_diary.py).
+    practitioners = list(
+        visible_practitioners(request.user).annotate(
+            slot_minutes=Subquery(ClinicRules.objects.values("slot_minutes")[:1])
+        )
+    )
     if not practitioners:
         diary = None
     elif by_room:
@@ -51,6 +62,10 @@ def day_view(request):
             "date_problem": problem,
             "here": request.get_full_path(),
             "by_room": by_room,
+            # static/js/diary-move.js: the grid a drop snaps to (none for who may not move bookings)
+            "step": (practitioners[0].slot_minutes or DEFAULT_SLOT_MINUTES)
+            if practitioners and request.user.has_perm("bookings.change_appointment")
+            else None,
         },
     )
 
@@ -90,7 +105,7 @@ def week_view(request):
             "practitioner": practitioner,
             "start": start,
             "end": days[-1],
-            "diary": diary_grid.diary(practitioners=[practitioner], days=days),
+            "diary": diary_grid.diary(practitioners=[practitioner], days=days, now=timezone.now()),
             "previous": start - timedelta(days=7),
             "next": start + timedelta(days=7),
             "form": WeekForm(

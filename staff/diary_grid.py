@@ -179,7 +179,8 @@ def diary(
             columns[appointment.practitioner_id, day].blocks.append(Block(appointment, top, length))
     shown = [column for column in columns.values() if column.works or not working_only]
     for column in shown:
-        column.free = _free_places(column)
+        # A place already started is not offered (a day gone by has none left).
+        column.free = _free_places(column, not_before=None if now is None else _minute(now, column.day))
     framed = _framed(shown, others)
     if now is not None and len(days) == 1:
         minute = _minute(now, days[0]) - framed.start_minute
@@ -243,12 +244,15 @@ def week_overview(*, practitioners: list[Practitioner], days: list[date]) -> tup
     return grid, [(practitioner, cells[practitioner.pk]) for practitioner in practitioners]
 
 
-def _free_places(column: Column) -> list[Band]:
-    """FREE_STEP places inside the shifts that no booking or time off touches (before framing)."""
+def _free_places(column: Column, *, not_before: int | None = None) -> list[Band]:
+    """FREE_STEP places inside the shifts that no booking or time off touches (before framing), none
+    starting before minute `not_before` of the column's day (the clock, on today's diary)."""
     taken = [(band.top, band.top + band.length) for band in [*column.off, *column.blocks]]
     places = []
     for shift in column.shifts:
         for top in range(-(-shift.top // FREE_STEP) * FREE_STEP, shift.top + shift.length - FREE_STEP + 1, FREE_STEP):
+            if not_before is not None and top < not_before:
+                continue
             if not any(start < top + FREE_STEP and top < end for start, end in taken):
                 places.append(Band(top, FREE_STEP, _hhmm(top)))
     return places

@@ -141,11 +141,70 @@ class PhoneAnswersForm(DetailsForm):
         for name, (text, refusal) in consents.items():
             self.fields[name].label = f"Read out and agreed by the patient: “{text}”"
             self.fields[name].error_messages["required"] = refusal
-        questions = [Fieldset("Safety questions (ask the patient)", *self.answer_fields)] if self.answer_fields else []
+        questions = []
+        if self.answer_fields:
+            # Read out every question; "No" to all of them is one tick, a "Yes" is ticked on its own.
+            self.fields["all_no"] = forms.BooleanField(
+                required=False, label="I read out every question above; the patient answered No to each one not marked Yes"
+            )
+            if self.is_bound and self.data.get("all_no"):
+                self.data = self.data.copy()
+                for name in self.answer_fields:
+                    if not self.data.get(name):
+                        self.data[name] = "no"
+            questions = [Fieldset("Safety questions (ask the patient)", *self.answer_fields, "all_no")]
         self.helper.layout = Layout(
             *questions,
             Fieldset("Consent", "consent_treatment", "consent_privacy"),
         )
+
+    @classmethod
+    def kept(cls, data, *, treatment) -> "PhoneAnswersForm":
+        """The answers and ticks as posted, shown again unchecked (a re-plan is not a booking yet)."""
+        form = cls(treatment=treatment)
+        form.initial = {name: data[name] for name in form.fields if data.get(name)}
+        return form
+
+
+class PickedTimeForm(forms.Form):
+    """Registering a caller: the treatment to book next, and the free time picked in the diary (hidden).
+
+    A picked time that is not one (edited by hand) is dropped, not refused: the registration goes on.
+    """
+
+    PICKED = ("practitioner", "date", "time")
+
+    treatment = forms.ModelChoiceField(
+        queryset=Treatment.objects.published(),
+        required=False,
+        to_field_name="slug",
+        label="Book a series of",
+        empty_label="Nothing yet: only register",
+        error_messages={"invalid_choice": "Choose a treatment from the list, or “Nothing yet”."},
+    )
+    practitioner = forms.ModelChoiceField(
+        queryset=Practitioner.objects.active(), required=False, widget=forms.HiddenInput
+    )
+    date = forms.DateField(required=False, input_formats=["%Y-%m-%d"], widget=forms.HiddenInput)
+    time = forms.TimeField(required=False, input_formats=["%H:%M"], widget=forms.HiddenInput)
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and any(name in self.errors for name in self.PICKED):
+            for name in self.PICKED:
+                self.errors.pop(name, None)
+                self.cleaned_data.pop(name, None)
+
+    def clean_date(self):
+        return date_within(
+            self.cleaned_data["date"], FURTHEST_AHEAD, "Choose a date within two years of today."
+        )
+
+    @property
+    def picked(self) -> tuple | None:
+        """(practitioner, day, time) picked in the diary, or None."""
+        values = tuple(self.cleaned_data.get(name) for name in self.PICKED) if self.is_valid() else ()
+        return values if values and all(values) else None
 
 
 class CancelForm(forms.Form):

@@ -3,36 +3,39 @@
 
 from django.contrib import messages
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from bookings import services
 from bookings.errors import BookingError, PatientExists
+from bookings.forms import slot_label
 from bookings.models import Appointment, AuditEvent, OutboxMessage, Patient, Practitioner
 from bookings.questionnaire import QUESTIONS
-from staff import selectors
-from staff.access import staff_only, visible_patients
+from staff import eligibility, selectors
+from staff.access import patient_or_404, staff_only, visible_patients
+from staff.booking import after_registration, picked_slot
 from staff.display import audit_rows
-from staff.forms import MergeForm, PatientForm, PatientSearchForm
-
-
-def patient_or_404(request, pk: int) -> Patient:
-    """The patient `pk` if this user may see them (a practitioner: only their own patients), else 404."""
-    return get_object_or_404(visible_patients(request.user), pk=pk)
+from staff.forms import MergeForm, PatientForm, PatientSearchForm, PickedTimeForm
 
 
 @require_GET
 @staff_only("bookings.view_patient")
 def patient_list(request):
     """Search by name, e-mail or phone; each result with their next appointment and series progress."""
-    form = PatientSearchForm(request.GET or None)
+    # Bound once searched: arriving from a free time in the diary (?practitioner=&date=&time=) is no error.
+    form = PatientSearchForm(request.GET if "q" in request.GET else None)
     rows = None
     if form.is_valid():
         found = selectors.patient_search(user=request.user, query=form.cleaned_data["q"])
         rows = selectors.search_rows(found, now=timezone.now())
+    picked = _picked_label(PickedTimeForm(request.GET)) if "time" in request.GET else ""
     return render(
-        request, "staff/patients.html", {"form": form, "rows": rows}, status=400 if form.errors else 200
+        request,
+        "staff/patients.html",
+        {"form": form, "rows": rows, "picked_label": picked},
+        status=400 if form.errors else 200,
     )
 
 
@@ -51,11 +54,13 @@ def patient_create(request):
     """Register a caller; the same e-mail or phone already on file is shown first, to open or to proceed.
 
     The same name and e-mail is the same person (the identity rule): the service refuses that with
-    the record to open, proceeding or not.
+    the record to open, proceeding or not. A treatment chosen here goes on to its booking: the series
+    planned from the free time picked in the diary (carried in hidden fields), else its free times.
     """
     form = PatientForm(request.POST or None)
+    booking_next = PickedTimeForm(request.POST if request.method == "POST" else request.GET)
     duplicates, context = [], {}
-    if form.is_valid():
+    if form.is_valid() and booking_next.is_valid():
         details = services.PatientDetails(
             **{name: form.cleaned_data[name] for name in ("name", "email", "phone")}
         )
@@ -67,11 +72,31 @@ def patient_create(request):
                 duplicates, context = [], {"existing": refusal.existing, "refusal": refusal.message}
             else:
                 messages.success(request, f"{patient.name} is registered.")
-                return redirect("staff:patient", pk=patient.pk)
-    status = 409 if duplicates or context else 400 if form.errors else 200
+                treatment = booking_next.cleaned_data["treatment"]
+                onward = after_registration(request, patient, treatment=treatment, picked=booking_next.picked)
+                return redirect(onward or reverse("staff:patient", kwargs={"pk": patient.pk}))
+    invalid = form.errors or booking_next.errors
+    status = 409 if duplicates or context else 400 if invalid else 200
     return render(
-        request, "staff/patient_new.html", {"form": form, "duplicates": duplicates, **context}, status=status
+        request,
+        "staff/patient_new.html",
+        {
+            "form": form,
+            "booking_next": booking_next,
+            "picked": _picked_label(booking_next),
+            "duplicates": duplicates,
+            **context,
+        },
+        status=status,
     )
+
+
+def _picked_label(form: PickedTimeForm) -> str:
+    """'Tuesday 9 March, 14:00 with Dr Ana Silva': the diary's free time this registration books."""
+    if not form.picked:
+        return ""
+    practitioner = form.picked[0]
+    return slot_label(picked_slot(form.picked), {practitioner.pk: practitioner.name})
 
 
 def _same_person(details: services.PatientDetails, patients: list[Patient]) -> bool:
@@ -151,7 +176,7 @@ def patient_detail(request, pk):
     patient = patient_or_404(request, pk)
     sees_answers = request.user.has_perm("bookings.view_questionnaire")
     series_list = list(
-        patient.series.select_related("treatment").prefetch_related(
+        patient.series.select_related("treatment", "eligibility_rules").prefetch_related(
             Prefetch(
                 "appointments",
                 Appointment.objects.select_related("practitioner").order_by("session_number", "created_at"),
@@ -183,6 +208,7 @@ def patient_detail(request, pk):
                     {
                         "question": question.text,
                         "answer": questionnaire.answers.get(question.key),
+                        "on": questionnaire.dates.get(question.key, ""),
                         "flagged": question.key in questionnaire.flagged,
                     }
                     for question in QUESTIONS
@@ -204,4 +230,6 @@ def patient_detail(request, pk):
                 ],
             }
         )
-    return render(request, "staff/patient.html", {"patient": patient, "timelines": timelines})
+    return render(request, "staff/patient.html", {
+        "patient": patient, "timelines": timelines, "eligibility": eligibility.patient_context(request.user, patient),
+    })

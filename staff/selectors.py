@@ -7,7 +7,7 @@ Each costs a fixed number of queries.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -61,6 +61,8 @@ class Worklist:
     failed: list[OutboxMessage]
     unconfirmed: list[Appointment]
     unconfirmed_days: int
+    # Sessions the patient's new safety answers rule out (issue 13): until moved late enough or cancelled.
+    ineligible: list = field(default_factory=list)
 
 
 def _missing_session(series: Series) -> tuple[int, Appointment | None, Appointment | None] | None:
@@ -128,6 +130,23 @@ def worklist(*, now: datetime) -> Worklist:
             ).order_by("start")
         ),
         unconfirmed_days=unconfirmed_days,
+        ineligible=ineligible_sessions(now=now),
+    )
+
+
+def ineligible_sessions(*, now: datetime) -> list:
+    """Open eligibility flags on sessions still booked ahead and still before the day the answers allow."""
+    from bookings.models import EligibilityFlag
+
+    return list(
+        EligibilityFlag.objects.filter(
+            resolved_at__isnull=True,
+            appointment__status=Appointment.Status.BOOKED,
+            appointment__end__gt=now,
+        )
+        .filter(Q(earliest_at__isnull=True) | Q(appointment__start__lt=F("earliest_at")))
+        .select_related("appointment__series__patient", "appointment__series__treatment", "appointment__practitioner")
+        .order_by("appointment__start")
     )
 
 

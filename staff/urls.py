@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from staff import appointments, auth, booking, diary, history, hours, patients, repair, waitlist, worklist
+from staff import (
+    appointments,
+    auth,
+    booking,
+    diary,
+    eligibility,
+    history,
+    hours,
+    patients,
+    repair,
+    waitlist,
+    worklist,
+)
 
 app_name = "staff"
 
@@ -35,6 +47,8 @@ urlpatterns = [
     path("patients/<int:pk>/book/", booking.book_start, name="book"),
     path("patients/<int:pk>/book/<slug:slug>/", booking.book_plan, name="book_plan"),
     path("series/<int:pk>/sessions/<int:number>/book/", repair.session_rebook, name="rebook"),
+    path("patients/<int:pk>/overrides/", eligibility.override_create, name="override_new"),
+    path("patients/<int:pk>/overrides/<int:override_pk>/revoke/", eligibility.override_revoke, name="override_revoke"),
     # Practitioners' hours and time off (managers)
     path("practitioners/", hours.practitioner_list, name="practitioners"),
     path("practitioners/<int:pk>/hours/", hours.practitioner_hours, name="hours"),

@@ -102,6 +102,14 @@ class TreatmentAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "A consultation first",
+            {
+                "description": "New patients book this treatment's consultation with their first series; one "
+                "still valid is not booked again. A practitioner can lift it for one patient, with a reason.",
+                "fields": ["prerequisite", "prerequisite_valid_days", "prerequisite_days_before"],
+            },
+        ),
+        (
             "Its own words (pages, booking, e-mails)",
             {
                 "description": "Every page and e-mail about this treatment uses these, never another's.",

@@ -58,6 +58,21 @@ class TreatmentForm(forms.ModelForm):
             )
         if cleaned.get("sessions_in_series") == 0:
             self.add_error("sessions_in_series", "A series needs at least one session.")
+        prerequisite = cleaned.get("prerequisite")
+        if prerequisite is not None:
+            if self.instance.pk and prerequisite.pk == self.instance.pk:
+                self.add_error("prerequisite", "A treatment cannot be its own consultation.")
+            elif prerequisite.prerequisite_id is not None:
+                self.add_error("prerequisite", f"{prerequisite.name} needs a consultation itself: choose one that does not.")
+            elif prerequisite.sessions_in_series != 1:
+                self.add_error("prerequisite", f"{prerequisite.name} is a series: choose a single-visit consultation.")
+        valid, before = cleaned.get("prerequisite_valid_days"), cleaned.get("prerequisite_days_before")
+        if valid is not None and before is not None and before > valid:
+            self.add_error(
+                "prerequisite_days_before",
+                "The consultation cannot be further before the first session than it stays valid (%(valid)s days)."
+                % {"valid": valid},
+            )
         minutes = cleaned.get("session_minutes")
         if minutes is not None and minutes < 5:
             self.add_error("session_minutes", "A session must be at least 5 minutes long.")

@@ -94,6 +94,21 @@ class Treatment(models.Model):
         help_text="For search engines (schema.org).",
     )
 
+    # A consultation first (issue 13 §2): a new patient books `prerequisite` (a one-session treatment)
+    # with the series, its session at least `prerequisite_days_before` days before the first; one held
+    # within `prerequisite_valid_days` of the first session counts, so returning patients skip it.
+    prerequisite = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="required_by",
+        help_text="A treatment (a consultation) a new patient must have before the first session. Blank: none.",
+    )
+    prerequisite_valid_days = models.PositiveSmallIntegerField(
+        default=183, validators=[MinValueValidator(1)],
+        help_text="A consultation this many days before the first session still counts (183: six months).",
+    )
+    prerequisite_days_before = models.PositiveSmallIntegerField(
+        default=1, help_text="The first session is at least this many days after the consultation.",
+    )
+
     updated_at = models.DateTimeField(auto_now=True)
 
     # The explainer pages. Long texts are plain text; a blank line starts a new paragraph.
@@ -131,6 +146,14 @@ class Treatment(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(price_per_series__gte=0), name="treatment_series_price"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(prerequisite=models.F("pk")), name="treatment_not_its_own_prerequisite"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(prerequisite_valid_days__gte=1)
+                & models.Q(prerequisite_days_before__lte=models.F("prerequisite_valid_days")),
+                name="treatment_prerequisite_days_sensible",
             ),
         ]
 

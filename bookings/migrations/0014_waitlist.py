@@ -38,7 +38,7 @@ ALTER TABLE bookings_appointment
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0007_audit_any_subject'),
+        ('bookings', '0013_eligibility'),  # re-chained on main's eligibility migration at merge
         ('treatments', '0004_price_and_wording'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

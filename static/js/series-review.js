@@ -1,6 +1,7 @@
-// Progressive enhancement of booking step 2 (templates/bookings/book_review.html): choosing another
-// time for a session re-plans the later ones at once. The form is posted in the background and
-// the plan part of the answer replaces ours; without this file "Continue" does the same round trip.
+// Progressive enhancement of booking step 2 (templates/bookings/book_review.html) and of the staff's
+// phone booking (templates/staff/book_plan.html): choosing another time for a session re-plans the
+// later ones at once. The form is posted in the background and the plan part of the answer replaces
+// ours; without this file "Continue" (staff: "Plan again") does the same round trip.
 (function () {
   "use strict";
   var form = document.getElementById("series-form");
@@ -8,12 +9,13 @@
     return;
   }
   form.addEventListener("change", function (event) {
-    if (event.target.type !== "radio") {
+    var plan = document.getElementById("series-plan");
+    // Only the sessions' times re-plan (the staff page's form also holds the safety answers).
+    if (event.target.type !== "radio" || !plan.contains(event.target)) {
       return;
     }
     var data = new FormData(form);
     data.append("replan", "1");
-    var plan = document.getElementById("series-plan");
     plan.setAttribute("aria-busy", "true");
     fetch(form.getAttribute("data-replan"), { method: "POST", body: data, credentials: "same-origin" })
       .then(function (response) {

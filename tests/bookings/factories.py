@@ -157,3 +157,20 @@ def microneedling_clinic(*, practitioners: int = 1, rooms: int = 0, sessions: in
 def series_slots(practitioner, first: datetime, sessions: int = 3, days: int = 28, room=None) -> list[Slot]:
     """`sessions` slots `days` apart at the same local time (wall-clock arithmetic on purpose)."""
     return [slot(first + timedelta(days=days * n), practitioner, room) for n in range(sessions)]
+
+
+def eligibility_rules(treatment, ruleset=None, *, note: str = ""):
+    """Publish `ruleset` (default: bookings.eligibility.DEFAULT_RULES) as `treatment`'s next rules version."""
+    from bookings import eligibility_services
+    from bookings.eligibility import DEFAULT_RULES
+
+    ruleset = ruleset or DEFAULT_RULES
+    return eligibility_services.rules_publish(
+        treatment=treatment,
+        note=note,
+        rules=[
+            {"key": rule.key, "kind": rule.kind.value, "reason": rule.reason, "wait_months": rule.wait.months,
+             "wait_days": rule.wait.days, "review": rule.review}
+            for rule in ruleset.rules
+        ],
+    )

@@ -30,10 +30,15 @@ def test_load_demo_builds_a_bookable_clinic_and_is_idempotent(microneedling, set
 
     assert counts() == first
     peel = Treatment.objects.get(slug="chemical-peel")  # the second treatment (treatments migration 0004)
-    assert first[0] == 3 and first[2] == 2 and first[3] == 5
+    consultation = Treatment.objects.get(slug="skin-consultation")
+    microneedling.refresh_from_db()
+    assert microneedling.prerequisite == consultation  # new patients book it with their series
+    # Each microneedling patient is new: a consultation is booked with each series, before it.
+    assert first[0] == 3 and first[2] == 2 and first[3] == 5 + 4
     assert Series.objects.filter(treatment=microneedling).count() == 4
     assert Series.objects.filter(treatment=peel).count() == 1
-    assert Appointment.objects.count() == 4 * microneedling.sessions_in_series + peel.sessions_in_series
+    assert Series.objects.filter(treatment=microneedling, consultation__isnull=False).count() == 4
+    assert Appointment.objects.count() == 4 * microneedling.sessions_in_series + peel.sessions_in_series + 4
     assert Practitioner.objects.filter(treatments=peel).count() == 2
     assert Room.objects.filter(treatments=peel).count() == 2
     assert get_user_model().objects.get(username="manager").is_superuser

@@ -127,6 +127,20 @@ def test_free_half_hours_inside_the_hours_link_to_booking_there(client, front_de
     assert 'aria-label="Book 09:30 with Dr Ana Silva, Tue 9 Mar"' in page
 
 
+def test_a_free_place_already_past_is_not_offered(client, front_desk, practitioner, frozen):
+    frozen.move_to(local(2027, 3, 9, 11, 10))  # Tuesday, 11:10
+    client.force_login(front_desk)
+
+    today = client.get(DAY, {"date": "2027-03-09"}).content.decode()
+    yesterday = client.get(DAY, {"date": "2027-03-08"}).content.decode()
+
+    link = f"/staff/patients/?practitioner={practitioner.pk}&amp;date=2027-03-09&amp;time="
+    for past in ("09:00", "10:30", "11:00"):
+        assert f"{link}{past}" not in today
+    assert f"{link}11:30" in today and f"{link}16:30" in today
+    assert "/staff/patients/?practitioner=" not in yesterday
+
+
 def test_a_free_place_leads_through_the_patient_to_the_booking_page_prefilled(
     client, front_desk, treatment, practitioner, series
 ):

@@ -192,6 +192,8 @@ def test_phone_booking_when_a_session_is_taken_meanwhile_shows_a_fresh_plan(
     book_for(treatment, local(2027, 3, 30, 10), practitioner, by=front_desk)  # someone takes session 2's time
     response = client.post(url, form)
 
-    assert response.status_code == 400  # no longer offered: the form says so and shows fresh times
-    assert "That time is no longer free" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 409  # re-planned around it: the page says so and shows fresh times
+    assert "Tuesday 30 March, 10:00 with Dr Ana Silva is no longer free. Now:" in page
+    assert proposed(page)["session_2"] != form["session_2"]
     assert not Series.objects.filter(patient=patient).exists()

@@ -13,7 +13,7 @@ from bookings.models import (
     Questionnaire,
     WorkingHours,
 )
-from tests.bookings.factories import RoomFactory, TimeOffFactory
+from tests.bookings.factories import RoomFactory, TimeOffFactory, eligibility_rules
 from tests.bookings.staff_fixtures import *
 from tests.bookings.staff_fixtures import PASSWORD, local, staff_user
 
@@ -44,6 +44,7 @@ def clinic(series, ana, colleague_series, practitioner):
         "bookings.auditevent": AuditEvent.objects.filter(series=series).first(),
         "bookings.outboxmessage": OutboxMessage.objects.filter(series=series).first(),
         "treatments.treatment": series.treatment,
+        "bookings.eligibilityrules": eligibility_rules(series.treatment),
     }
     assert set(rows) == set(ADMIN_MODELS), "a model was added to the admin: give it a row here"
     return rows

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from bookings.questionnaire import QUESTIONS
 from tests.bookings.factories import PractitionerFactory, RoomFactory
 from tests.treatments.helpers import form_data
 from treatments.models import Treatment
@@ -113,8 +114,27 @@ def test_staff_choose_which_safety_questions_a_treatment_asks(admin_client):
     treatment = Treatment.objects.get(slug="microneedling")
     url = reverse("admin:treatments_treatment_change", args=[treatment.pk])
     data = form_data(admin_client.get(url).content.decode(), "treatment_form")
-    assert len(data["safety_questions"]) == 5  # never chosen: every question, all ticked
+    assert len(data["safety_questions"]) == len(QUESTIONS)  # never chosen: every question, all ticked
 
     admin_client.post(url, {**data, "safety_questions": ["pregnant", "keloid"], "_save": "Save"})
 
     assert Treatment.objects.get(pk=treatment.pk).safety_questions == ["pregnant", "keloid"]
+
+
+def test_a_consultation_first_is_chosen_in_the_admin_and_a_wrong_one_explained(admin_client):
+    treatment = Treatment.objects.get(slug="microneedling")
+    peel = Treatment.objects.get(slug="chemical-peel")  # a series, not a single visit
+    url = reverse("admin:treatments_treatment_change", args=[treatment.pk])
+    data = form_data(admin_client.get(url).content.decode(), "treatment_form")
+
+    series_page = admin_client.post(url, {**data, "prerequisite": peel.pk, "_save": "Save"})
+    itself = admin_client.post(url, {**data, "prerequisite": treatment.pk, "_save": "Save"})
+    peel.sessions_in_series = 1
+    peel.save()
+    saved = admin_client.post(url, {**data, "prerequisite": peel.pk, "prerequisite_days_before": "2", "_save": "Save"})
+
+    assert "is a series: choose a single-visit consultation" in series_page.content.decode()
+    assert "A treatment cannot be its own consultation." in itself.content.decode()
+    assert saved.status_code == 302
+    treatment.refresh_from_db()
+    assert (treatment.prerequisite, treatment.prerequisite_days_before) == (peel, 2)

@@ -24,6 +24,8 @@ TREATMENT_SLUG = "microneedling"
 # The second treatment (treatments migration 0004), so every page is seen with two: who performs it.
 SECOND_TREATMENT_SLUG = "chemical-peel"
 SECOND_TREATMENT_PRACTITIONERS = ["Dr Amara Okafor", "Sophie Turner"]
+# Microneedling requires it (issue 13 §2): every demo practitioner performs it.
+CONSULTATION_SLUG = "skin-consultation"
 
 # name, username, weekly blocks (weekday, start, end) in local time; Monday = 0.
 PRACTITIONERS = [
@@ -40,11 +42,16 @@ ROOMS = ["Treatment room 1", "Treatment room 2"]
 # name, email, days from today to look for a first session, questionnaire answers, treatment
 SAMPLE_SERIES = [
     ("Olivia Bennett", "olivia.bennett@example.com", 2, {}, TREATMENT_SLUG),
-    ("Priya Shah", "priya.shah@example.com", 3, {"keloid": True}, TREATMENT_SLUG),
+    ("Priya Shah", "priya.shah@example.com", 3, {"isotretinoin": True}, TREATMENT_SLUG),
     ("Tom Hughes", "tom.hughes@example.com", 5, {}, TREATMENT_SLUG),
     ("Grace O'Neill", "grace.oneill@example.com", 8, {}, TREATMENT_SLUG),
     ("Hannah Clarke", "hannah.clarke@example.com", 4, {}, SECOND_TREATMENT_SLUG),
 ]
+
+
+# The days "yes" answers refer to, in days before today: Priya's last isotretinoin dose was eight months
+# ago, so the rules let her book now (the six months are over) and a practitioner still reviews it.
+SAMPLE_DATES = {"priya.shah@example.com": {"isotretinoin": 243}}
 
 
 def _local_midnight(day):
@@ -66,6 +73,7 @@ class Command(BaseCommand):
             )
             return
         second = Treatment.objects.filter(slug=SECOND_TREATMENT_SLUG).first()
+        consultation = self._consultation(treatment)
         with transaction.atomic():
             ClinicRules.load()
             for name in ROOMS:
@@ -73,6 +81,7 @@ class Command(BaseCommand):
                 room.treatments.add(*filter(None, [treatment, second]))
             for name, username, blocks in PRACTITIONERS:
                 practitioner = self._practitioner(treatment, name, username, blocks)
+                practitioner.treatments.add(consultation)
                 if second is not None and name in SECOND_TREATMENT_PRACTITIONERS:
                     practitioner.treatments.add(second)
         booked = self._sample_series({TREATMENT_SLUG: treatment, SECOND_TREATMENT_SLUG: second})
@@ -82,6 +91,19 @@ class Command(BaseCommand):
                 f"{Series.objects.count()} series ({booked} new)."
             )
         )
+
+    def _consultation(self, treatment) -> Treatment:
+        """The skin consultation microneedling requires before a new patient's first session (issue 13 §2)."""
+        consultation, _ = Treatment.objects.get_or_create(slug=CONSULTATION_SLUG, defaults={
+            "name": "Skin consultation",
+            "summary": "A first look at your skin and your goals with a practitioner, before a course of treatment.",
+            "sessions_in_series": 1, "session_minutes": 30, "requires_room": False, "position": 99,
+            "safety_questions": [],
+        })  # fmt: skip
+        if treatment.prerequisite_id is None:
+            treatment.prerequisite = consultation
+            treatment.save(update_fields=["prerequisite"])
+        return consultation
 
     def _manager(self) -> None:
         if not settings.DEBUG:
@@ -146,10 +168,11 @@ class Command(BaseCommand):
             )
             patient = services.PatientDetails(name=name, email=email, phone=f"07700 900{index:03d}")
             # Spread the patients over the day; take the first start whose whole series fits.
-            booked += any(self._book(treatment, patient, first, answers) for first in slots[index * 3 :: 5])
+            dates = {key: today - timedelta(days=ago) for key, ago in SAMPLE_DATES.get(email, {}).items()}
+            booked += any(self._book(treatment, patient, first, answers, dates) for first in slots[index * 3 :: 5])
         return booked
 
-    def _book(self, treatment, patient: services.PatientDetails, first, answers) -> bool:
+    def _book(self, treatment, patient: services.PatientDetails, first, answers, dates) -> bool:
         plan = selectors.series_plan(treatment=treatment, first=first, for_staff=True)
         if not plan.is_complete:
             return False
@@ -159,6 +182,7 @@ class Command(BaseCommand):
                 patient=patient,
                 slots=plan.slots,
                 answers=answers,
+                dates=dates,
                 consent_treatment=True,
                 consent_privacy=True,
                 source=Series.Source.PHONE,
