@@ -51,7 +51,10 @@ class EligibilityRules(models.Model):
 
     def as_ruleset(self, rules=None) -> RuleSet:
         """The engine's RuleSet (`rules`: the rows, when the caller already read them)."""
-        rows = list(self.rules.all()) if rules is None else rules
+        if rules is None:
+            # `rows`: set when the version was read with its treatment (eligibility_services.with_current_rules).
+            rules = self.rows if hasattr(self, "rows") else list(self.rules.all())
+        rows = rules
         return RuleSet(self.label, tuple(row.as_rule() for row in rows))
 
 

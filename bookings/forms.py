@@ -19,6 +19,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
 from bookings.availability import Slot, Spacing
+from bookings.eligibility_services import with_current_rules
 from bookings.models import Practitioner
 from bookings.questionnaire import CONSENT_PRIVACY_TEXT, FUTURE, QUESTIONS, questions_for
 from treatments.models import DEFAULT_CONSENT, Treatment
@@ -362,7 +363,8 @@ class TreatmentPractitionerFields(forms.Form):
                                                       "max_value": "There is no practitioner with that id."})
 
     def clean_treatment(self) -> Treatment:
-        treatment = Treatment.objects.published().filter(slug=self.cleaned_data["treatment"]).first()
+        treatments = with_current_rules(Treatment.objects.published())
+        treatment = treatments.filter(slug=self.cleaned_data["treatment"]).first()
         if treatment is None:
             raise forms.ValidationError("There is no bookable treatment with that slug.")
         return treatment

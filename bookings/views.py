@@ -60,7 +60,7 @@ BOOKED_SESSION_KEY = "booking:done"
 
 
 def _treatment(slug: str) -> Treatment:
-    return get_object_or_404(Treatment.objects.published(), slug=slug)
+    return get_object_or_404(eligibility_services.with_current_rules(Treatment.objects.published()), slug=slug)
 
 
 def _bound(request):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings import selectors, services
+from bookings import eligibility_services, selectors, services
 from bookings.errors import BookingError, Code
 from bookings.availability import Slot
 from bookings.forms import (
@@ -140,7 +140,7 @@ def book_plan(request, pk, slug):
     time is chosen) never books; "Book" books only a plan that did not have to change.
     """
     patient = patient_or_404(request, pk)
-    treatment = get_object_or_404(Treatment.objects.published(), slug=slug)
+    treatment = get_object_or_404(eligibility_services.with_current_rules(Treatment.objects.published()), slug=slug)
     key, now = request.GET.get("first", ""), timezone.now()
     day = _first_day(key)
     # The rules and the diaries are read once here and passed down to the plan and the booking.

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
-from bookings.forms import FURTHEST_AHEAD, DetailsForm, date_within, validate_phone
+from bookings.forms import FURTHEST_AHEAD, DetailsForm, answer_field_name, date_within, validate_phone
 from bookings.models import AuditEvent, Patient, Practitioner, TimeOff, WorkingHours
 from bookings.questionnaire import CONSENT_PRIVACY_TEXT
 from bookings.ratelimits import LoginRateLimit
@@ -149,7 +149,8 @@ class PhoneAnswersForm(DetailsForm):
             )
             if self.is_bound and self.data.get("all_no"):
                 self.data = self.data.copy()
-                for name in self.answer_fields:
+                for question in self.questions:  # the yes/no fields, not the dates that follow a yes
+                    name = answer_field_name(question.key)
                     if not self.data.get(name):
                         self.data[name] = "no"
             questions = [Fieldset("Safety questions (ask the patient)", *self.answer_fields, "all_no")]

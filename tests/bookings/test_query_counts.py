@@ -47,12 +47,12 @@ def reads_of(captured, table: str) -> int:
 # (one UNION), the lock timeout with the practitioners' and rooms' row locks (one round trip), the
 # appointments again under those locks, the e-mail address's advisory lock, the patient found or
 # added (one statement), then one INSERT each for the series, its questionnaire, its appointments,
-# the audit trail and the outbox; and the treatment's eligibility rules version (issue 13: its rules'
-# rows too when it has one, the patient's overrides when they are returning). A returning patient adds
-# the checks a new one cannot fail (their row lock, their running courses, their overlapping
-# appointments): see the test below.
-API_BOOKING_STATEMENTS = 13
-RETURNING_PATIENT_CHECKS = 3
+# the audit trail and the outbox. The treatment is read with its current eligibility rules and their
+# rows (issue 13) in its one statement. A returning patient adds the checks a new one cannot fail
+# (their row lock, their running courses, their overlapping appointments, the rules a practitioner
+# lifted for them): see the test below.
+API_BOOKING_STATEMENTS = 12
+RETURNING_PATIENT_CHECKS = 4
 
 
 def test_booking_a_series_through_the_api_keeps_its_query_ceiling(
@@ -95,9 +95,9 @@ def test_the_booking_steps_read_the_rules_and_diaries_once(
     pick_first(client, practitioner)
     with django_assert_max_num_queries(8) as review:
         assert client.post(REVIEW, review_choices(practitioner)).status_code == 302
-    # The booking's transaction and the session's save each have their BEGIN and COMMIT; one read is
-    # the treatment's eligibility rules (none here: see test_eligibility_booking.py for their cost).
-    with django_assert_max_num_queries(14 + 2 * len(TRANSACTION_CONTROL)) as booking:
+    # The booking's transaction and the session's save each have their BEGIN and COMMIT; the treatment
+    # comes with its eligibility rules (with_current_rules).
+    with django_assert_max_num_queries(13 + 2 * len(TRANSACTION_CONTROL)) as booking:
         assert client.post(DETAILS, details()).status_code == 302
 
     for captured in (review, booking):
@@ -114,7 +114,7 @@ def test_the_phone_booking_reads_the_rules_and_diaries_once(
     url = plan_url(patient, treatment, key(local(2027, 3, 2, 10), practitioner))
     choices = proposed(client.get(url).content.decode())
 
-    # 5 are the login's; 1 the eligibility rules version.
+    # 5 are the login's; 1 the rules a practitioner lifted for this (returning) patient.
     with django_assert_max_num_queries(20 + len(TRANSACTION_CONTROL)) as captured:
         response = client.post(url, {**choices, **answers()})
 
@@ -124,15 +124,17 @@ def test_the_phone_booking_reads_the_rules_and_diaries_once(
     assert Series.objects.get().appointments.count() == 3
 
 
-def test_a_treatment_with_eligibility_rules_adds_two_reads_and_none_per_session(
+def test_a_treatment_with_eligibility_rules_is_read_with_them_in_one_statement(
     client, practitioner, treatment, django_assert_max_num_queries
 ):
     from tests.bookings.factories import eligibility_rules
 
     eligibility_rules(treatment)
-    # The rules version and its rows; a new patient has no overrides to read.
-    with django_assert_max_num_queries(API_BOOKING_STATEMENTS + 1 + len(TRANSACTION_CONTROL)) as captured:
+    # The rules version and its rows come with the treatment; a new patient has no overrides to read.
+    with django_assert_max_num_queries(API_BOOKING_STATEMENTS + len(TRANSACTION_CONTROL)) as captured:
         response = client.post("/api/series/", json.dumps(body()), content_type="application/json")
 
     assert response.status_code == 201, response.content
-    assert reads_of(captured, "bookings_eligibilityrule") == 1
+    assert len(statements(captured)) <= API_BOOKING_STATEMENTS, "\n".join(statements(captured))
+    assert Series.objects.get().eligibility_rules.version == 1
+    assert reads_of(captured, "treatments_treatment") == 1
