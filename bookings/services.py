@@ -54,6 +54,7 @@ from bookings.models import (
     Practitioner,
     Questionnaire,
     Series,
+    WaitlistEntry,
 )
 
 __all__ = [
@@ -1201,7 +1202,7 @@ def patient_anonymise(*, patient: Patient) -> None:
         Patient.objects.filter(pk=patient.pk).update(
             name=ANONYMISED_NAME, email=f"anonymised-{patient.pk}@invalid.example", phone=""
         )
-        Questionnaire.objects.filter(series__patient=patient).update(answers={}, flagged=[])
+        Questionnaire.objects.filter(series__patient=patient).update(answers={}, flagged=[], dates={})
         Appointment.objects.filter(series__patient=patient).update(cancel_reason="")
         OutboxMessage.objects.filter(series__patient=patient).update(last_error="")
         # The trail is never edited otherwise; here its personal text goes, its facts stay.
@@ -1212,6 +1213,16 @@ def patient_anonymise(*, patient: Patient) -> None:
                     if snapshot_.get(personal):
                         snapshot_[personal] = ""
             event.save(update_fields=["before", "after"])
+
+
+def waitlist_callers_forget(*, before: datetime) -> int:
+    """Delete new callers' waitlist entries (their name, e-mail and phone: no patient record holds
+    them) made before `before`, with their offers; how many. Those of patients with a series go with
+    the series' own retention."""
+    stale = WaitlistEntry.objects.filter(series__isnull=True, created_at__lt=before)
+    count = stale.count()
+    stale.delete()
+    return count
 
 
 # --- Patient records (the staff workspace) -----------------------------------------------------------

@@ -78,3 +78,32 @@ def test_the_retention_is_a_setting(old_and_recent, settings):
     settings.PATIENT_RETENTION_DAYS = RETENTION + 30
 
     assert run("--dry-run").startswith("0 patient(s)")
+
+
+def test_the_dates_given_with_safety_answers_go_with_the_answers(old_and_recent):
+    old, recent = old_and_recent
+    Questionnaire.objects.filter(series__in=[old, recent]).update(dates={"isotretinoin": "2026-09-01"})
+
+    run()
+
+    assert Questionnaire.objects.get(series=old).dates == {}
+    assert Questionnaire.objects.get(series=recent).dates == {"isotretinoin": "2026-09-01"}
+
+
+def test_a_new_callers_waitlist_details_older_than_the_retention_are_forgotten(old_and_recent, treatment):
+    from django.utils import timezone
+
+    from bookings.models import WaitlistEntry
+
+    _, recent = old_and_recent
+    now = timezone.now()
+    details = {"treatment": treatment, "name": "Wren Waiting", "email": "wren@example.com", "phone": "07700 900999"}
+    stale = WaitlistEntry.objects.create(**details, created_at=now - timedelta(days=RETENTION + 1))
+    fresh = WaitlistEntry.objects.create(**{**details, "email": "new@example.com"}, created_at=now - timedelta(days=3))
+    theirs = WaitlistEntry.objects.create(treatment=treatment, series=recent, session_number=2, created_at=stale.created_at)
+
+    output = run()
+
+    assert "1 waitlist entry of new callers forgotten" in output
+    assert not WaitlistEntry.objects.filter(pk=stale.pk).exists()
+    assert WaitlistEntry.objects.filter(pk__in=[fresh.pk, theirs.pk]).count() == 2

@@ -37,3 +37,6 @@ class Command(BaseCommand):
             services.patient_anonymise(patient=patient)
             count += 1
         self.stdout.write(f"{count} patient(s) anonymised ({cutoff}).")
+        forgotten = services.waitlist_callers_forget(before=before)
+        entries = "entry" if forgotten == 1 else "entries"
+        self.stdout.write(f"{forgotten} waitlist {entries} of new callers forgotten (made before {before:%Y-%m-%d}).")
