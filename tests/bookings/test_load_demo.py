@@ -42,7 +42,12 @@ def test_load_demo_builds_a_bookable_clinic_and_is_idempotent(microneedling, set
     assert Practitioner.objects.filter(treatments=peel).count() == 2
     assert Room.objects.filter(treatments=peel).count() == 2
     assert get_user_model().objects.get(username="manager").is_superuser
-    assert '"manager" / "manager"' in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert '"manager" / "manager"' in output
+    # Each role can be tried: a practitioner signs in with their first name as password too.
+    amara = get_user_model().objects.get(username="amara")
+    assert amara.check_password("amara") and amara.practitioner.name == "Dr Amara Okafor"
+    assert '"amara" / "amara"' in output
 
 
 def test_load_demo_creates_no_manager_login_without_debug(microneedling, settings):
@@ -51,6 +56,7 @@ def test_load_demo_creates_no_manager_login_without_debug(microneedling, setting
     call_command("load_demo")
 
     assert not get_user_model().objects.filter(username="manager").exists()
+    assert not any(user.has_usable_password() for user in get_user_model().objects.all())
 
 
 def test_load_demo_without_the_treatment_creates_nothing_booking_related(capsys):

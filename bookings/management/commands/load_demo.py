@@ -117,7 +117,9 @@ class Command(BaseCommand):
             desk.groups.add(Group.objects.get(name="Front desk"))  # the roles of migration bookings/0005
         self.stdout.write(
             'Staff logins for the demo (DEBUG only): "manager" / "manager" (/staff/ and /admin/), '
-            '"frontdesk" / "frontdesk" (/staff/).'
+            '"frontdesk" / "frontdesk" (/staff/), and each practitioner: '
+            + ", ".join(f'"{username}" / "{username}" ({name})' for name, username, _ in PRACTITIONERS)
+            + " (/staff/)."
         )
 
     def _practitioner(self, treatment, name: str, username: str, blocks) -> Practitioner:
@@ -126,7 +128,12 @@ class Command(BaseCommand):
             username=username, defaults={"is_staff": True, "first_name": name}
         )
         if created:
-            user.set_unusable_password()
+            # DEBUG (a demo on a developer's machine): the first name is the password, so the
+            # practitioner's view can be tried; otherwise no password works until a manager sets one.
+            if settings.DEBUG:
+                user.set_password(username)
+            else:
+                user.set_unusable_password()
             user.save(update_fields=["password"])
             user.groups.add(Group.objects.get(name="Practitioner"))
         practitioner, _ = Practitioner.objects.get_or_create(name=name, defaults={"user": user})
