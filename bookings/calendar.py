@@ -45,6 +45,8 @@ class MonthCalendar:
     times: list[TimeChoice]  # offered: each one checked
     left_out: list[TimeChoice]  # free, but the series (or its later sessions) cannot follow
     day_slots: list[Slot]  # every free slot of that day (for matching a posted choice)
+    # A treatment that starts with a consultation: the first day a new patient's first session can be.
+    consultation_from: date | None = None
 
     @property
     def previous_month(self) -> date | None:
@@ -146,6 +148,15 @@ def first_session_calendar(
     rules = ClinicRules.load()
     today = now.astimezone(tz).date()
     first_day, last_day = today, today + timedelta(days=rules.horizon_days)
+    consultation_from = None
+    if treatment.prerequisite_id is not None:
+        # A new patient's consultation comes first (the earliest it can be: the notice from now), then
+        # the days the treatment asks between them. A returning patient with a valid consultation
+        # loses those first days online (the front desk can book them): better than every new
+        # patient's earliest choice failing at the last step.
+        soonest = (now + timedelta(hours=rules.min_notice_hours)).astimezone(tz).date()
+        consultation_from = soonest + timedelta(days=treatment.prerequisite_days_before)
+        earliest = max(earliest, consultation_from) if earliest is not None else consultation_from
     if earliest is not None:
         first_day = min(max(first_day, earliest), last_day)
     month, day = _month_and_day(first_day, last_day, month, day)
@@ -169,10 +180,12 @@ def first_session_calendar(
         problem = next((session.problem for session in plan.sessions if session.problem), "")
         return TimeChoice(slot, plan.is_complete, problem)
 
-    return _assemble(
+    calendar = _assemble(
         month=month, first_day=first_day, last_day=last_day, day=day, free=free, tz=tz,
         practitioner_id=practitioner_id, preferred=None, check=check,
     )
+    calendar.consultation_from = consultation_from
+    return calendar
 
 
 def move_window(appointment: Appointment, sessions: dict[int, Appointment], *, today: date, horizon_days: int):

@@ -136,6 +136,8 @@ def build(
         subject = wording.subject.format(
             treatment=series.treatment.name, number=message.session_number, patient=series.patient.name
         )
+        if message.kind == OutboxMessage.Kind.SERIES_BOOKED and series.treatment.sessions_in_series == 1:
+            subject = f"Your {series.treatment.name} is booked"  # one visit (a consultation): no "series"
     # Patients read times on the clinic's wall clock, whatever zone the worker runs in.
     with timezone.override(zone):
         text = render_to_string(f"emails/{wording.template}.txt", context)

@@ -60,7 +60,8 @@ BOOKED_SESSION_KEY = "booking:done"
 
 
 def _treatment(slug: str) -> Treatment:
-    return get_object_or_404(eligibility_services.with_current_rules(Treatment.objects.published()), slug=slug)
+    treatments = eligibility_services.with_current_rules(Treatment.objects.published().select_related("prerequisite"))
+    return get_object_or_404(treatments, slug=slug)
 
 
 def _bound(request):
@@ -114,9 +115,24 @@ def book_start(request, slug):
         ),
         "form": form,
         "notice": pop_notice(request, slug, draft) if draft else "",
-        "eligibility": _eligibility_note(earliest, draft.why if draft else [], month),
+        "eligibility": _eligibility_note(
+            *_first_day_and_why(treatment, earliest, draft.why if draft else [], month), month
+        ),
     }
     return render(request, "bookings/book_calendar.html", context, status=400 if form.errors else 200)
+
+
+def _first_day_and_why(treatment, earliest, why: list[str], month: calendar.MonthCalendar):
+    """The first day step 1 offers and why: the answers' earliest day, or the consultation's, if later."""
+    consultation_from = month.consultation_from
+    if consultation_from is None or (earliest is not None and earliest >= consultation_from):
+        return earliest, why
+    days = treatment.prerequisite_days_before
+    sentence = (
+        f"{treatment.prerequisite.name} at least {days} day{'s' if days != 1 else ''} before the first "
+        "session: new patients book it here with their series, so first sessions start then."
+    )
+    return consultation_from, [*why, sentence]
 
 
 def _eligibility_note(earliest, why: list[str], month: calendar.MonthCalendar) -> dict | None:

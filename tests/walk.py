@@ -256,13 +256,13 @@ def walk(client: Client, start: list[str], *, within: str = "/", limit: int = 60
     queue = deque((url, url) for url in start)  # (address, what makes it new: its kind, or itself)
     done: set[str] = set()
     origin = urllib.parse.urlsplit(client.base_url).netloc
-    for _ in range(limit):
-        if not queue:
-            return
+    opened = 0  # pages fetched: links skipped as already seen do not count (a diary has dozens)
+    while queue and opened < limit:
         url, key = queue.popleft()
         if key in done or urllib.parse.urlsplit(client._url(url)).netloc != origin:
             continue
         done.add(key)
+        opened += 1
         page = client.get(url)
         found = [(link, page_kind(link)) for link in page.links()]
         found += [(search, page_kind(search) + "?") for search in page.searches()]

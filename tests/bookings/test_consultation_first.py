@@ -133,3 +133,19 @@ def test_the_patient_pages_say_a_consultation_comes_first_and_when_it_is(client,
 
     assert "New to us? Your first visit is a skin consultation" in calendar
     assert "First, your skin consultation" in done and "Tuesday 23 February 2027, 09:00" in done
+
+
+def test_step_1_offers_first_sessions_only_where_a_consultation_fits_before(client, clinic):
+    """Found walking `make run` as a newcomer: the first time offered (tomorrow) could not have a
+    consultation 3 days before it, so the details page refused the booking at its last step."""
+    import re
+
+    treatment, consultation, _ = clinic
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(reverse("bookings:book", kwargs={"slug": treatment.slug})).content.decode()
+
+    offered = sorted(set(re.findall(r'name="slot" value="(\d{8})', page)))
+    # Min notice 24 h from Monday 09:00: a consultation from Tuesday, the first session 3 days later.
+    assert offered and offered[0] >= "20270226", offered
+    assert "Times from Friday 26 February 2027" in page
+    assert "Skin consultation at least 3 days before" in page
