@@ -108,31 +108,18 @@ def book_start(request, slug):
             query=query,
             practitioners=practitioners,
             fits_sentence=(
-                f"Each time below leaves room for all {sessions} sessions, {spacing}." if sessions > 1 else ""
+                f"Each time leaves room for all {sessions} sessions, {spacing}." if sessions > 1 else ""
             ),
             left_out_reason=f"From these times the later sessions cannot all be placed {spacing}.",
             today=timezone.localdate(),
         ),
         "form": form,
         "notice": pop_notice(request, slug, draft) if draft else "",
-        "eligibility": _eligibility_note(
-            *_first_day_and_why(treatment, earliest, draft.why if draft else [], month), month
-        ),
+        "eligibility": _eligibility_note(earliest, draft.why if draft else [], month),
+        # A treatment that starts with a consultation: the first day a new patient's series can start.
+        "consultation_from": month.consultation_from,
     }
     return render(request, "bookings/book_calendar.html", context, status=400 if form.errors else 200)
-
-
-def _first_day_and_why(treatment, earliest, why: list[str], month: calendar.MonthCalendar):
-    """The first day step 1 offers and why: the answers' earliest day, or the consultation's, if later."""
-    consultation_from = month.consultation_from
-    if consultation_from is None or (earliest is not None and earliest >= consultation_from):
-        return earliest, why
-    days = treatment.prerequisite_days_before
-    sentence = (
-        f"{treatment.prerequisite.name} at least {days} day{'s' if days != 1 else ''} before the first "
-        "session: new patients book it here with their series, so first sessions start then."
-    )
-    return consultation_from, [*why, sentence]
 
 
 def _eligibility_note(earliest, why: list[str], month: calendar.MonthCalendar) -> dict | None:
