@@ -23,7 +23,11 @@ from tests.servers import BASE_DIR, _wait_until_listening, free_port, project_en
 from tests.smtp_sink import wait_until
 from tests.walk import Client, Patient, book_by_api, walk_everything
 
-DEMO_STAFF = {"frontdesk": ("frontdesk", "frontdesk"), "manager": ("manager", "manager")}  # load_demo's
+DEMO_STAFF = {  # load_demo's logins (DEBUG)
+    "frontdesk": ("frontdesk", "frontdesk"),
+    "manager": ("manager", "manager"),
+    "practitioner": ("amara", "amara"),
+}
 # load_demo's sample series: four of microneedling (each after its new patient's skin consultation,
 # itself a one-session series), one of the chemical peel.
 DEMO_SERIES = 4 + 4 + 1

@@ -20,12 +20,19 @@ from tests.walk import Client, Patient, book_by_api, manage_link, walk_everythin
 PATIENT = Patient("Dana Deploy", "dana.deploy@example.com", "07700 900777")
 CALLER = Patient("Api Deploy", "api.deploy@example.com", "07700 900778")
 # DEBUG off, so load_demo creates no logins: a deploy creates its staff like this (or in the admin).
-STAFF = {"frontdesk": ("desk", uuid.uuid4().hex), "manager": ("boss", uuid.uuid4().hex)}
+STAFF = {
+    "frontdesk": ("desk", uuid.uuid4().hex),
+    "manager": ("boss", uuid.uuid4().hex),
+    "practitioner": ("amara", uuid.uuid4().hex),
+}
 CREATE_STAFF = f"""
 from django.contrib.auth.models import Group, User
 desk = User.objects.create_user("desk", "desk@clinic.example", "{STAFF['frontdesk'][1]}", first_name="Desk")
 desk.groups.add(Group.objects.get(name="Front desk"))
 User.objects.create_superuser("boss", "boss@clinic.example", "{STAFF['manager'][1]}")
+amara = User.objects.get(username="amara")  # load_demo's practitioner: a manager sets a password
+amara.set_password("{STAFF['practitioner'][1]}")
+amara.save()
 """
 
 

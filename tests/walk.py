@@ -370,7 +370,8 @@ def walk_manager(client: Client) -> None:
 
 def walk_everything(base_url: str, *, patient: Patient, staff: dict[str, tuple[str, str]]) -> Response:
     """Book online as `patient`, then walk every patient, front-desk and manager page kind; fail on
-    any 5xx or an unreached kind. `staff` maps "frontdesk"/"manager" to (username, password).
+    any 5xx or an unreached kind. `staff` maps "frontdesk", "manager" and "practitioner" to
+    (username, password).
     Returns the booking's confirmation page."""
     visitor = Client(base_url)
     booked = book_online(visitor, patient)
@@ -389,4 +390,28 @@ def walk_everything(base_url: str, *, patient: Patient, staff: dict[str, tuple[s
     walk_manager(manager)
     assert_reached(manager, MANAGER_PAGES, "manager")
     assert_no_server_error(manager)
+
+    practitioner = Client(base_url)
+    practitioner.sign_in(*staff["practitioner"])
+    walk_practitioner(practitioner, patient)
+    assert_reached(practitioner, PRACTITIONER_PAGES, "practitioner")
+    assert_no_server_error(practitioner)
     return booked
+
+
+# A practitioner's workspace: their day and week, their patients' records and appointments.
+PRACTITIONER_PAGES = {
+    "staff/",
+    "staff/week/",
+    "staff/patients/",
+    "staff/patients/<int:pk>/",
+    "staff/appointments/<int:pk>/",
+}
+
+
+def walk_practitioner(client: Client, patient: Patient) -> None:
+    """Signed in as a practitioner: everything their workspace links to. The patient booked online
+    (with another practitioner, perhaps) is not theirs: searching for them finds no clinical record."""
+    walk(client, ["/staff/", "/staff/week/", "/staff/patients/"], within="/staff/")
+    found = client.get("/staff/patients/?" + urllib.parse.urlencode({"q": patient.name}))
+    assert found.status in (200, 403), f"patient search as a practitioner: {found.status}"
