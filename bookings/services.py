@@ -49,6 +49,7 @@ from bookings.models import (
     Appointment,
     AuditEvent,
     ClinicRules,
+    EligibilityFlag,
     OutboxMessage,
     Patient,
     Practitioner,
@@ -624,6 +625,7 @@ def appointments_reschedule(
                 refusal = selectors.change_refusal(appointment=appointment, now=now, for_staff=for_staff)
                 if refusal:
                     raise BookingError(refusal)
+            _refuse_before_eligible(moving, new_slots, for_staff=for_staff)
             sessions = {
                 appointment.session_number: new_slots.get(appointment.pk) or selectors.as_slot(appointment)
                 for appointment in live
@@ -677,6 +679,24 @@ def appointments_reschedule(
             raise
         raise _move_taken(moves, None, now=now, for_staff=for_staff) from exc
     return moving
+
+
+def _refuse_before_eligible(moving: list[Appointment], new_slots: dict[int, Slot], *, for_staff: bool) -> None:
+    """A session whose re-confirmed safety answers allow it only from a later day (an open
+    EligibilityFlag) is not moved before that day, by anyone: the rule lives here, the patient's
+    move calendar only hides those days. One read, of the moving sessions' open flags."""
+    tz = selectors.clinic_zone()
+    flags = EligibilityFlag.objects.filter(
+        appointment__in=moving, resolved_at__isnull=True, earliest__isnull=False
+    ).values_list("appointment_id", "earliest")
+    for appointment_id, earliest in flags:
+        if new_slots[appointment_id].start.astimezone(tz).date() < earliest:
+            whose = "The patient's" if for_staff else "Your"
+            raise BookingError(
+                f"{whose} new safety answers allow this session from {earliest:%A} {earliest.day} {earliest:%B %Y} "
+                "at the earliest. Please choose a time from then.",
+                code=Code.NOT_ELIGIBLE_YET,
+            )
 
 
 def _move_taken(moves, slot: Slot | None, *, now: datetime, for_staff: bool) -> SlotTaken:

@@ -1,5 +1,7 @@
 """Before a session the patient's new answers run through the same engine as at booking (issue 13 §1)."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -85,3 +87,28 @@ def test_new_answers_are_checked_like_at_booking(client, series, manage_url, rul
     assert response.status_code == 400
     assert "please give the date" in response.content.decode()
     assert not series.appointments.get(session_number=2).needs_review
+
+
+def test_no_move_puts_a_flagged_session_before_its_eligible_day_staff_included(
+    client, series, manage_url, rules, days_before_session_2, front_desk
+):
+    """The move calendar hides the days before; the service refuses them too (a staff move, the API)."""
+    from bookings import services
+    from bookings.errors import BookingError
+    from bookings.selectors import as_slot
+
+    tell(client, manage_url, answer_toxin="yes", date_toxin="2027-04-01")
+    second = series.appointments.get(session_number=2)
+    one_day_later = as_slot(second)
+    one_day_later = type(one_day_later)(
+        one_day_later.start + timedelta(days=1), one_day_later.end + timedelta(days=1),
+        one_day_later.practitioner_id, one_day_later.room_id,
+    )
+
+    with pytest.raises(BookingError) as refused:
+        services.appointments_reschedule(moves=[(second, one_day_later)], by=front_desk, for_staff=True)
+
+    assert refused.value.code == "not_eligible_yet"
+    assert "Thursday 15 April" in str(refused.value)
+    second.refresh_from_db()
+    assert second.start == local(2027, 4, 6, 10)
