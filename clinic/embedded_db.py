@@ -155,11 +155,7 @@ class EmbeddedPostgres:
         maintenance = self.url.rsplit("/", 1)[0] + "/postgres"
         connection = psycopg2.connect(maintenance)
         try:
-            connection.autocommit = True  # CREATE DATABASE cannot run inside a transaction
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
-                if cursor.fetchone() is None:
-                    cursor.execute(f'CREATE DATABASE "{DATABASE}"')
+            _create_database_if_missing(connection, DATABASE)
         finally:
             connection.close()
 
@@ -294,15 +290,28 @@ def ensure_database(url: str) -> bool:
         )
         return False
     try:
-        admin.autocommit = True  # CREATE DATABASE cannot run inside a transaction
-        with admin.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {psycopg2.extensions.quote_ident(name, cursor)}")
+        created = _create_database_if_missing(admin, name)
     except psycopg2.Error as exc:
         print(f"Could not create the database {name} at {where}: {exc}".strip(), file=sys.stderr)
         return False
     finally:
         admin.close()
-    print(f"Created the database {name} at {where} (DATABASE_URL).", flush=True)
+    if created:
+        print(f"Created the database {name} at {where} (DATABASE_URL).", flush=True)
+    return True
+
+
+def _create_database_if_missing(admin, name: str) -> bool:
+    """Over `admin`, a connection to the server's maintenance database: create `name` unless it
+    exists (as `createdb` would); True when it was created here."""
+    import psycopg2
+
+    admin.autocommit = True  # CREATE DATABASE cannot run inside a transaction
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is not None:
+            return False
+        cursor.execute(f"CREATE DATABASE {psycopg2.extensions.quote_ident(name, cursor)}")
     return True
 
 
