@@ -1178,14 +1178,13 @@ def patient_create(*, details: PatientDetails, by=None, now: datetime | None = N
     name, email = " ".join(details.name.split()), details.email.strip()
     with transaction.atomic():
         _lock_identity(email)  # two registrations (or a booking) with one address: one after the other
-        existing = Patient.objects.filter(name__iexact=name, email__iexact=email).order_by("pk").first()
-        if existing is not None:
+        patient = _patient_found_or_added(Patient(name=name, email=email, phone=details.phone.strip()))
+        if not patient.created:
             raise PatientExists(
-                f"{existing.name} ({existing.email}) is already registered: open their record to book or "
+                f"{patient.name} ({patient.email}) is already registered: open their record to book or "
                 "to check their phone number.",
-                existing,
+                patient,
             )
-        patient = Patient.objects.create(name=name, email=email, phone=details.phone.strip())
         audit_record(
             action=AuditEvent.Action.CREATED,
             changes=[(patient, {})],
